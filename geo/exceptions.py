@@ -1,0 +1,33 @@
+"""Domain errors of the territory layer; ``web/errors.py`` maps each to an HTTP status."""
+
+
+class StormdeskError(Exception):
+    """Base of every domain error: its message is safe to show to the user."""
+
+
+class NotFound(StormdeskError):
+    """The object asked for does not exist."""
+
+
+class OutsideTerritory(StormdeskError):
+    """A point lies outside every service area of the utility."""
+
+
+class InvalidInput(StormdeskError):
+    """Input that passed the schema but makes no sense for the domain."""
+
+
+class ImportFailed(StormdeskError):
+    """A file import was refused as a whole; the message names the row and column."""
+
+
+class ClusterError(StormdeskError):
+    """The embedded PostgreSQL cluster could not be created, started or stopped."""
+
+
+class AuthError(StormdeskError):
+    """Bad credentials or a missing/expired token."""
+
+
+class Forbidden(StormdeskError):
+    """The user is known but their role does not allow the action."""

@@ -1,0 +1,73 @@
+"""Settings, read from the environment (prefix ``STORMDESK_``) and ``DATABASE_URL``.
+
+One object carries every knob so that the CLI, the web app and the tests build the same
+system from the same place; nothing reads ``os.environ`` elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of one stormdesk installation."""
+
+    model_config = SettingsConfigDict(env_prefix="STORMDESK_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="An existing PostGIS to use; unset means the embedded cluster under var/pg.",
+    )
+    var_dir: Path = Field(default=REPO_ROOT / "var", description="Where local state lives.")
+    pg_bin_dir: Path = Path("/usr/lib/postgresql/15/bin")
+    db_name: str = "stormdesk"
+    secret_key: str | None = Field(
+        default=None, description="JWT signing key; unset means one kept in var/secret_key."
+    )
+    token_ttl_s: int = 12 * 3600
+    geocode_max_query_chars: int = 200
+    geocode_min_fuzzy_score: float = 0.35
+    sql_echo: bool = False
+
+    @field_validator("var_dir", "pg_bin_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.resolve()
+
+    @property
+    def pg_data_dir(self) -> Path:
+        """Data directory of the embedded cluster."""
+        return self.var_dir / "pg" / "data"
+
+    @property
+    def pg_socket_dir(self) -> Path:
+        """Unix socket directory of the embedded cluster (TCP is off)."""
+        return self.var_dir / "pg" / "run"
+
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL: ``DATABASE_URL`` or the embedded cluster's socket."""
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return url
+        return f"postgresql+psycopg://stormdesk@/{self.db_name}?host={self.pg_socket_dir}"
+
+    def jwt_secret(self) -> str:
+        """The signing key, created once per installation when none is configured."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
