@@ -52,7 +52,9 @@ class Cluster:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if check and result.returncode != 0:
-            msg = f"{args[0]} failed ({result.returncode}): {result.stderr.strip() or result.stdout}"
+            msg = (
+                f"{args[0]} failed ({result.returncode}): {result.stderr.strip() or result.stdout}"
+            )
             raise ClusterError(msg)
         return result
 
@@ -96,7 +98,9 @@ class Cluster:
     def running(self) -> bool:
         if not self.initialized():
             return False
-        return self._run(["pg_ctl", "status", "-D", str(self.data_dir)], check=False).returncode == 0
+        return (
+            self._run(["pg_ctl", "status", "-D", str(self.data_dir)], check=False).returncode == 0
+        )
 
     def start(self) -> None:
         """Start the server if it is not running; TCP is off, only the unix socket listens."""
@@ -154,7 +158,9 @@ class Cluster:
             conn.execute(stmt)
         with self._connect(dbname) as conn:
             for ext in EXTENSIONS:
-                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(ext)))
+                conn.execute(
+                    sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(ext))
+                )
         return True
 
     def drop_database(self, dbname: str) -> None:
@@ -166,4 +172,6 @@ class Cluster:
 
 def local_cluster(var_dir: Path, bin_dir: Path) -> Cluster:
     """The cluster of an installation whose state lives in ``var_dir``."""
-    return Cluster(data_dir=var_dir / "pg" / "data", socket_dir=var_dir / "pg" / "run", bin_dir=bin_dir)
+    return Cluster(
+        data_dir=var_dir / "pg" / "data", socket_dir=var_dir / "pg" / "run", bin_dir=bin_dir
+    )

@@ -145,6 +145,8 @@ class Street(Base):
 
     Trigram search over whole address strings is slow at a million premises (house numbers
     and city names share trigrams); searching street names, then the house number, is not.
+    The GiST index serves nearest-neighbour ordering (``<->``), so a badly typo'd name still
+    gets its closest candidates without a similarity threshold.
     """
 
     __tablename__ = "street"
@@ -152,8 +154,8 @@ class Street(Base):
         Index(
             "ix_street_name_trgm",
             "name_norm",
-            postgresql_using="gin",
-            postgresql_ops={"name_norm": "gin_trgm_ops"},
+            postgresql_using="gist",
+            postgresql_ops={"name_norm": "gist_trgm_ops"},
         ),
     )
 
