@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from geo.exceptions import ClusterError
+from geo.settings import Settings
 
 SUPERUSER = "stormdesk"
 EXTENSIONS = ("postgis", "pg_trgm")
@@ -175,3 +176,13 @@ def local_cluster(var_dir: Path, bin_dir: Path) -> Cluster:
     return Cluster(
         data_dir=var_dir / "pg" / "data", socket_dir=var_dir / "pg" / "run", bin_dir=bin_dir
     )
+
+
+def ensure_database(settings: Settings) -> str:
+    """The database URL to use, starting the embedded cluster first when none is configured."""
+    if settings.database_url:
+        return settings.resolved_database_url()
+    cluster = local_cluster(settings.var_dir, settings.pg_bin_dir)
+    cluster.start()
+    cluster.create_database(settings.db_name)
+    return settings.resolved_database_url()

@@ -1,0 +1,50 @@
+# stormdesk: `make demo` runs the demo city, `make test` runs every check CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 chromium chromium-driver
+
+.PHONY: demo test lint unit sysdeps install bench clean
+
+demo: sysdeps $(STAMP)
+	$(BIN)/stormdesk demo
+
+test: sysdeps $(STAMP) lint unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+install: $(STAMP)
+
+# Installs the system packages that are missing (as root with apt, else with sudo).
+sysdeps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.locate --quick
+	$(BIN)/python -m bench.geocode --quick
+
+clean:
+	-$(BIN)/stormdesk db stop
+	rm -rf var $(VENV)

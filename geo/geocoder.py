@@ -1,0 +1,165 @@
+"""Address text -> ranked premises: exact normalized match first, then trigram fuzzy.
+
+Fuzzy search runs over the small ``street`` table (distinct street names) and only then
+looks up house numbers; searching whole address strings does not scale (DESIGN.md 9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.normalize import NormalizedAddress, house_base, house_range, normalize_address
+from geo.schemas import GeocodeMatch, GeocodeResult
+
+STREET_CANDIDATES = 5
+# How much a house-number mismatch lowers confidence: a missing or different staircase
+# letter is close, a number inside a range ("13" in "12-14") a little less so.
+LETTER_FACTOR = 0.9
+RANGE_FACTOR = 0.85
+NEAREST_HOUSE_FACTOR = 0.5
+STREET_ONLY_FACTOR = 0.5
+HINT = "Check the street name and house number, for example 'Mannerheimintie 5, Helsinki'."
+
+_PREMISE_COLUMNS = "id, address, street_norm, house_norm, ST_X(geom) AS lon, ST_Y(geom) AS lat"
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    address: str
+    street_norm: str
+    house_norm: str
+    lon: float
+    lat: float
+
+
+def geocode(
+    *, session: Session, query: str, limit: int = 5, min_score: float = 0.35
+) -> GeocodeResult:
+    """Ranked premise candidates for free address text.
+
+    Parameters
+    ----------
+    session
+        Database session.
+    query
+        What the caller typed; case, diacritics, punctuation, a trailing postcode and city,
+        and house-number letters are normalized away.
+    limit
+        The most candidates to return.
+    min_score
+        Candidates scoring lower are left out, so a nonsense query answers with a hint
+        rather than with random streets.
+    """
+    norm = normalize_address(query)
+    if not norm.street:
+        return GeocodeResult(query=query, matches=[], hint=HINT)
+    matches = _exact(session, norm, limit)
+    if len(matches) < limit:
+        seen = {m.premise_id for m in matches}
+        fuzzy = [m for m in _fuzzy(session, norm, limit) if m.premise_id not in seen]
+        matches += [m for m in fuzzy if m.score >= min_score]
+    matches = sorted(matches, key=lambda m: (-m.score, m.address))[:limit]
+    return GeocodeResult(query=query, matches=matches, hint=None if matches else HINT)
+
+
+def _match(row: _Row, score: float, method: str) -> GeocodeMatch:
+    return GeocodeMatch(
+        premise_id=row.id,
+        address=row.address,
+        lon=row.lon,
+        lat=row.lat,
+        score=round(score, 3),
+        method="exact" if method == "exact" else "fuzzy",
+    )
+
+
+def _rows(session: Session, sql: str, **params: object) -> list[_Row]:
+    return [_Row(**r._mapping) for r in session.execute(text(sql), params)]
+
+
+def _exact(session: Session, norm: NormalizedAddress, limit: int) -> list[GeocodeMatch]:
+    if not norm.house:
+        return []
+    rows = _rows(
+        session,
+        f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE address_norm = :full ORDER BY id LIMIT :n",
+        full=norm.full,
+        n=limit,
+    )
+    return [_match(r, 1.0, "exact") for r in rows]
+
+
+def _fuzzy(session: Session, norm: NormalizedAddress, limit: int) -> list[GeocodeMatch]:
+    streets = {
+        r.name_norm: float(r.sim)
+        for r in session.execute(
+            text(
+                "SELECT name_norm, similarity(name_norm, :s) AS sim FROM street "
+                "ORDER BY name_norm <-> :s LIMIT :k"
+            ),
+            {"s": norm.street, "k": STREET_CANDIDATES},
+        )
+    }
+    if not streets:
+        return []
+    names = list(streets)
+    if not norm.house:
+        rows = _rows(
+            session,
+            f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE street_norm = ANY(:streets)",
+            streets=names,
+        )
+        scored = [(r, streets[r.street_norm] * STREET_ONLY_FACTOR) for r in rows]
+    else:
+        base = house_base(norm.house)
+        rows = _rows(
+            session,
+            f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE street_norm = ANY(:streets) "
+            "AND (house_norm = :house OR house_norm ~ :same_base OR house_norm LIKE '%-%')",
+            streets=names,
+            house=norm.house,
+            same_base=f"^{base}([a-z]|-|$)" if base is not None else "^$",
+        )
+        scored = [
+            (r, streets[r.street_norm] * _house_factor(norm.house, r.house_norm)) for r in rows
+        ]
+        scored = [(r, s) for r, s in scored if s > 0]
+        if not scored:
+            scored = _nearest_houses(session, names[0], streets[names[0]], base)
+    scored.sort(key=lambda rs: (-rs[1], rs[0].id))
+    return [_match(r, s, "fuzzy") for r, s in scored[: limit * 2]]
+
+
+def _house_factor(wanted: str, have: str) -> float:
+    """How well a premise's house number answers the one asked for (0 = not at all)."""
+    if wanted == have:
+        return 1.0
+    want_span, have_span = house_range(wanted), house_range(have)
+    if want_span is None or have_span is None:
+        return 0.0
+    if want_span == have_span:
+        return LETTER_FACTOR
+    if have_span[0] <= want_span[0] <= have_span[1] or want_span[0] <= have_span[0] <= want_span[1]:
+        return RANGE_FACTOR
+    return 0.0
+
+
+def _nearest_houses(
+    session: Session, street: str, street_sim: float, base: int | None
+) -> list[tuple[_Row, float]]:
+    """The right street but no such number: offer the closest numbers, with low confidence."""
+    if base is None:
+        return []
+    rows = _rows(
+        session,
+        f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE street_norm = :street "
+        "ORDER BY abs(coalesce(substring(house_norm from '^[0-9]+')::int, 0) - :base), id "
+        "LIMIT 3",
+        street=street,
+        base=base,
+    )
+    return [(r, street_sim * NEAREST_HOUSE_FACTOR) for r in rows]

@@ -1,0 +1,74 @@
+"""Test fixtures: one throwaway PostGIS cluster per test session, a rolled-back transaction
+per test, and the demo city loaded once so every test sees real territory data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from geo import migrate
+from geo.cluster import FAST_UNSAFE_OPTIONS, Cluster
+from geo.database import make_engine
+from geo.demo_city import build_demo_city
+from geo.loader import load_demo_city
+from geo.settings import Settings
+
+TEST_DB = "stormdesk_test"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    root: Path = tmp_path_factory.mktemp("pg")
+    cluster = Cluster(
+        data_dir=root / "data", socket_dir=root / "run", server_options=FAST_UNSAFE_OPTIONS
+    )
+    cluster.start()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def db_url(pg_cluster: Cluster) -> str:
+    """A migrated database with the demo city loaded and committed."""
+    pg_cluster.create_database(TEST_DB)
+    url = pg_cluster.url(TEST_DB)
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        load_demo_city(session=session, city=build_demo_city())
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session whose every commit lands in a savepoint rolled back after the test."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        DATABASE_URL=db_url,
+        var_dir=tmp_path_factory.mktemp("var"),
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",
+    )

@@ -1,0 +1,226 @@
+"""The ``stormdesk`` command line: demo, serve, database, loading, users, imports, routing."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from geo import migrate
+from geo.auth import create_user
+from geo.cluster import ensure_database, local_cluster
+from geo.database import make_engine
+from geo.exceptions import StormdeskError
+from geo.models import ROLES, Premise
+from geo.settings import Settings
+
+app = typer.Typer(help="stormdesk: outage intake and repair dispatch.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: embedded cluster under var/pg unless DATABASE_URL.")
+load_app = typer.Typer(help="Load datasets.")
+user_app = typer.Typer(help="Users and roles.")
+app.add_typer(db_app, name="db")
+app.add_typer(load_app, name="load")
+app.add_typer(user_app, name="user")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def _step(label: str) -> Iterator[None]:
+    """A spinner with elapsed time for anything that may take more than a second."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(label, total=1)
+        yield
+        progress.update(task, completed=1)
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    engine = make_engine(ensure_database(settings))
+    try:
+        with Session(engine) as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _migrate(settings: Settings) -> None:
+    with _step("Migrating the database"):
+        migrate.upgrade(ensure_database(settings))
+
+
+def _load_demo(settings: Settings) -> dict[str, int]:
+    from geo.demo_city import build_demo_city
+    from geo.loader import load_demo_city
+
+    with _step("Building the demo city from OpenStreetMap (Helsinki)"):
+        city = build_demo_city()
+    with _step("Loading it into PostGIS"), _session(settings) as session:
+        return load_demo_city(session=session, city=city)
+
+
+def _territory_loaded(settings: Settings) -> bool:
+    with _session(settings) as session:
+        return bool(session.scalar(select(func.count()).select_from(Premise)))
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded cluster (initializing it on first use) and create the database."""
+    settings = Settings()
+    if settings.database_url:
+        console.print("DATABASE_URL is set: using that server, nothing to start.")
+        return
+    with _step(f"Starting PostgreSQL under {settings.var_dir / 'pg'}"):
+        ensure_database(settings)
+    console.print(f"Database ready at {settings.resolved_database_url()}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded cluster."""
+    settings = Settings()
+    local_cluster(settings.var_dir, settings.pg_bin_dir).stop()
+    console.print("Stopped.")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say which database is used, whether it runs, and its migration revision."""
+    settings = Settings()
+    if not settings.database_url:
+        cluster = local_cluster(settings.var_dir, settings.pg_bin_dir)
+        if not cluster.running():
+            console.print(f"Embedded cluster at {cluster.data_dir}: [yellow]stopped[/]")
+            raise typer.Exit(3)
+        console.print(f"Embedded cluster at {cluster.data_dir}: [green]running[/]")
+    url = settings.resolved_database_url()
+    console.print(f"Database {url}: revision {migrate.current(url) or 'none (not migrated)'}")
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply every pending migration."""
+    _migrate(Settings())
+    console.print("Migrated to head.")
+
+
+@db_app.command("reset")
+def db_reset(
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Drop everything and migrate an empty database."""
+    settings = Settings()
+    if not yes:
+        typer.confirm(f"Erase all data in {settings.resolved_database_url()}?", abort=True)
+    url = ensure_database(settings)
+    with _step("Resetting the database"):
+        if settings.database_url:
+            migrate.downgrade(url, "base")
+        else:
+            cluster = local_cluster(settings.var_dir, settings.pg_bin_dir)
+            cluster.drop_database(settings.db_name)
+            cluster.create_database(settings.db_name)
+        migrate.upgrade(url)
+    console.print("Database reset and migrated.")
+
+
+@load_app.command("demo")
+def load_demo() -> None:
+    """Load the demo city: real Helsinki roads and addresses, a synthetic grid on them."""
+    settings = Settings()
+    _migrate(settings)
+    counts = _load_demo(settings)
+    table = Table("table", "rows", title="Demo city loaded")
+    for name, count in counts.items():
+        table.add_row(name, str(count))
+    console.print(table)
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
+    crew: Annotated[int | None, typer.Option(help="Crew id, for role crew.")] = None,
+) -> None:
+    """Add a user; the password is read from standard input."""
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else ""
+    if not password:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _session(Settings()) as session:
+        user = create_user(
+            session=session, username=name, role=role, password=password, crew_id=crew
+        )
+        console.print(f"Added user {user.username!r} ({user.role}), id {user.id}.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the API and the pages (the database must be migrated)."""
+    import uvicorn
+
+    from web.main import create_app
+
+    settings = Settings()
+    ensure_database(settings)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Start the local database, load the demo city if needed, and serve it."""
+    settings = Settings()
+    started = time.monotonic()
+    _migrate(settings)
+    if not _territory_loaded(settings):
+        _load_demo(settings)
+    from geo.demo_city import DEMO_LOGINS
+
+    base = f"http://{host}:{port}"
+    table = Table(
+        "page", "URL", title=f"stormdesk demo ready in {time.monotonic() - started:.0f} s"
+    )
+    table.add_row("Dispatch console", f"{base}/console")
+    table.add_row("API docs", f"{base}/docs")
+    table.add_row("Health", f"{base}/healthz")
+    console.print(table)
+    logins = Table("username", "password", "role", title="Demo logins")
+    for login in DEMO_LOGINS:
+        logins.add_row(login["username"], login["password"], login["role"])
+    console.print(logins)
+    serve(host=host, port=port)
+
+
+def main() -> None:
+    """Entry point that turns domain errors into one-line messages and exit code 1."""
+    try:
+        app()
+    except StormdeskError as exc:
+        raise SystemExit(_fail(str(exc)).exit_code) from None

@@ -1,0 +1,85 @@
+"""Request dependencies: the database session, the current user, role checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from geo.exceptions import AuthError, Forbidden
+from geo.models import User
+from geo.settings import Settings
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+JWT_ALGORITHM = "HS256"
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, else rolled back."""
+    factory = request.app.state.sessionmaker
+    with factory() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def issue_token(user: User, settings: Settings) -> str:
+    now = dt.datetime.now(dt.UTC)
+    claims = {
+        "sub": str(user.id),
+        "role": user.role,
+        "iat": now,
+        "exp": now + dt.timedelta(seconds=settings.token_ttl_s),
+    }
+    return jwt.encode(claims, settings.jwt_secret(), algorithm=JWT_ALGORITHM)
+
+
+def optional_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> User | None:
+    """The user behind a bearer token, None without one; a bad token is a 401."""
+    if token is None:
+        return None
+    try:
+        claims = jwt.decode(token, settings.jwt_secret(), algorithms=[JWT_ALGORITHM])
+        user = session.get(User, int(claims["sub"]))
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        msg = "invalid or expired token: log in again"
+        raise AuthError(msg) from exc
+    if user is None or not user.active:
+        msg = "the user of this token no longer exists or is disabled"
+        raise AuthError(msg)
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        msg = "not authenticated: log in at POST /api/v1/auth/token"
+        raise AuthError(msg)
+    return user
+
+
+def require_role(*roles: str) -> Callable[[User], User]:
+    """A dependency that lets through only users with one of ``roles`` (admin always)."""
+
+    def check(user: Annotated[User, Depends(current_user)]) -> User:
+        if user.role != "admin" and user.role not in roles:
+            msg = f"role {user.role!r} may not do this; it needs one of {', '.join(roles)}"
+            raise Forbidden(msg)
+        return user
+
+    return check
