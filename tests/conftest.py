@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,8 @@ from geo.database import make_engine
 from geo.demo_city import build_demo_city
 from geo.loader import load_demo_city
 from geo.settings import Settings
+from web.deps import get_session
+from web.main import create_app
 
 TEST_DB = "stormdesk_test"
 
@@ -72,3 +75,17 @@ def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         var_dir=tmp_path_factory.mktemp("var"),
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
     )
+
+
+@pytest.fixture
+def client(settings: Settings, db_session: Session) -> Iterator[TestClient]:
+    """The real app, its requests served inside the test's rolled-back transaction."""
+    app = create_app(settings)
+
+    def session_override() -> Iterator[Session]:
+        yield db_session
+        db_session.flush()
+
+    app.dependency_overrides[get_session] = session_override
+    with TestClient(app) as test_client:
+        yield test_client
