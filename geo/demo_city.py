@@ -16,8 +16,7 @@ import datetime as dt
 import itertools
 import json
 import math
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import geopandas as gpd
@@ -48,6 +47,8 @@ BREAKER_OFFSET_M = 8.0
 KVA_PER_PREMISE = 15.0
 TRANSFORMER_SIZES_KVA = (100.0, 160.0, 200.0, 315.0, 500.0, 630.0, 800.0, 1000.0, 1250.0)
 LIFE_SUPPORT_PICKS = 2
+FEEDER_VOLTAGE_KV = 10.0  # Helsinki's city-centre distribution runs at 10 kV
+TIE_FEEDER_PAIRS = ((0, 1), (3, 4))  # feeder indexes in bearing order
 # Shift ends earlier than its start wrap past midnight.
 DAY_SHIFT = (dt.time(7, 0), dt.time(19, 0))
 NIGHT_SHIFT = (dt.time(19, 0), dt.time(7, 0))
@@ -77,7 +78,23 @@ _CRITICAL_BY_AMENITY = {
     "fire_station": "emergency",
     "police": "emergency",
 }
-_COMPASS = ("east", "north-east", "north", "north-west", "west", "south-west", "south", "south-east")
+_DEVICE_PREFIX = {
+    "breaker": "CB",
+    "recloser": "R",
+    "fuse": "FU",
+    "switch": "SW",
+    "transformer": "T",
+}
+_COMPASS = (
+    "east",
+    "north-east",
+    "north",
+    "north-west",
+    "west",
+    "south-west",
+    "south",
+    "south-east",
+)
 _FIRST_NAMES = (
     "Aino", "Eero", "Helmi", "Juha", "Kaisa", "Lauri", "Mikko", "Noora",
     "Olli", "Pia", "Sanna", "Timo", "Ulla", "Veera", "Ville", "Anni",
@@ -105,7 +122,9 @@ CREWS = (
     CrewSpec("CREW-04", "Tree crew", ("line", "tree_trimming"), 2, DAY_SHIFT),
     CrewSpec("CREW-05", "Line crew 2 (nights)", ("hv", "line"), 0, NIGHT_SHIFT),
     CrewSpec("CREW-06", "Cable crew 2 (nights)", ("cable", "transformer"), 1, NIGHT_SHIFT),
-    CrewSpec("CREW-07", "Substation crew", ("hv", "substation", "transformer"), None, ALL_DAY_SHIFT),
+    CrewSpec(
+        "CREW-07", "Substation crew", ("hv", "substation", "transformer"), None, ALL_DAY_SHIFT
+    ),
     CrewSpec("CREW-08", "Standby crew", ("cable", "line", "transformer"), None, ALL_DAY_SHIFT),
 )
 
@@ -145,7 +164,6 @@ class DemoCity:
     devices: gpd.GeoDataFrame
     segments: gpd.GeoDataFrame
     premises: gpd.GeoDataFrame
-    streets: pd.DataFrame  # name_norm, premise_count
     road_nodes: gpd.GeoDataFrame
     road_edges: gpd.GeoDataFrame
     crews: gpd.GeoDataFrame  # the active geometry is ``depot_geom``
@@ -174,10 +192,31 @@ class _Roads:
     row_of: dict[int, int]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Grid:
-    devices: list[dict[str, Any]]
-    segments: list[dict[str, Any]]
+    """Devices and segments as rows, with the road node under each device."""
+
+    devices: list[dict[str, Any]] = field(default_factory=list)
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    node_of: dict[int, int] = field(default_factory=dict)
+
+    def add_device(self, node: int, **columns: Any) -> int:
+        device_id = len(self.devices) + 1
+        self.devices.append({"id": device_id, **columns})
+        self.node_of[device_id] = node
+        return device_id
+
+    def add_segment(self, feeder_id: int, from_id: int, to_id: int, line: LineString) -> None:
+        self.segments.append(
+            {
+                "id": len(self.segments) + 1,
+                "feeder_id": feeder_id,
+                "from_device_id": from_id,
+                "to_device_id": to_id,
+                "length_m": float(_metric_geom(line).length),
+                "geom": line,
+            }
+        )
 
 
 _to_metric = Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
@@ -211,7 +250,7 @@ def build_demo_city() -> DemoCity:
     premise_counts = np.bincount(premise_site, minlength=len(sites))
 
     grid = _grid(roads, root, sub_xy, sites, site_feeder, feeder_angles, premise_counts)
-    transformer_ids = _transformer_ids(grid.devices, sites, site_feeder)
+    transformer_ids = _transformer_ids(grid, sites)
     premises = premises.assign(
         feeder_id=premise_feeder + 1,
         transformer_id=transformer_ids[premise_site],
@@ -231,7 +270,6 @@ def build_demo_city() -> DemoCity:
         devices=_frame(grid.devices),
         segments=_frame(grid.segments),
         premises=premises,
-        streets=_street_frame(premises),
         road_nodes=road_nodes,
         road_edges=road_edges,
         crews=crews,
@@ -281,9 +319,7 @@ def _road_tables(
     reversed_ = (oneway_tag == _ONEWAY_REVERSED).fillna(False).to_numpy(dtype=bool)
     from_ids = np.where(reversed_, roads["v"], roads["u"]).astype(np.int64)
     to_ids = np.where(reversed_, roads["u"], roads["v"]).astype(np.int64)
-    geoms = [
-        g.reverse() if flip else g for g, flip in zip(roads.geometry, reversed_, strict=True)
-    ]
+    geoms = [g.reverse() if flip else g for g, flip in zip(roads.geometry, reversed_, strict=True)]
     edges = gpd.GeoDataFrame(
         {
             "id": np.arange(1, len(roads) + 1, dtype=np.int64),
@@ -456,7 +492,9 @@ def _transformer_sites(premise_xy: np.ndarray, roads: _Roads, *, exclude: int) -
     sites = []
     for centre in centres:
         _, nearest = tree.query(centre, k=len(taken) + 1)
-        node = next(int(roads.node_ids[rows[j]]) for j in nearest if roads.node_ids[rows[j]] not in taken)
+        node = next(
+            int(roads.node_ids[rows[j]]) for j in nearest if roads.node_ids[rows[j]] not in taken
+        )
         taken.add(node)
         sites.append(node)
     return sites
@@ -505,7 +543,9 @@ def _service_areas(
     )
     clipped = shapely.intersection(shapely.get_parts(cells), territory_m)
     cell_feeder = premise_feeder[first]
-    return [_multipolygon(shapely.union_all(clipped[cell_feeder == f])) for f in range(FEEDER_COUNT)]
+    return [
+        _multipolygon(shapely.union_all(clipped[cell_feeder == f])) for f in range(FEEDER_COUNT)
+    ]
 
 
 def _multipolygon(geom: Any) -> MultiPolygon:
@@ -522,82 +562,290 @@ def _grid(
     feeder_angles: np.ndarray,
     premise_counts: np.ndarray,
 ) -> _Grid:
-    """Grow every feeder from the substation along shortest road paths to its transformers."""
-    distance_m, paths = nx.single_source_dijkstra(roads.graph, root, weight="length_m")
-    devices: list[dict[str, Any]] = []
-    segments: list[dict[str, Any]] = []
+    """Grow every feeder from the substation along shortest road paths to its transformers.
+
+    One Dijkstra run from the substation node gives paths that agree with each other, so
+    the union of a feeder's paths is a tree.
+    """
+    _, paths = nx.single_source_dijkstra(roads.graph, root, weight="length_m")
+    kva = {s: _rated_kva(int(n)) for s, n in zip(sites, premise_counts, strict=True)}
+    grid = _Grid()
     for f in range(FEEDER_COUNT):
         members = [s for s, sf in zip(sites, site_feeder, strict=True) if sf == f]
-        kva = {
-            s: _rated_kva(int(premise_counts[i])) for i, s in enumerate(sites) if site_feeder[i] == f
-        }
-        breaker_xy = sub_xy + BREAKER_OFFSET_M * np.array(
-            [math.cos(feeder_angles[f]), math.sin(feeder_angles[f])]
-        )
-        _feeder_devices(
-            roads, f, members, kva, paths, distance_m, _wgs84_point(breaker_xy), devices, segments
-        )
-    _tie_switches(roads, devices, segments)
-    for seg in segments:
-        seg["length_m"] = float(_metric_geom(seg["geom"]).length)
-    return _Grid(devices=devices, segments=segments)
+        direction = np.array([math.cos(feeder_angles[f]), math.sin(feeder_angles[f])])
+        breaker = _wgs84_point(sub_xy + BREAKER_OFFSET_M * direction)
+        _feeder_devices(grid, roads, f + 1, members, kva, paths, breaker)
+    for feeder_a, feeder_b in TIE_FEEDER_PAIRS:
+        _tie_switch(grid, roads, feeder_a + 1, feeder_b + 1)
+    return grid
 
 
 def _rated_kva(premise_count: int) -> float:
     need_kva = premise_count * KVA_PER_PREMISE
-    return next((size for size in TRANSFORMER_SIZES_KVA if size >= need_kva), TRANSFORMER_SIZES_KVA[-1])
+    sizes = TRANSFORMER_SIZES_KVA
+    return next((size for size in sizes if size >= need_kva), sizes[-1])
 
 
 def _feeder_devices(
+    grid: _Grid,
     roads: _Roads,
-    feeder: int,
+    feeder_id: int,
     transformers: list[int],
     kva: dict[int, float],
     paths: dict[int, list[int]],
-    distance_m: dict[int, float],
     breaker: Point,
-    devices: list[dict[str, Any]],
-    segments: list[dict[str, Any]],
 ) -> None:
     """Place one feeder's devices on its road tree and link them into the device tree.
 
-    The road tree is the union of shortest paths from the substation node (one Dijkstra
-    run, so the paths agree and form a tree). Devices sit on tree nodes; every device's
-    upstream is its nearest ancestor device, and the segment between them follows the road.
+    Every device's upstream is its nearest ancestor device, and the segment between them
+    follows the road; the breaker stands just outside the substation, off the road.
     """
     parent: dict[int, int] = {}
     for t in transformers:
-        parent.update(itertools.pairwise(paths[t]) and {b: a for a, b in itertools.pairwise(paths[t])})
+        parent.update({b: a for a, b in itertools.pairwise(paths[t])})
     root = paths[transformers[0]][0]
-    kinds = _device_kinds(root, parent, set(transformers), distance_m)
-    feeder_code = f"HEL-F{feeder + 1:02d}"
-    counters: dict[str, int] = {}
+    kinds = _device_kinds(root, parent, set(transformers), paths)
+    feeder_code = _feeder_code(feeder_id)
+    counters = dict.fromkeys(_DEVICE_PREFIX, 0)
     id_of: dict[int, int] = {}
+    # Shallow first, so every upstream device exists (and has a lower id) before its children.
     for node in sorted(kinds, key=lambda n: (len(paths[n]), n)):
         kind = kinds[node]
-        counters[kind] = counters.get(kind, 0) + 1
-        device_id = len(devices) + 1
-        id_of[node] = device_id
+        counters[kind] += 1
         upstream = _upstream_device(node, parent, kinds)
-        point = breaker if kind == "breaker" else Point(roads.lonlat[roads.row_of[node]])
-        devices.append(
-            {
-                "id": device_id,
-                "code": f"{feeder_code}-{_DEVICE_PREFIX[kind]}{counters[kind]:02d}",
-                "kind": kind,
-                "feeder_id": feeder + 1,
-                "upstream_id": None if upstream is None else id_of[upstream],
-                "normally_open": False,
-                "rated_kva": kva.get(node) if kind == "transformer" else None,
-                "geom": point,
-            }
+        id_of[node] = grid.add_device(
+            node,
+            code=f"{feeder_code}-{_DEVICE_PREFIX[kind]}{counters[kind]:02d}",
+            kind=kind,
+            feeder_id=feeder_id,
+            upstream_id=None if upstream is None else id_of[upstream],
+            normally_open=False,
+            rated_kva=kva[node] if kind == "transformer" else None,
+            geom=breaker if kind == "breaker" else _node_point(roads, node),
         )
         if upstream is not None:
-            route = _tree_path(upstream, node, parent)
-            start = breaker if upstream == root else None
-            segments.append(
-                _segment(roads, feeder + 1, id_of[upstream], device_id, route, start=start)
-            )
+            coords = [roads.lonlat[roads.row_of[n]] for n in _tree_path(upstream, node, parent)]
+            if upstream == root:
+                coords.insert(0, np.array(breaker.coords[0]))
+            grid.add_segment(feeder_id, id_of[upstream], id_of[node], LineString(coords))
 
 
-_DEVICE_PREFIX = {"breaker": "CB", "recloser": "R", "fuse": "FU", "switch": "SW", "transformer": "T"}
+def _feeder_code(feeder_id: int) -> str:
+    return f"HEL-F{feeder_id:02d}"
+
+
+def _node_point(roads: _Roads, node: int) -> Point:
+    return Point(roads.lonlat[roads.row_of[node]])
+
+
+def _device_kinds(
+    root: int, parent: dict[int, int], transformers: set[int], paths: dict[int, list[int]]
+) -> dict[int, str]:
+    """Which road nodes of a feeder tree carry which device.
+
+    A breaker at the root and transformers at their sites; one recloser on the main line
+    where about half the transformers lie downstream; a fuse at the head of every lateral
+    (each branch but the heaviest at a junction); a switch at every other junction, so
+    segments between devices never share road.
+    """
+    children: dict[int, list[int]] = {}
+    for child, up in parent.items():
+        children.setdefault(up, []).append(child)
+    below = dict.fromkeys([root, *parent], 0)
+    for node in sorted(below, key=lambda n: -len(paths[n])):
+        below[node] += node in transformers
+        if node in parent:
+            below[parent[node]] += below[node]
+    kinds = {root: "breaker"} | dict.fromkeys(sorted(transformers), "transformer")
+    recloser = _recloser_node(root, children, below, transformers)
+    if recloser is not None:
+        kinds[recloser] = "recloser"
+    junctions = sorted(n for n, c in children.items() if len(c) >= 2)
+    for junction in junctions:
+        _main, *laterals = sorted(children[junction], key=lambda c: (-below[c], c))
+        for lateral in laterals:
+            kinds.setdefault(lateral, "fuse")
+    for junction in junctions:
+        kinds.setdefault(junction, "switch")
+    return kinds
+
+
+def _recloser_node(
+    root: int, children: dict[int, list[int]], below: dict[int, int], transformers: set[int]
+) -> int | None:
+    """The main-line node with closest to half the feeder's transformers downstream.
+
+    The main line follows the heaviest child from the root; among equally good nodes the
+    one nearest the substation wins, so the recloser guards the longest stretch.
+    """
+    total = below[root]
+    main_line = []
+    node = root
+    while children.get(node):
+        node = min(children[node], key=lambda c: (-below[c], c))
+        main_line.append(node)
+    candidates = [n for n in main_line if n not in transformers]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda n: abs(2 * below[n] - total))
+
+
+def _upstream_device(node: int, parent: dict[int, int], kinds: dict[int, str]) -> int | None:
+    up = parent.get(node)
+    while up is not None and up not in kinds:
+        up = parent.get(up)
+    return up
+
+
+def _tree_path(top: int, node: int, parent: dict[int, int]) -> list[int]:
+    """Road nodes from ``top`` down to ``node`` along the tree."""
+    path = [node]
+    while path[-1] != top:
+        path.append(parent[path[-1]])
+    return path[::-1]
+
+
+def _tie_switch(grid: _Grid, roads: _Roads, feeder_a: int, feeder_b: int) -> None:
+    """A normally-open switch joining two feeders where their transformers come closest.
+
+    It belongs to feeder A (hanging below A's transformer, so the device tree stays a tree)
+    and stands at B's transformer site, the open point of the ring.
+    """
+
+    def transformers(feeder_id: int) -> list[int]:
+        return [
+            d["id"]
+            for d in grid.devices
+            if d["feeder_id"] == feeder_id and d["kind"] == "transformer"
+        ]
+
+    def gap_m(pair: tuple[int, int]) -> float:
+        a, b = (roads.xy_m[roads.row_of[grid.node_of[d]]] for d in pair)
+        return float(np.hypot(*(a - b)))
+
+    upstream_id, far_id = min(
+        itertools.product(transformers(feeder_a), transformers(feeder_b)), key=gap_m
+    )
+    node_a, node_b = grid.node_of[upstream_id], grid.node_of[far_id]
+    count = sum(d["feeder_id"] == feeder_a and d["normally_open"] for d in grid.devices)
+    tie_id = grid.add_device(
+        node_b,
+        code=f"{_feeder_code(feeder_a)}-NO{count + 1:02d}",
+        kind="switch",
+        feeder_id=feeder_a,
+        upstream_id=upstream_id,
+        normally_open=True,
+        rated_kva=None,
+        geom=_node_point(roads, node_b),
+    )
+    route = nx.shortest_path(roads.graph, node_a, node_b, weight="length_m")
+    line = LineString([roads.lonlat[roads.row_of[n]] for n in route])
+    grid.add_segment(feeder_a, upstream_id, tie_id, line)
+
+
+def _transformer_ids(grid: _Grid, sites: list[int]) -> np.ndarray:
+    """The device id of the transformer at each site, in site order."""
+    at_node = {grid.node_of[d["id"]]: d["id"] for d in grid.devices if d["kind"] == "transformer"}
+    return np.array([at_node[s] for s in sites], dtype=np.int64)
+
+
+def _compass(bearing_rad: float) -> str:
+    """Eight-wind name of a bearing counted anticlockwise from east."""
+    return _COMPASS[round(bearing_rad / (2 * math.pi / len(_COMPASS))) % len(_COMPASS)]
+
+
+def _bearing_rad(xy_m: np.ndarray, origin_m: np.ndarray) -> float:
+    return math.atan2(xy_m[1] - origin_m[1], xy_m[0] - origin_m[0])
+
+
+def _centroid(geom: Any) -> np.ndarray:
+    return np.array(geom.centroid.coords[0])
+
+
+def _region_frame(
+    regions_m: list[Any], sub_xy: np.ndarray, premises: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Regions named by their bearing from the substation.
+
+    The region with the fewest premises is classed rural: central Helsinki has no rural
+    land, but the demo should show both sets of service-level clocks.
+    """
+    counts = premises["region_id"].value_counts()
+    rural = min(range(1, len(regions_m) + 1), key=lambda r: (counts.get(r, 0), r))
+    rows = [
+        {
+            "id": r,
+            "code": f"HEL-R{r}",
+            "name": f"Helsinki centre {_compass(_bearing_rad(_centroid(geom), sub_xy))}",
+            "region_class": "rural" if r == rural else "urban",
+            "parent_id": None,
+            "geom": _wgs84_geom(_multipolygon(geom)),
+        }
+        for r, geom in enumerate(regions_m, start=1)
+    ]
+    return _frame(rows)
+
+
+def _feeder_frame(
+    areas_m: list[MultiPolygon], feeder_angles: np.ndarray, region_of_feeder: np.ndarray
+) -> gpd.GeoDataFrame:
+    rows = [
+        {
+            "id": f + 1,
+            "code": _feeder_code(f + 1),
+            "name": f"Feeder {f + 1} ({_compass(angle)})",
+            "substation_id": 1,
+            "region_id": int(region_of_feeder[f]) + 1,
+            "voltage_kv": FEEDER_VOLTAGE_KV,
+            "geom": _wgs84_geom(area),
+        }
+        for f, (area, angle) in enumerate(zip(areas_m, feeder_angles, strict=True))
+    ]
+    return _frame(rows)
+
+
+def _crew_frame(roads: _Roads, regions_m: list[Any], root: int) -> gpd.GeoDataFrame:
+    """Crews with depots on routable road nodes.
+
+    A regional crew's depot is the routable node of its region farthest from the
+    substation (the edge of town, where depots are); substation crews start at the
+    substation's road node.
+    """
+    root_xy = roads.xy_m[roads.row_of[root]]
+    from_root_m = np.hypot(*(roads.xy_m - root_xy).T)
+    depots = []
+    for region in regions_m:
+        inside = roads.routable & shapely.contains_xy(region, roads.xy_m[:, 0], roads.xy_m[:, 1])
+        depots.append(int(roads.node_ids[np.flatnonzero(inside)[np.argmax(from_root_m[inside])]]))
+    root_region = next(
+        r for r, region in enumerate(regions_m) if shapely.contains_xy(region, *root_xy)
+    )
+    rows = [
+        {
+            "id": i,
+            "code": spec.code,
+            "name": spec.name,
+            "skills": sorted(spec.skills),
+            "region_id": (root_region if spec.region is None else spec.region) + 1,
+            "shift_start": spec.shift[0],
+            "shift_end": spec.shift[1],
+            "status": "available",
+            "depot_geom": _node_point(roads, root if spec.region is None else depots[spec.region]),
+        }
+        for i, spec in enumerate(CREWS, start=1)
+    ]
+    return _frame(rows, geometry="depot_geom")
+
+
+def _users(crews: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    crew_ids = dict(zip(crews["code"], crews["id"].astype(int), strict=True))
+    return [
+        {
+            "id": i,
+            "username": login.username,
+            "role": login.role,
+            "password": login.password,
+            "crew_id": None if login.crew_code is None else crew_ids[login.crew_code],
+        }
+        for i, login in enumerate(DEMO_LOGINS, start=1)
+    ]
