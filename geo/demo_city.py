@@ -17,7 +17,7 @@ import itertools
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 import geopandas as gpd
 import networkx as nx
@@ -129,23 +129,24 @@ CREWS = (
 )
 
 
-class DemoLogin(NamedTuple):
+class DemoLogin(TypedDict):
     """A demo account; the password is printed by the CLI, so it must never guard real data."""
 
     username: str
     role: str
     password: str
-    crew_code: str | None = None
+    crew_code: str | None
 
 
-DEMO_LOGINS = (
-    DemoLogin("admin", "admin", "admin-demo"),
-    DemoLogin("dispatcher", "dispatcher", "dispatcher-demo"),
-    DemoLogin("agent", "agent", "agent-demo"),
-    *(
-        DemoLogin(f"crew{spec.code[-2:]}", "crew", f"crew{spec.code[-2:]}-demo", spec.code)
-        for spec in CREWS
-    ),
+def _login(username: str, role: str, crew_code: str | None = None) -> DemoLogin:
+    return DemoLogin(username=username, role=role, password=f"{username}-demo", crew_code=crew_code)
+
+
+DEMO_LOGINS: tuple[DemoLogin, ...] = (
+    _login("admin", "admin"),
+    _login("dispatcher", "dispatcher"),
+    _login("agent", "agent"),
+    *(_login(f"crew{spec.code.removeprefix('CREW-')}", "crew", spec.code) for spec in CREWS),
 )
 
 
@@ -267,7 +268,7 @@ def build_demo_city() -> DemoCity:
         regions=regions,
         substations=substation,
         feeders=_feeder_frame(areas_m, feeder_angles, region_of_feeder),
-        devices=_frame(grid.devices),
+        devices=_frame(grid.devices).astype({"upstream_id": "Int64"}),
         segments=_frame(grid.segments),
         premises=premises,
         road_nodes=road_nodes,
@@ -783,7 +784,7 @@ def _region_frame(
         }
         for r, geom in enumerate(regions_m, start=1)
     ]
-    return _frame(rows)
+    return _frame(rows).astype({"parent_id": "Int64"})
 
 
 def _feeder_frame(
@@ -842,10 +843,10 @@ def _users(crews: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     return [
         {
             "id": i,
-            "username": login.username,
-            "role": login.role,
-            "password": login.password,
-            "crew_id": None if login.crew_code is None else crew_ids[login.crew_code],
+            "username": login["username"],
+            "role": login["role"],
+            "password": login["password"],
+            "crew_id": None if login["crew_code"] is None else crew_ids[login["crew_code"]],
         }
         for i, login in enumerate(DEMO_LOGINS, start=1)
     ]
