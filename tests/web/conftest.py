@@ -1,0 +1,48 @@
+"""Web fixtures: the real app served by uvicorn on 127.0.0.1 for browser tests.
+
+(The in-process ``client`` fixture lives in ``tests/conftest.py``.)
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from geo.settings import Settings
+from web.main import create_app
+
+STARTUP_TIMEOUT_S = 20.0
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[str]:
+    """Base URL of the app running in a background thread against the test database.
+
+    It reads committed data only (the demo city), not a test's rolled-back transaction.
+    The socket is bound here, before the thread starts, so the port cannot be taken meanwhile.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            msg = "the live server did not start; run with -s to see uvicorn's log"
+            raise RuntimeError(msg)
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

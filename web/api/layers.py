@@ -1,0 +1,44 @@
+"""Map layers as GeoJSON, one FeatureCollection per layer, for the console and GIS clients.
+
+Readable without login for now: no layer carries personal data (see ``geo/layers.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from geo.layers import LAYERS, BBox, get_layer
+from web.deps import SessionDep
+
+router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
+GEOJSON = "application/geo+json"
+
+
+@router.get("")
+def list_layers() -> dict[str, str]:
+    """The layer names and what each holds."""
+    return {name: spec.description for name, spec in LAYERS.items()}
+
+
+@router.get(
+    "/{name}",
+    response_class=Response,
+    responses={
+        200: {"content": {GEOJSON: {}}, "description": "A GeoJSON FeatureCollection"},
+        404: {"description": "Unknown layer; the message lists the known ones"},
+        422: {"description": "Malformed bbox"},
+    },
+)
+def layer(
+    name: str,
+    session: SessionDep,
+    bbox: Annotated[
+        str | None,
+        Query(description="minlon,minlat,maxlon,maxlat: only features meeting this box"),
+    ] = None,
+) -> Response:
+    """One map layer as a GeoJSON FeatureCollection (lon/lat, RFC 7946)."""
+    box = BBox.parse(bbox) if bbox is not None else None
+    return Response(get_layer(session=session, name=name, bbox=box), media_type=GEOJSON)
