@@ -12,7 +12,7 @@ from shapely.geometry import shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from geo.layers import LAYERS, FEEDER_PALETTE
+from geo.layers import FEEDER_PALETTE, LAYERS
 from geo.models import Feeder
 
 GEOMETRY_TYPES = {
