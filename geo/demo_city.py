@@ -400,8 +400,9 @@ def _premise_frame(addresses: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     city is set rather than read. Postcodes that are not five digits are dropped.
     """
     rows = addresses[addresses["addr:street"].notna()].copy()
-    rows["street"] = rows["addr:street"].astype(str).str.strip()
-    rows["house"] = rows["addr:housenumber"].astype(str).str.strip()
+    rows["street"] = [_clean_street(s) for s in rows["addr:street"].astype(str)]
+    tagged_house = rows["addr:housenumber"].astype(str)
+    rows["house"] = [_clean_house(h, s) for h, s in zip(tagged_house, rows.street, strict=True)]
     postcode = rows["addr:postcode"].astype("string").str.strip()
     rows["postcode"] = postcode.where(postcode.str.fullmatch(r"\d{5}").fillna(False), None)
     rows = rows.sort_values(["street", "house", "osm_type", "id"], kind="mergesort")
@@ -438,6 +439,21 @@ def _premise_frame(addresses: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         crs=WGS84,
     )
     return frame.rename_geometry("geom")
+
+
+def _clean_street(street: str) -> str:
+    """The street of a tag like "Asemahalli, Kaivokatu": OSM puts a venue name first."""
+    return street.rsplit(",", 1)[-1].strip()
+
+
+def _clean_house(house: str, street: str) -> str:
+    """The house number of a tag like "13 A, 5. krs./Floor 5" or "Keskuskatu 5".
+
+    Floors and courtyards after the comma do not locate the premise; a repeated street
+    name is dropped.
+    """
+    house = house.split(",", 1)[0].strip()
+    return house.removeprefix(f"{street} ").strip()
 
 
 def _critical_kinds(tags: pd.Series, rng: np.random.Generator) -> list[str | None]:
