@@ -90,12 +90,15 @@ def render_console(*, root_path: str, bounds: BBox | None) -> str:
         location=FALLBACK_CENTER,
         zoom_start=14,
         control_scale=True,
+        font_size="13px",
+        zoom_snap=0.25,
     )
     if bounds is not None:
         fmap.fit_bounds([[bounds.minlat, bounds.minlon], [bounds.maxlat, bounds.maxlon]])
     figure = fmap.get_root()
     assert isinstance(figure, Figure)  # folium.Map always makes its own Figure
     figure.title = f"{BRAND} — {PAGE}"
+    figure.header.add_child(RawHtml(f'<link rel="icon" href="{static_url}/favicon.svg">'))
     chrome = TEMPLATES.get_template("console_chrome.html").render(
         brand=BRAND, page=PAGE, osm_url=OSM_COPYRIGHT_URL
     )

@@ -17,9 +17,9 @@
   };
   const DEVICE_SIZE = { transformer: 8, fuse: 10 };
   const ROAD_STYLE = {
-    1: { color: "#8d9299", weight: 3.2 },
-    2: { color: "#a3a8ae", weight: 2.2 },
-    3: { color: "#bfc3c8", weight: 1.2 },
+    1: { color: "#7b8794", weight: 3.5 },
+    2: { color: "#9aa5b1", weight: 2.4 },
+    3: { color: "#aab3bd", weight: 1.4 },
   };
 
   function escapeHtml(value) {
@@ -56,7 +56,7 @@
   function clusterIcon(cluster) {
     const markers = cluster.getAllChildMarkers();
     const n = markers.length;
-    const size = n < 10 ? 28 : n < 100 ? 34 : 42;
+    const size = n < 10 ? 24 : n < 100 ? 30 : 38;
     const critical = markers.some((m) => m.options.sdCritical) ? " sd-cluster-critical" : "";
     return L.divIcon({
       html: `<span>${n}</span>`,

@@ -1,0 +1,109 @@
+"""The dispatch console in headless Chromium: layers drawn, no errors, nothing fetched off-host.
+
+Chromium is Debian's (``/usr/bin/chromium``): ``playwright install`` cannot download here.
+The test leaves a screenshot in ``var/console.png``; ``docs/console.png`` (the README's) is
+a copy made by hand, so test runs never dirty a committed file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, ConsoleMessage, Request, sync_playwright
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from geo.models import Feeder
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOT = REPO_ROOT / "var" / "console.png"
+ASSET_URL = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"([^\"]+)\"")
+
+
+def test_console_html_links_only_local_assets(client: TestClient) -> None:
+    response = client.get("/console")
+    assert response.status_code == 200
+    html = response.text
+    assets = ASSET_URL.findall(html)
+    assert any(a.endswith("/leaflet.js") for a in assets)
+    assert any(a.endswith("/leaflet.markercluster.js") for a in assets)
+    assert all(a.startswith("/static/") for a in assets), assets
+    assert "cdn" not in html
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_console_draws_layers_offline(
+    browser: Browser, live_server: str, db_session: Session
+) -> None:
+    feeders = db_session.scalar(select(func.count()).select_from(Feeder))
+    assert feeders
+    requested: list[str] = []
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"console: {message.text}")
+
+    def on_request(request: Request) -> None:
+        requested.append(request.url)
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    page.on("request", on_request)
+    page.on("response", lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url}"))
+    try:
+        page.goto(f"{live_server}/console")
+        page.wait_for_function("document.documentElement.dataset.console", timeout=20_000)
+        state = page.evaluate("document.documentElement.dataset.console")
+        assert state == "ready", page.locator("#sd-status").inner_text()
+
+        assert page.locator("path.sd-feeder").count() >= feeders
+        assert page.locator("path.sd-segment").count() > 0
+        assert page.locator(".sd-device").count() > 0
+        assert page.locator(".sd-substation").count() >= 1
+        assert page.locator(".marker-cluster").count() > 0
+        legend = page.locator(".sd-legend")
+        assert legend.is_visible()
+        assert legend.locator(".sd-swatch").count() == feeders
+        assert page.locator("#sd-credit").is_visible()
+        assert "OpenStreetMap contributors, ODbL" in page.locator("#sd-credit").inner_text()
+        assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+        assert "synthetic grid" in page.locator("#sd-status").inner_text()
+
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=SCREENSHOT)
+    finally:
+        context.close()
+
+    assert not errors, errors
+    off_host = [u for u in requested if urlsplit(u).scheme != "data"]
+    off_host = [u for u in off_host if urlsplit(u).hostname != "127.0.0.1"]
+    assert not off_host, off_host
+    assert any(u.endswith("/api/v1/layers/premises") for u in requested)
