@@ -95,24 +95,78 @@ class PolygonIndex:
     def lookup(
         self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.int64]:
-        """Id of the lowest-id polygon covering each point, ``NOT_FOUND`` (-1) where none."""
+        """Id of the lowest-id polygon covering each point, ``NOT_FOUND`` (-1) where none.
+
+        Candidates come from the STRtree for small batches. For large ones they come from a
+        uniform grid over the polygons' bounding boxes, binned with numpy arithmetic: that
+        skips building a shapely Point per point and the tree walk, which cost more than
+        the point-in-polygon tests at a million points. The grid only narrows candidates
+        (a point's cell lists every polygon whose box contains it, since float arithmetic
+        is monotonic); the answer is always decided by GEOS. Candidates are tried in
+        ascending polygon order, one round per rank, and a point leaves at its first hit,
+        which is therefore the lowest id; most points need one or two tests.
+        """
         n = len(lon)
-        best = np.full(n, len(self.ids), dtype=np.int64)
-        if n == 0 or len(self.ids) == 0:
-            return np.full(n, NOT_FOUND, dtype=np.int64)
-        point_idx, poly_idx = self.tree.query(shapely.points(lon, lat))
-        order = np.argsort(poly_idx, kind="stable")
-        point_idx, poly_idx = point_idx[order], poly_idx[order]
-        starts = np.flatnonzero(np.r_[True, poly_idx[1:] != poly_idx[:-1]])
-        ends = np.r_[starts[1:], len(poly_idx)]
-        for start, end in zip(starts, ends, strict=True):
-            j = poly_idx[start]
-            pts = point_idx[start:end]
-            # intersects_xy on a prepared polygon is "covers" for points: interior or boundary.
-            inside = pts[shapely.intersects_xy(self.polygons[j], lon[pts], lat[pts])]
-            np.minimum.at(best, inside, j)
-        found = best < len(self.ids)
         out = np.full(n, NOT_FOUND, dtype=np.int64)
+        if n == 0 or len(self.ids) == 0:
+            return out
+        # Below this batch size the grid costs more to build than it saves.
+        if n < 10 * len(self.ids):
+            point_idx, poly_idx = self.tree.query(shapely.points(lon, lat))
+            order = np.lexsort((poly_idx, point_idx))
+            candidates = poly_idx[order]
+            counts = np.bincount(point_idx, minlength=n)
+            starts = np.cumsum(counts) - counts
+        else:
+            bounds = shapely.bounds(self.polygons)
+            usable = np.isfinite(bounds).all(axis=1)  # empty polygons have NaN bounds
+            if not usable.any():
+                return out
+            x0, y0 = bounds[usable, :2].min(axis=0)
+            x1, y1 = bounds[usable, 2:].max(axis=0)
+            # Cells about the size of a small polygon, so few boxes overlap each cell, but
+            # no more than ~4 per point, so the grid never costs more than the points.
+            cell_w, cell_h = np.quantile(bounds[usable, 2:] - bounds[usable, :2], 0.25, axis=0)
+            nx = max(1, int((x1 - x0) / cell_w)) if cell_w > 0 else 1
+            ny = max(1, int((y1 - y0) / cell_h)) if cell_h > 0 else 1
+            shrink = min(1.0, math.sqrt(4 * n / (nx * ny)))
+            nx, ny = max(1, int(nx * shrink)), max(1, int(ny * shrink))
+            dx, dy = (x1 - x0) / nx, (y1 - y0) / ny
+
+            def cell_x(x: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+                return np.clip(((x - x0) / dx).astype(np.int64), 0, nx - 1)
+
+            def cell_y(y: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+                return np.clip(((y - y0) / dy).astype(np.int64), 0, ny - 1)
+
+            box = np.where(usable[:, None], bounds, [x0, y0, x0, y0])
+            ix0, ix1 = cell_x(box[:, 0]), cell_x(box[:, 2])
+            iy0, iy1 = cell_y(box[:, 1]), cell_y(box[:, 3])
+            width = ix1 - ix0 + 1
+            spans = np.where(usable, width * (iy1 - iy0 + 1), 0)
+            # One (cell, polygon) entry per cell a polygon's box spans, sorted by cell.
+            poly = np.repeat(np.arange(len(bounds)), spans)
+            k = np.arange(len(poly)) - np.repeat(np.cumsum(spans) - spans, spans)
+            cell = (iy0[poly] + k // width[poly]) * nx + ix0[poly] + k % width[poly]
+            order = np.lexsort((poly, cell))
+            candidates = poly[order]
+            cell_start = np.searchsorted(cell[order], np.arange(nx * ny + 1))
+            inside_grid = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+            px = cell_x(np.where(inside_grid, lon, x0))  # NaN and inf would not cast
+            point_cell = cell_y(np.where(inside_grid, lat, y0)) * nx + px
+            starts = cell_start[point_cell]
+            counts = np.where(inside_grid, cell_start[point_cell + 1] - starts, 0)
+        best = np.full(n, -1, dtype=np.int64)
+        active = np.flatnonzero(counts > 0)
+        rank = 0
+        while len(active):
+            j = candidates[starts[active] + rank]
+            # intersects_xy on a prepared polygon is "covers" for points: interior or boundary.
+            hit = shapely.intersects_xy(self.polygons[j], lon[active], lat[active])
+            best[active[hit]] = j[hit]
+            rank += 1
+            active = active[~hit & (counts[active] > rank)]
+        found = best >= 0
         out[found] = self.ids[best[found]]
         return out
 
