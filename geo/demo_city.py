@@ -41,7 +41,7 @@ CITY = "Helsinki"
 SEED = 20_240_611
 FEEDER_COUNT = 6
 REGION_COUNT = 3
-TRANSFORMER_SITE_COUNT = 32
+TRANSFORMER_SITE_COUNT = 40
 TERRITORY_BUFFER_M = 150.0
 BREAKER_OFFSET_M = 8.0
 KVA_PER_PREMISE = 15.0
@@ -154,11 +154,39 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
 class DemoCity:
     """The demo territory as frames whose columns match ``geo.models`` (geometry in ``geom``).
 
-    Compare two cities frame by frame (``geopandas.testing``): frames have no single truth
-    value, so the dataclass does not define ``==``.
+    Ids are 1..n except road nodes, which keep their OSM node ids. Compare two cities frame
+    by frame (``geopandas.testing``): frames have no single truth value, so the dataclass
+    does not define ``==``.
+
+    Attributes
+    ----------
+    territory
+        One row: code, name, geom (Polygon). No table holds it; regions and feeder areas
+        tile it exactly.
+    regions
+        ``Region`` columns: id, code, name, region_class, parent_id (NULL), geom.
+    substations
+        ``Substation`` columns: the real one, OSM way 644615094, at its outline's centroid.
+    feeders
+        ``Feeder`` columns; geom is the service area (MultiPolygon of one part).
+    devices
+        ``Device`` columns; ``upstream_id`` (nullable Int64) makes one tree per feeder,
+        rooted at its breaker, and every upstream id is lower than its child's.
+    segments
+        ``Segment`` columns: one per device below a breaker, from its upstream device.
+    premises
+        ``Premise`` columns, one per OSM address with a street name.
+    road_nodes, road_edges
+        ``RoadNode`` and ``RoadEdge`` columns: the drivable OSM network as pyrosm splits it.
+    crews
+        ``Crew`` columns without the live position ``geom``; the geometry is ``depot_geom``.
+    users
+        Dicts of id, username, role, password (plain: the loader hashes it), crew_id.
+    attribution, grid_label
+        Texts to show wherever the data is shown.
     """
 
-    territory: gpd.GeoDataFrame  # code, name, geom (Polygon)
+    territory: gpd.GeoDataFrame
     regions: gpd.GeoDataFrame
     substations: gpd.GeoDataFrame
     feeders: gpd.GeoDataFrame
@@ -167,7 +195,7 @@ class DemoCity:
     premises: gpd.GeoDataFrame
     road_nodes: gpd.GeoDataFrame
     road_edges: gpd.GeoDataFrame
-    crews: gpd.GeoDataFrame  # the active geometry is ``depot_geom``
+    crews: gpd.GeoDataFrame
     users: list[dict[str, Any]]
     attribution: str = OSM_ATTRIBUTION
     grid_label: str = GRID_LABEL
@@ -238,7 +266,9 @@ def build_demo_city() -> DemoCity:
     sites = _transformer_sites(premise_xy, roads, exclude=root)
     site_xy = roads.xy_m[[roads.row_of[n] for n in sites]]
     premise_site = cKDTree(site_xy).query(premise_xy)[1]
-    site_feeder, feeder_angles = _sector_feeders(site_xy, sub_xy)
+    premise_counts = np.bincount(premise_site, minlength=len(sites))
+    site_feeder = _sector_feeders(site_xy, premise_counts)
+    feeder_angles = _feeder_bearings(site_xy, site_feeder, premise_counts, sub_xy)
 
     territory_m = _territory(premise_xy, roads.xy_m)
     areas_m = _service_areas(premise_xy, site_feeder[premise_site], territory_m)
@@ -248,7 +278,6 @@ def build_demo_city() -> DemoCity:
         for r in range(REGION_COUNT)
     ]
     premise_feeder = site_feeder[premise_site]
-    premise_counts = np.bincount(premise_site, minlength=len(sites))
 
     grid = _grid(roads, root, sub_xy, sites, site_feeder, feeder_angles, premise_counts)
     transformer_ids = _transformer_ids(grid, sites)
@@ -260,11 +289,15 @@ def build_demo_city() -> DemoCity:
     regions = _region_frame(regions_m, sub_xy, premises)
     crews = _crew_frame(roads, regions_m, root)
     return DemoCity(
-        territory=gpd.GeoDataFrame(
-            {"code": ["HEL"], "name": ["Helsinki centre (demo territory)"]},
-            geometry=[_wgs84_geom(territory_m)],
-            crs=WGS84,
-        ).rename_geometry("geom"),
+        territory=_frame(
+            [
+                {
+                    "code": "HEL",
+                    "name": "Helsinki centre (demo territory)",
+                    "geom": _wgs84_geom(territory_m),
+                }
+            ]
+        ),
         regions=regions,
         substations=substation,
         feeders=_feeder_frame(areas_m, feeder_angles, region_of_feeder),
@@ -517,27 +550,40 @@ def _transformer_sites(premise_xy: np.ndarray, roads: _Roads, *, exclude: int) -
     return sites
 
 
-def _sector_feeders(site_xy: np.ndarray, sub_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group transformer sites into feeders by bearing from the substation.
+def _sector_feeders(site_xy: np.ndarray, site_premises: np.ndarray) -> np.ndarray:
+    """Group transformer sites into feeders by bearing from the centre of the load.
 
-    Sectors start at the widest angular gap between sites and hold equal numbers of sites,
-    so each feeder serves one compact wedge of town. Returns the feeder index of each site
-    and the mean bearing (radians) of each feeder.
+    Sectors start at the widest angular gap between sites and hold about equal numbers of
+    premises, so each feeder serves one compact wedge of town and a similar load. Wedges
+    around the load centre rather than the substation (which sits off-centre) stay wide
+    enough for every feeder's service area to be one piece. Returns each site's feeder.
     """
-    angle = np.arctan2(site_xy[:, 1] - sub_xy[1], site_xy[:, 0] - sub_xy[0])
+    centre = (site_xy * site_premises[:, None]).sum(axis=0) / site_premises.sum()
+    angle = np.arctan2(site_xy[:, 1] - centre[1], site_xy[:, 0] - centre[0])
     order = np.argsort(angle, kind="stable")
     gaps = np.diff(np.append(angle[order], angle[order[0]] + 2 * math.pi))
     order = np.roll(order, -(int(np.argmax(gaps)) + 1))
+    load = site_premises[order].astype(float)
+    midpoint = np.cumsum(load) - load / 2
     feeder = np.empty(len(site_xy), dtype=np.int64)
-    for f, chunk in enumerate(np.array_split(order, FEEDER_COUNT)):
-        feeder[chunk] = f
-    mean_angles = np.array(
-        [
-            math.atan2(np.sin(angle[feeder == f]).mean(), np.cos(angle[feeder == f]).mean())
-            for f in range(FEEDER_COUNT)
-        ]
-    )
-    return feeder, mean_angles
+    feeder[order] = np.minimum(midpoint * FEEDER_COUNT // load.sum(), FEEDER_COUNT - 1)
+    if np.bincount(feeder, minlength=FEEDER_COUNT).min() < 2:
+        msg = f"{len(site_xy)} transformer sites are too few for {FEEDER_COUNT} feeders"
+        raise ValueError(msg)
+    return feeder
+
+
+def _feeder_bearings(
+    site_xy: np.ndarray, site_feeder: np.ndarray, site_premises: np.ndarray, sub_xy: np.ndarray
+) -> np.ndarray:
+    """Bearing (radians) from the substation to each feeder's load centre: where it heads."""
+    bearings = []
+    for f in range(FEEDER_COUNT):
+        mine = site_feeder == f
+        weight = site_premises[mine, None] + 1  # +1: a site without premises still counts
+        centre = (site_xy[mine] * weight).sum(axis=0) / weight.sum()
+        bearings.append(_bearing_rad(centre, sub_xy))
+    return np.array(bearings)
 
 
 def _territory(premise_xy: np.ndarray, node_xy: np.ndarray) -> Polygon:
@@ -825,15 +871,17 @@ def _crew_frame(roads: _Roads, regions_m: list[Any], root: int) -> gpd.GeoDataFr
     """Crews with depots on routable road nodes.
 
     A regional crew's depot is the routable node of its region farthest from the
-    substation (the edge of town, where depots are); substation crews start at the
-    substation's road node.
+    substation and from the depots already placed (the edge of town, where depots are, and
+    spread out); substation crews start at the substation's road node.
     """
     root_xy = roads.xy_m[roads.row_of[root]]
-    from_root_m = np.hypot(*(roads.xy_m - root_xy).T)
+    clearance_m = np.hypot(*(roads.xy_m - root_xy).T)
     depots = []
     for region in regions_m:
         inside = roads.routable & shapely.contains_xy(region, roads.xy_m[:, 0], roads.xy_m[:, 1])
-        depots.append(int(roads.node_ids[np.flatnonzero(inside)[np.argmax(from_root_m[inside])]]))
+        row = np.flatnonzero(inside)[np.argmax(clearance_m[inside])]
+        depots.append(int(roads.node_ids[row]))
+        clearance_m = np.minimum(clearance_m, np.hypot(*(roads.xy_m - roads.xy_m[row]).T))
     root_region = next(
         r for r, region in enumerate(regions_m) if shapely.contains_xy(region, *root_xy)
     )
