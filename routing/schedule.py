@@ -1,0 +1,141 @@
+"""Timing of a given visiting order, shared by the solver, the repair step and the checker.
+
+Given a crew and an order of jobs, the earliest schedule (leave at the start of the shift,
+wait when early for a window) is the one that meets the most windows and deadlines, so one
+forward pass decides whether the order is feasible and gives the times the plan reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from routing.plan import Route, Visit
+from routing.problem import Job, Problem, is_straight_line
+
+
+def earliest_start_s(job: Job, arrival_s: int) -> int | None:
+    """First allowed start of service at or after ``arrival_s``, or None when too late."""
+    if not job.time_windows:
+        return arrival_s
+    for window in job.time_windows:
+        if arrival_s <= window.end_s:
+            return max(arrival_s, window.start_s)
+    return None
+
+
+def schedule_route(problem: Problem, crew_index: int, job_indices: Sequence[int]) -> Route | None:
+    """Earliest schedule of ``job_indices`` on a crew, or None when the order is infeasible.
+
+    Frozen visits (the crew's prefix) ignore their time windows: they are in progress or the
+    dispatcher has locked them, and the plan must keep them whatever the clock says. Skills are
+    not checked here; callers only build orders from eligible crews.
+    """
+    crew = problem.crews[crew_index]
+    travel, cost_matrix = problem.travel_s, problem.cost
+    assert cost_matrix is not None  # filled in by Problem.__post_init__
+    time_s = crew.shift.start_s
+    location = crew.start_location
+    load = 0
+    cost = 0
+    frozen = crew.frozen_job_ids
+    visits: list[Visit] = []
+    for position, j in enumerate(job_indices):
+        job = problem.jobs[j]
+        leg_s = int(travel[location, job.location])
+        cost += int(cost_matrix[location, job.location])
+        arrival_s = time_s + leg_s
+        is_frozen = position < len(frozen) and frozen[position] == job.id
+        start_s = arrival_s if is_frozen else earliest_start_s(job, arrival_s)
+        if start_s is None:
+            return None
+        lateness_s = 0
+        if job.sla_deadline_s is not None:
+            lateness_s = max(0, start_s - job.sla_deadline_s)
+        visits.append(
+            Visit(
+                job_id=job.id,
+                location=job.location,
+                arrival_s=arrival_s,
+                start_s=start_s,
+                end_s=start_s + job.service_s,
+                travel_s=leg_s,
+                lateness_s=lateness_s,
+                straight_line=is_straight_line(problem, location, job.location),
+            )
+        )
+        time_s = start_s + job.service_s
+        location = job.location
+        load += job.demand
+    return_travel_s = 0
+    if crew.end_location is not None:
+        return_travel_s = int(travel[location, crew.end_location])
+        cost += int(cost_matrix[location, crew.end_location])
+    return_s = time_s + return_travel_s
+    if return_s > crew.shift.end_s:
+        return None
+    if crew.capacity is not None and load > crew.capacity:
+        return None
+    return Route(
+        crew_id=crew.id,
+        departure_s=crew.shift.start_s,
+        visits=tuple(visits),
+        return_s=return_s,
+        return_travel_s=return_travel_s,
+        cost=cost,
+    )
+
+
+def can_serve(problem: Problem, crew_index: int, job_index: int) -> bool:
+    """Whether the crew holds every skill the job needs."""
+    return problem.jobs[job_index].skills <= problem.crews[crew_index].skills
+
+
+def find_priority_swap(
+    problem: Problem, routes: Sequence[Sequence[int]], dropped_job: int
+) -> tuple[int, int] | None:
+    """A served, less urgent job that the dropped job could replace in place, if any.
+
+    This is the strict urgency rule: a job must never be left out while a lower-priority job
+    is served where it could have been. Returns (crew index, position) of the least urgent such
+    job, or None when the rule holds for ``dropped_job``.
+    """
+    job = problem.jobs[dropped_job]
+    best: tuple[int, int] | None = None
+    best_priority = job.priority
+    for c, order in enumerate(routes):
+        if not can_serve(problem, c, dropped_job):
+            continue
+        n_frozen = len(problem.crews[c].frozen_job_ids)
+        for position in range(n_frozen, len(order)):
+            served_priority = problem.jobs[order[position]].priority
+            if served_priority <= best_priority:
+                continue
+            swapped = [*order[:position], dropped_job, *order[position + 1 :]]
+            if schedule_route(problem, c, swapped) is not None:
+                best, best_priority = (c, position), served_priority
+    return best
+
+
+def drop_reason(problem: Problem, job_index: int) -> str:
+    """Why a job is not in the plan, in words a dispatcher can act on."""
+    job = problem.jobs[job_index]
+    eligible = [c for c in range(len(problem.crews)) if can_serve(problem, c, job_index)]
+    if not eligible:
+        return f"no crew has the skills {sorted(job.skills)}"
+    if not any(
+        crew.capacity is None or job.demand <= crew.capacity
+        for crew in (problem.crews[c] for c in eligible)
+    ):
+        return f"demand {job.demand} exceeds the capacity of every crew with the skills"
+    reachable = False
+    for c in eligible:
+        prefix = [problem.job_index[j] for j in problem.crews[c].frozen_job_ids]
+        if schedule_route(problem, c, [*prefix, job_index]) is not None:
+            reachable = True
+            break
+    if not reachable:
+        return (
+            "no crew can reach it within its time windows and get back within its shift, "
+            "even with no other work"
+        )
+    return "not enough crew time: eligible crews are full with work of equal or higher priority"
