@@ -79,9 +79,7 @@ def conninfo(cluster: Cluster, dbname: str) -> str:
     return f"host={cluster.socket_dir} user=stormdesk dbname={dbname}"
 
 
-def loaded_territory(
-    cluster: Cluster, *, seed: int, n_feeders: int, n_premises: int
-) -> Loaded:
+def loaded_territory(cluster: Cluster, *, seed: int, n_feeders: int, n_premises: int) -> Loaded:
     """Generate the territory and make sure a database holds exactly it.
 
     Generation is deterministic and takes seconds, so it always runs; loading takes about
