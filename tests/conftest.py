@@ -3,6 +3,8 @@ per test, and the demo city loaded once so every test sees real territory data."
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,14 +26,19 @@ TEST_DB = "stormdesk_test"
 
 
 @pytest.fixture(scope="session")
-def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    root: Path = tmp_path_factory.mktemp("pg")
+def pg_cluster() -> Iterator[Cluster]:
+    # Not under pytest's tmp_path: pytest resets its base directory to mode 0700, which
+    # locks out the postgres user that runs the server when we are root.
+    root = Path(tempfile.mkdtemp(prefix="stormdesk-test-pg-"))
     cluster = Cluster(
         data_dir=root / "data", socket_dir=root / "run", server_options=FAST_UNSAFE_OPTIONS
     )
     cluster.start()
-    yield cluster
-    cluster.destroy()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

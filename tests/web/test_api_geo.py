@@ -31,7 +31,9 @@ def test_geocode_finds_stored_address_without_pii(client: TestClient, db_session
     response = client.get("/api/v1/geocode", params={"q": premise.address.lower()})
     assert response.status_code == 200
     matches = response.json()["matches"]
-    assert matches[0]["premise_id"] == premise.id
+    # OSM has several objects (shops, entrances) at one address: any of them is right.
+    top = db_session.get(Premise, matches[0]["premise_id"])
+    assert top is not None and top.address_norm == premise.address_norm
     assert matches[0]["method"] == "exact"
     assert set(matches[0]) == {"premise_id", "address", "lon", "lat", "score", "method"}
     assert not PII_FIELDS & set(matches[0])

@@ -1,0 +1,82 @@
+"""The stormdesk CLI as a user runs it: a real process against a scratch database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from geo.cluster import Cluster
+
+SCRATCH_DB = "cli_test"
+
+
+@pytest.fixture(scope="module")
+def cli_env(
+    pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    pg_cluster.create_database(SCRATCH_DB)
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg_cluster.url(SCRATCH_DB),
+        "STORMDESK_VAR_DIR": str(tmp_path_factory.mktemp("cli-var")),
+    }
+    yield env
+    pg_cluster.drop_database(SCRATCH_DB)
+
+
+def run_cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from web.cli import main; main()", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).parent,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_migrate_then_status(cli_env: dict[str, str]) -> None:
+    migrated = run_cli(cli_env, "db", "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    status = run_cli(cli_env, "db", "status")
+    assert status.returncode == 0
+    assert "revision 0001" in status.stdout
+
+
+def test_user_add_reads_password_from_stdin(cli_env: dict[str, str]) -> None:
+    assert run_cli(cli_env, "db", "migrate").returncode == 0
+    added = run_cli(
+        cli_env, "user", "add", "night-dispatcher", "--role", "dispatcher", stdin="pw-12345678\n"
+    )
+    assert added.returncode == 0, added.stderr
+    assert "night-dispatcher" in added.stdout
+    again = run_cli(
+        cli_env, "user", "add", "night-dispatcher", "--role", "dispatcher", stdin="pw-12345678\n"
+    )
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["user", "add", "x1", "--role", "pilot"], "pw-12345678\n", "unknown role"),
+        (["user", "add", "x2", "--role", "agent"], "short\n", "at least 8 characters"),
+    ],
+)
+def test_user_add_refuses_bad_input(
+    cli_env: dict[str, str], args: list[str], stdin: str, message: str
+) -> None:
+    assert run_cli(cli_env, "db", "migrate").returncode == 0
+    result = run_cli(cli_env, *args, stdin=stdin)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
