@@ -36,21 +36,6 @@ from geo.models import (
 
 Progress = Callable[[str, int, int], None]
 
-# Parents before children, so every foreign key points at a row already written.
-_TABLES: tuple[type[Base], ...] = (
-    Region,
-    Substation,
-    Feeder,
-    Device,
-    Segment,
-    Premise,
-    Street,
-    RoadNode,
-    RoadEdge,
-    Crew,
-    User,
-)
-
 
 def load_demo_city(
     *, session: Session, city: DemoCity, progress: Progress | None = None
@@ -75,8 +60,8 @@ def load_demo_city(
     """
     _refuse_non_empty(session)
     counts: dict[str, int] = {}
-    for done, model in enumerate(_TABLES, start=1):
-        rows = _rows(model, city)
+    for done, (model, rows_of) in enumerate(_TABLES, start=1):
+        rows = rows_of(city)
         if rows:
             session.execute(insert(model), rows)
         _reset_sequence(session, model)
@@ -90,7 +75,7 @@ def load_demo_city(
 def _refuse_non_empty(session: Session) -> None:
     filled = [
         model.__tablename__
-        for model in _TABLES
+        for model, _ in _TABLES
         if session.scalar(select(exists().select_from(model)))
     ]
     if filled:
@@ -99,23 +84,6 @@ def _refuse_non_empty(session: Session) -> None:
             "`stormdesk db reset` first, then load the demo city"
         )
         raise InvalidInput(msg)
-
-
-def _rows(model: type[Base], city: DemoCity) -> list[dict[str, Any]]:
-    frames: dict[type[Base], Callable[[], list[dict[str, Any]]]] = {
-        Region: lambda: _records(city.regions),
-        Substation: lambda: _records(city.substations),
-        Feeder: lambda: _records(city.feeders),
-        Device: lambda: _records(city.devices),
-        Segment: lambda: _records(city.segments),
-        Premise: lambda: _records(city.premises),
-        Street: lambda: _street_rows(city.premises),
-        RoadNode: lambda: _records(city.road_nodes),
-        RoadEdge: lambda: _records(city.road_edges),
-        Crew: lambda: _records(city.crews),
-        User: lambda: _user_rows(city.users),
-    }
-    return frames[model]()
 
 
 def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
@@ -160,3 +128,21 @@ def _reset_sequence(session: Session, model: type[Base]) -> None:
     session.execute(
         text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")
     )
+
+
+Rows = Callable[[DemoCity], list[dict[str, Any]]]
+
+# Parents before children, so every foreign key points at a row already written.
+_TABLES: tuple[tuple[type[Base], Rows], ...] = (
+    (Region, lambda city: _records(city.regions)),
+    (Substation, lambda city: _records(city.substations)),
+    (Feeder, lambda city: _records(city.feeders)),
+    (Device, lambda city: _records(city.devices)),
+    (Segment, lambda city: _records(city.segments)),
+    (Premise, lambda city: _records(city.premises)),
+    (Street, lambda city: _street_rows(city.premises)),
+    (RoadNode, lambda city: _records(city.road_nodes)),
+    (RoadEdge, lambda city: _records(city.road_edges)),
+    (Crew, lambda city: _records(city.crews)),
+    (User, lambda city: _user_rows(city.users)),
+)
