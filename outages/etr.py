@@ -1,0 +1,57 @@
+"""Estimated restoration times: defaults from the 95598 commitments, and their history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from geo.exceptions import InvalidInput
+from geo.settings import Settings
+from outages.models import EtrChange, Outage
+
+
+def default_etr(
+    *, started_at: dt.datetime, region_class: str | None, cause: str | None, settings: Settings
+) -> dt.datetime:
+    """Start time plus the committed hours for the region class plus extra for the cause.
+
+    An unknown region class falls back to the urban commitment, the strictest one, so a
+    data gap never makes a promise looser than the utility's.
+    """
+    by_class = settings.etr_hours_by_region_class
+    hours = by_class.get(region_class or "urban", by_class.get("urban", 3.0))
+    hours += settings.etr_extra_hours_by_cause.get(cause or "unknown", 0.0)
+    return started_at + dt.timedelta(hours=hours)
+
+
+def set_etr(
+    *,
+    session: Session,
+    outage: Outage,
+    etr_at: dt.datetime,
+    source: str,
+    reason: str,
+    actor: str,
+    now: dt.datetime,
+) -> EtrChange:
+    """Change an outage's ETR and keep the change; an ETR in the past is refused."""
+    if etr_at.tzinfo is None:
+        msg = "etr must carry a UTC offset, e.g. 2026-11-23T21:30:00+02:00"
+        raise InvalidInput(msg)
+    if etr_at < now - dt.timedelta(minutes=1):
+        msg = f"etr {etr_at.isoformat()} is in the past"
+        raise InvalidInput(msg)
+    change = EtrChange(
+        outage_id=outage.id,
+        changed_at=now,
+        previous_etr_at=outage.etr_at,
+        etr_at=etr_at,
+        source=source,
+        reason=reason,
+        actor=actor,
+    )
+    outage.etr_at = etr_at
+    session.add(change)
+    session.flush()
+    return change

@@ -1,0 +1,217 @@
+"""Pydantic shapes of intake: what callers send and what they are answered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Category = Literal[
+    "no_power", "partial_power", "flicker", "wire_down", "pole_damage", "fire_smoke", "other"
+]
+Channel = Literal["web", "phone", "app", "open311", "sms"]
+Classification = Literal["planned", "known", "duplicate", "new", "unlocated"]
+MAX_DESCRIPTION_CHARS = 2000
+
+
+class ReportCreate(BaseModel):
+    """A fault report: where (one of address, point, account, phone) and what."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    address: str | None = Field(default=None, min_length=1, max_length=300)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    account: str | None = Field(default=None, min_length=1, max_length=32)
+    phone: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^\+?[0-9 ()-]+$")
+    category: Category
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
+    channel: Channel = "web"
+    allow_unlocated: bool = Field(
+        default=False,
+        description="Agents only: store an address that matches no premise in the queue.",
+    )
+
+    @field_validator("lon", "lat")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            msg = "coordinates must be finite numbers"
+            raise ValueError(msg)
+        return value
+
+    @model_validator(mode="after")
+    def _where(self) -> ReportCreate:
+        if (self.lon is None) != (self.lat is None):
+            msg = "give both lon and lat, or neither"
+            raise ValueError(msg)
+        if not (self.address or self.lon is not None or self.account or self.phone):
+            msg = "say where: give an address, lon and lat, an account number, or a phone number"
+            raise ValueError(msg)
+        return self
+
+
+class ReportAnswer(BaseModel):
+    """What the caller is told, immediately, and again on a retried idempotency key."""
+
+    id: int
+    classification: Classification
+    outage_id: int | None = None
+    planned_outage_id: int | None = None
+    duplicate_of: int | None = None
+    region: str | None = None
+    feeder: str | None = None
+    etr: dt.datetime | None = None
+    hazard: bool = False
+    received_at: dt.datetime
+    message: str
+
+
+class ReportRead(BaseModel):
+    """A report as its filer may track it by number (no personal data)."""
+
+    id: int
+    received_at: dt.datetime
+    channel: str
+    category: str
+    status: str
+    classification: str
+    hazard: bool
+    located_by: str
+    address: str | None
+    region: str | None
+    feeder: str | None
+    outage_id: int | None
+    outage_status: str | None
+    etr: dt.datetime | None
+    message: str
+
+
+class OutageRead(BaseModel):
+    id: int
+    status: str
+    device: str
+    device_kind: str
+    feeder: str
+    region: str | None
+    cause: str | None
+    hazard: bool
+    customers_affected: int
+    customers_restored: int
+    critical_affected: int
+    started_at: dt.datetime
+    etr: dt.datetime | None
+    confirmed_at: dt.datetime | None
+    restored_at: dt.datetime | None
+    report_count: int
+    merged_into: int | None
+    explanation: dict[str, Any]
+
+
+class EtrChangeRead(BaseModel):
+    changed_at: dt.datetime
+    previous_etr: dt.datetime | None
+    etr: dt.datetime
+    source: str
+    reason: str
+    actor: str
+
+
+class OutageCreate(BaseModel):
+    """A dispatcher opening an outage by hand on a device (e.g. from SCADA)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: str = Field(min_length=1, max_length=64, description="Device code")
+    cause: str | None = Field(default=None, max_length=64)
+    confirmed: bool = True
+
+
+class OutageUpdate(BaseModel):
+    """A lifecycle step or ETR change by a dispatcher."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["confirm", "restore", "close", "set_etr", "set_cause"]
+    device: str | None = Field(default=None, description="For restore: the device restored")
+    etr: dt.datetime | None = None
+    cause: str | None = Field(default=None, max_length=64)
+    reason: str = Field(default="", max_length=500)
+
+
+class PlannedOutageCreate(BaseModel):
+    """Announced work: the window, the reason and the area (feeders, devices or polygon)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=500)
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    feeders: list[str] = Field(default_factory=list, max_length=200)
+    devices: list[str] = Field(default_factory=list, max_length=500)
+    area: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon/MultiPolygon")
+
+    @model_validator(mode="after")
+    def _window_and_area(self) -> PlannedOutageCreate:
+        for name, value in (("starts_at", self.starts_at), ("ends_at", self.ends_at)):
+            if value.tzinfo is None:
+                msg = f"{name} must carry a UTC offset, e.g. 2026-12-01T09:00:00+02:00"
+                raise ValueError(msg)
+        if self.ends_at <= self.starts_at:
+            msg = "ends_at must be after starts_at"
+            raise ValueError(msg)
+        if not (self.feeders or self.devices or self.area):
+            msg = "say which area: give feeders, devices or an area polygon"
+            raise ValueError(msg)
+        return self
+
+
+class PlannedOutageUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, min_length=3, max_length=500)
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    status: Literal["cancelled", "completed"] | None = None
+
+
+class CriticalCustomer(BaseModel):
+    premise_id: int
+    address: str
+    critical: str
+
+
+class PlannedOutageRead(BaseModel):
+    id: int
+    status: str
+    reason: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    feeders: list[str]
+    devices: list[str]
+    customers_affected: int
+    critical_customers: list[CriticalCustomer]
+    warnings: list[str] = Field(default_factory=list)
+
+
+class StatusAnswer(BaseModel):
+    """Power status of one premise as a customer may see it (no personal data)."""
+
+    state: Literal["normal", "outage", "planned", "restored"]
+    address: str | None
+    premise_id: int | None
+    message: str
+    outage_id: int | None = None
+    etr: dt.datetime | None = None
+    cause: str | None = None
+    customers_affected: int | None = None
+    planned_outage_id: int | None = None
+    window_start: dt.datetime | None = None
+    window_end: dt.datetime | None = None
+    reason: str | None = None
+    restored_at: dt.datetime | None = None
+    upcoming_planned: list[dict[str, Any]] = Field(default_factory=list)
+    lon: float | None = None
+    lat: float | None = None
