@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from geoalchemy2 import Geometry, WKBElement
+from geoalchemy2 import Geometry, WKBElement, WKTElement
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -238,3 +238,8 @@ class Event(Base):
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+def point(lon: float, lat: float) -> Any:
+    """A point to assign to a ``geom`` column (typed loosely: columns read back as WKB)."""
+    return WKTElement(f"POINT({lon!r} {lat!r})", srid=SRID)

@@ -14,7 +14,7 @@ from geo.models import Premise
 from geo.normalize import normalize_address
 from geo.settings import Settings
 from outages.exceptions import AddressNotFound
-from outages.schemas import ReportCreate
+from outages.schemas import Where
 
 SUGGESTIONS = 5
 # A fuzzy top match is taken only if the runner-up (another address) trails it clearly.
@@ -56,7 +56,7 @@ def _from_premise(premise: Premise, located_by: str, session: Session) -> Locate
 
 
 def locate_report(
-    *, session: Session, data: ReportCreate, settings: Settings, may_file_unlocated: bool
+    *, session: Session, data: Where, settings: Settings, may_file_unlocated: bool
 ) -> Located:
     """Find the premise of a report: account first, then address, then point, then phone."""
     if data.account:
@@ -82,7 +82,7 @@ def locate_report(
 
 
 def _by_address(
-    session: Session, data: ReportCreate, settings: Settings, may_file_unlocated: bool
+    session: Session, data: Where, settings: Settings, may_file_unlocated: bool
 ) -> Located:
     assert data.address is not None
     result = geocode(

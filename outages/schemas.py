@@ -16,8 +16,8 @@ Classification = Literal["planned", "known", "duplicate", "new", "unlocated"]
 MAX_DESCRIPTION_CHARS = 2000
 
 
-class ReportCreate(BaseModel):
-    """A fault report: where (one of address, point, account, phone) and what."""
+class Where(BaseModel):
+    """Where a caller is: one of address, point (lon and lat), account or phone."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -26,13 +26,6 @@ class ReportCreate(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90)
     account: str | None = Field(default=None, min_length=1, max_length=32)
     phone: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^\+?[0-9 ()-]+$")
-    category: Category
-    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
-    channel: Channel = "web"
-    allow_unlocated: bool = Field(
-        default=False,
-        description="Agents only: store an address that matches no premise in the queue.",
-    )
 
     @field_validator("lon", "lat")
     @classmethod
@@ -43,7 +36,7 @@ class ReportCreate(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _where(self) -> ReportCreate:
+    def _where(self) -> Where:
         if (self.lon is None) != (self.lat is None):
             msg = "give both lon and lat, or neither"
             raise ValueError(msg)
@@ -51,6 +44,18 @@ class ReportCreate(BaseModel):
             msg = "say where: give an address, lon and lat, an account number, or a phone number"
             raise ValueError(msg)
         return self
+
+
+class ReportCreate(Where):
+    """A fault report: where (one of address, point, account, phone) and what."""
+
+    category: Category
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
+    channel: Channel = "web"
+    allow_unlocated: bool = Field(
+        default=False,
+        description="Agents only: store an address that matches no premise in the queue.",
+    )
 
 
 class ReportAnswer(BaseModel):

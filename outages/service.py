@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo.audit import record
 from geo.exceptions import InvalidInput
-from geo.models import Device, Feeder, Premise, Region
+from geo.models import Device, Feeder, Premise, Region, point
 from geo.settings import Settings
 from outages.etr import default_etr, set_etr
 from outages.exceptions import InvalidTransition, OutageNotFound, ReportNotFound
@@ -32,7 +32,7 @@ from outages.models import (
     Report,
 )
 from outages.notify import queue_outage_message
-from outages.schemas import ReportAnswer, ReportCreate
+from outages.schemas import OutageRead, ReportAnswer, ReportCreate, ReportRead, Where
 from outages.topology import Group, RollUpRule, load_feeder_tree, plan_rollups
 
 # Categories that mean the customer has no (or partial) supply, or a hazard on the lines.
@@ -124,7 +124,9 @@ def file_report(
         classification="unlocated",
         idempotency_key=idempotency_key,
         filed_by=actor,
-        geom=None if located.lon is None else f"SRID=4326;POINT({located.lon} {located.lat})",
+        geom=None
+        if located.lon is None or located.lat is None
+        else point(located.lon, located.lat),
     )
     session.add(report)
     session.flush()
@@ -781,3 +783,122 @@ def set_cause(
         at=now,
     )
     session.flush()
+
+
+def read_outage(*, session: Session, outage: Outage) -> OutageRead:
+    """An outage as the console and the API show it."""
+    device = session.get(Device, outage.device_id)
+    assert device is not None
+    feeder = session.execute(select(Feeder.code).where(Feeder.id == outage.feeder_id)).scalar_one()
+    region = session.scalar(select(Region.code).where(Region.id == outage.region_id))
+    counts = session.execute(
+        text(
+            "SELECT count(*) FILTER (WHERE restored_at IS NOT NULL) AS restored, "
+            "(SELECT count(*) FROM report WHERE outage_id = :o) AS reports "
+            "FROM outage_premise WHERE outage_id = :o"
+        ),
+        {"o": outage.id},
+    ).one()
+    return OutageRead(
+        id=outage.id,
+        status=outage.status,
+        device=device.code,
+        device_kind=device.kind,
+        feeder=feeder,
+        region=region,
+        cause=outage.cause,
+        hazard=outage.hazard,
+        customers_affected=outage.customers_affected,
+        customers_restored=int(counts.restored),
+        critical_affected=outage.critical_affected,
+        started_at=outage.started_at,
+        etr=outage.etr_at,
+        confirmed_at=outage.confirmed_at,
+        restored_at=outage.restored_at,
+        report_count=int(counts.reports),
+        merged_into=outage.merged_into_id,
+        explanation=outage.explanation,
+    )
+
+
+def list_outages(*, session: Session, active_only: bool) -> list[OutageRead]:
+    query = select(Outage).order_by(Outage.started_at.desc())
+    if active_only:
+        query = query.where(Outage.status.in_(ACTIVE_OUTAGE_STATUSES))
+    return [read_outage(session=session, outage=o) for o in session.scalars(query)]
+
+
+def read_report(*, session: Session, report: Report, settings: Settings) -> ReportRead:
+    """A report as its filer tracks it: state, outage and ETR, no personal data."""
+    outage = session.get(Outage, report.outage_id) if report.outage_id else None
+    while outage is not None and outage.merged_into_id is not None:
+        outage = session.get(Outage, outage.merged_into_id)
+    address = session.scalar(select(Premise.address).where(Premise.id == report.premise_id))
+    region = session.scalar(select(Region.code).where(Region.id == report.region_id))
+    feeder = session.scalar(select(Feeder.code).where(Feeder.id == report.feeder_id))
+    if outage is not None and outage.status in ("restored", "closed"):
+        message = "Power has been restored. If you still have no power, please report again."
+    elif outage is not None and outage.etr_at is not None:
+        message = (
+            f"Crews are working on it; expected back by {local_time(outage.etr_at, settings)}."
+        )
+    else:
+        message = str(report.answer.get("message", "Your report is registered."))
+    return ReportRead(
+        id=report.id,
+        received_at=report.received_at,
+        channel=report.channel,
+        category=report.category,
+        status=report.status,
+        classification=report.classification,
+        hazard=report.hazard,
+        located_by=report.located_by,
+        address=address,
+        region=region,
+        feeder=feeder,
+        outage_id=outage.id if outage else None,
+        outage_status=outage.status if outage else None,
+        etr=outage.etr_at if outage else None,
+        message=message,
+    )
+
+
+def locate_unlocated(
+    *,
+    session: Session,
+    report: Report,
+    where: Where,
+    settings: Settings,
+    now: dt.datetime,
+    actor: str,
+) -> ReportAnswer:
+    """A dispatcher places a report from the unlocated queue; it is then classified as usual."""
+    if report.located_by != "unlocated":
+        msg = f"report #{report.id} is already located"
+        raise InvalidInput(msg)
+    located = locate_report(
+        session=session, data=where, settings=settings, may_file_unlocated=False
+    )
+    if located.feeder_id is not None:
+        _lock(session, LOCK_FEEDER, located.feeder_id)
+    report.located_by = located.located_by
+    report.premise_id = located.premise_id
+    report.region_id = located.region_id
+    report.feeder_id = located.feeder_id
+    if located.lon is not None and located.lat is not None:
+        report.geom = point(located.lon, located.lat)
+    session.flush()
+    _classify(session, report, located, settings, now, actor)
+    answer = _answer(session, report, located, settings)
+    report.answer = answer.model_dump(mode="json")
+    record(
+        session=session,
+        actor=actor,
+        action="report.located",
+        object_type="report",
+        object_id=report.id,
+        detail={"classification": report.classification},
+        at=now,
+    )
+    session.flush()
+    return answer

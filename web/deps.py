@@ -35,6 +35,14 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+def get_now() -> dt.datetime:
+    """The clock; tests override this dependency to freeze time."""
+    return dt.datetime.now(dt.UTC)
+
+
+NowDep = Annotated[dt.datetime, Depends(get_now)]
+
+
 def issue_token(user: User, settings: Settings) -> str:
     now = dt.datetime.now(dt.UTC)
     claims = {

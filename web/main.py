@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from geo.database import engine_from_settings, make_sessionmaker
 from geo.settings import Settings
 from web import errors
-from web.api import auth, geo, health, layers
+from web.api import auth, geo, health, layers, outages, planned, reports, status
 from web.pages import console
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -40,7 +40,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    for router in (health.router, auth.router, geo.router, layers.router, console.router):
+    for router in (
+        health.router,
+        auth.router,
+        geo.router,
+        layers.router,
+        console.router,
+        reports.router,
+        outages.router,
+        planned.router,
+        status.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

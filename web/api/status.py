@@ -1,0 +1,28 @@
+"""Customer status lookup by address, point or account (no personal data)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from outages.schemas import StatusAnswer, Where
+from outages.status import lookup_status
+from web.deps import NowDep, SessionDep, SettingsDep
+
+router = APIRouter(prefix="/api/v1", tags=["status"])
+
+
+@router.get("/status", response_model=StatusAnswer)
+def status(
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    address: Annotated[str | None, Query(min_length=1, max_length=300)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
+    account: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+) -> StatusAnswer:
+    """Power status at an address, point or account: normal, outage, planned or restored."""
+    where = Where(address=address, lon=lon, lat=lat, account=account)
+    return lookup_status(session=session, where=where, settings=settings, now=now)
