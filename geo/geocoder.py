@@ -1,7 +1,11 @@
-"""Address text -> ranked premises: exact normalized match first, then trigram fuzzy.
+"""Address text -> ranked premises: exact normalized match first, then fuzzy.
 
 Fuzzy search runs over the small ``street`` table (distinct street names) and only then
 looks up house numbers; searching whole address strings does not scale (DESIGN.md 9).
+Street names one typo away (a character deleted, inserted, substituted or two swapped)
+are found by looking every such spelling up (some 700 for a 13-letter name): 2-4 ms over
+25,000 streets, where trigram nearest-neighbour search on the GiST index took 10-17 ms
+(bench/RESULTS.md). Trigram search remains the fallback for anything further off.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from geo.normalize import NormalizedAddress, house_base, house_range, normalize_
 from geo.schemas import GeocodeMatch, GeocodeResult
 
 STREET_CANDIDATES = 5
+# Typos are tried as edits over what folded street names are made of (geo.normalize.fold);
+# digits are left out, rare in street names, to keep the spellings to some 700.
+STREET_ALPHABET = "abcdefghijklmnopqrstuvwxyz "
 # How much a house-number mismatch lowers confidence: a missing or different staircase
 # letter is close, a number inside a range ("13" in "12-14") a little less so.
 LETTER_FACTOR = 0.9
@@ -57,11 +64,10 @@ def geocode(
     norm = normalize_address(query)
     if not norm.street:
         return GeocodeResult(query=query, matches=[], hint=HINT)
+    # An exact normalized address is the answer: fuzzy neighbours would only add noise.
     matches = _exact(session, norm, limit)
-    if len(matches) < limit:
-        seen = {m.premise_id for m in matches}
-        fuzzy = [m for m in _fuzzy(session, norm, limit) if m.premise_id not in seen]
-        matches += [m for m in fuzzy if m.score >= min_score]
+    if not matches:
+        matches = [m for m in _fuzzy(session, norm, limit) if m.score >= min_score]
     matches = sorted(matches, key=lambda m: (-m.score, m.address))[:limit]
     return GeocodeResult(query=query, matches=matches, hint=None if matches else HINT)
 
@@ -93,19 +99,71 @@ def _exact(session: Session, norm: NormalizedAddress, limit: int) -> list[Geocod
     return [_match(r, 1.0, "exact") for r in rows]
 
 
-def _fuzzy(session: Session, norm: NormalizedAddress, limit: int) -> list[GeocodeMatch]:
-    streets = {
+def _one_edit_spellings(street: str) -> list[str]:
+    """``street`` and every string one edit (Damerau-Levenshtein) away from it."""
+    splits = [(street[:i], street[i:]) for i in range(len(street) + 1)]
+    spellings = {street}
+    spellings.update(head + tail[1:] for head, tail in splits if tail)
+    spellings.update(head + tail[1] + tail[0] + tail[2:] for head, tail in splits if len(tail) > 1)
+    spellings.update(head + c + tail[1:] for head, tail in splits if tail for c in STREET_ALPHABET)
+    spellings.update(head + c + tail for head, tail in splits for c in STREET_ALPHABET)
+    return sorted(s for s in spellings if s.strip() == s and s)
+
+
+def _streets_one_edit_away(session: Session, street: str) -> dict[str, float]:
+    """Known street names within one typo of ``street``, with their trigram similarity."""
+    return {
+        r.name_norm: float(r.sim)
+        for r in session.execute(
+            text(
+                "SELECT name_norm, similarity(name_norm, :s) AS sim FROM street "
+                "WHERE name_norm = ANY(:names)"
+            ),
+            {"s": street, "names": _one_edit_spellings(street)},
+        )
+    }
+
+
+def _nearest_streets(session: Session, street: str) -> dict[str, float]:
+    """The closest known street names by trigram distance, however far (no threshold)."""
+    return {
         r.name_norm: float(r.sim)
         for r in session.execute(
             text(
                 "SELECT name_norm, similarity(name_norm, :s) AS sim FROM street "
                 "ORDER BY name_norm <-> :s LIMIT :k"
             ),
-            {"s": norm.street, "k": STREET_CANDIDATES},
+            {"s": street, "k": STREET_CANDIDATES},
         )
     }
-    if not streets:
-        return []
+
+
+def _fuzzy(session: Session, norm: NormalizedAddress, limit: int) -> list[GeocodeMatch]:
+    """Premises on streets one typo away; failing that, on the trigram-nearest streets.
+
+    Only when no candidate street has the house number are the nearest numbers on the
+    most similar street offered, with low confidence.
+    """
+    scored: list[tuple[_Row, float]] = []
+    close = _streets_one_edit_away(session, norm.street)
+    if close:
+        scored = _on_streets(session, norm, close)
+    if not scored:
+        streets = _nearest_streets(session, norm.street)
+        if not streets:
+            return []
+        scored = _on_streets(session, norm, streets)
+        if not scored:
+            best = max(streets, key=lambda name: streets[name])
+            scored = _nearest_houses(session, best, streets[best], house_base(norm.house))
+    scored.sort(key=lambda rs: (-rs[1], rs[0].id))
+    return [_match(r, s, "fuzzy") for r, s in scored[: limit * 2]]
+
+
+def _on_streets(
+    session: Session, norm: NormalizedAddress, streets: dict[str, float]
+) -> list[tuple[_Row, float]]:
+    """Premises on ``streets`` answering the house number, scored by street similarity."""
     names = list(streets)
     if not norm.house:
         rows = _rows(
@@ -113,25 +171,18 @@ def _fuzzy(session: Session, norm: NormalizedAddress, limit: int) -> list[Geocod
             f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE street_norm = ANY(:streets)",
             streets=names,
         )
-        scored = [(r, streets[r.street_norm] * STREET_ONLY_FACTOR) for r in rows]
-    else:
-        base = house_base(norm.house)
-        rows = _rows(
-            session,
-            f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE street_norm = ANY(:streets) "
-            "AND (house_norm = :house OR house_norm ~ :same_base OR house_norm LIKE '%-%')",
-            streets=names,
-            house=norm.house,
-            same_base=f"^{base}([a-z]|-|$)" if base is not None else "^$",
-        )
-        scored = [
-            (r, streets[r.street_norm] * _house_factor(norm.house, r.house_norm)) for r in rows
-        ]
-        scored = [(r, s) for r, s in scored if s > 0]
-        if not scored:
-            scored = _nearest_houses(session, names[0], streets[names[0]], base)
-    scored.sort(key=lambda rs: (-rs[1], rs[0].id))
-    return [_match(r, s, "fuzzy") for r, s in scored[: limit * 2]]
+        return [(r, streets[r.street_norm] * STREET_ONLY_FACTOR) for r in rows]
+    base = house_base(norm.house)
+    rows = _rows(
+        session,
+        f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE street_norm = ANY(:streets) "
+        "AND (house_norm = :house OR house_norm ~ :same_base OR house_norm LIKE '%-%')",
+        streets=names,
+        house=norm.house,
+        same_base=f"^{base}([a-z]|-|$)" if base is not None else "^$",
+    )
+    scored = [(r, streets[r.street_norm] * _house_factor(norm.house, r.house_norm)) for r in rows]
+    return [(r, s) for r, s in scored if s > 0]
 
 
 def _house_factor(wanted: str, have: str) -> float:
