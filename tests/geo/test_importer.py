@@ -156,6 +156,28 @@ def test_geojson_regions_and_feeders_land(db_session: Session, tmp_path: Path) -
     assert scalar(db_session, "SELECT voltage_kv FROM feeder WHERE code = 'T-F1'") == 10.0
 
 
+def test_region_parents_in_the_same_file_in_any_order(db_session: Session, tmp_path: Path) -> None:
+    regions = frame(
+        [
+            {"code": "T-CITY", "name": "City", "parent_code": "T-COUNTY", "geometry": cell(0)},
+            {
+                "code": "T-COUNTY",
+                "name": "County",
+                "region_class": "Remote",
+                "geometry": box(LON0, LAT0, LON0 + 3 * STEP_DEG, LAT0 + STEP_DEG),
+            },
+        ]
+    )
+    run(db_session, "regions", save(regions, tmp_path / "r.geojson"))
+    row = db_session.execute(
+        text(
+            "SELECT c.region_class, p.code, p.region_class FROM region c "
+            "JOIN region p ON p.id = c.parent_id WHERE c.code = 'T-CITY'"
+        )
+    ).one()
+    assert tuple(row) == ("urban", "T-COUNTY", "remote")
+
+
 def test_geopackage_in_etrs_tm35fin_is_reprojected(grid: Session, tmp_path: Path) -> None:
     devices = frame(
         [
