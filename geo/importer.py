@@ -225,13 +225,13 @@ class RowError:
 class Layer:
     """A file read, reprojected to EPSG:4326 and checked row by row, not yet written.
 
-    ``values`` holds the coerced value of every schema field per row (``None`` when empty
-    or when the column is absent); ``present`` names the fields the file has.
+    ``values`` holds the coerced value of every schema field per row (the field's default,
+    often ``None``, when empty or when the column is absent); ``present`` names the fields
+    the file has.
     """
 
     schema: LayerSchema
     path: Path
-    layer_name: str | None
     crs: str
     present: frozenset[str]
     values: dict[str, list[Any]]
@@ -326,7 +326,6 @@ def read_layer(*, kind: ImportKind, path: Path, layer: str | None = None) -> Lay
     parsed = Layer(
         schema=schema,
         path=path,
-        layer_name=layer,
         crs=crs,
         present=frozenset(columns),
         values={},
@@ -440,8 +439,7 @@ def _coerce_column(parsed: Layer, fld: Field, raw: Sequence[Any]) -> list[Any]:
 def _is_missing(value: Any) -> bool:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return True
-    # pandas.NA and NaT have no truth value; they are the only scalars unequal to themselves
-    # that are not floats.
+    # NaT is unequal to itself like NaN; pandas.NA has no truth value at all.
     try:
         return bool(value != value)
     except TypeError:

@@ -29,7 +29,7 @@ err_console = Console(stderr=True)
 
 FileArg = Annotated[
     Path,
-    typer.Argument(help="A GeoJSON, GeoPackage or Shapefile.", show_default=False),
+    typer.Argument(help="A GeoJSON, GeoPackage or Shapefile.", metavar="FILE", show_default=False),
 ]
 LayerOpt = Annotated[
     str | None,
