@@ -203,6 +203,7 @@ class Notification(Base):
     recipient: Mapped[str] = mapped_column(Text)
     priority: Mapped[int] = mapped_column(Integer, default=3)
     message: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    # A server default: the outbox is filled by set-based INSERT ... SELECT statements.
+    status: Mapped[str] = mapped_column(String(16), server_default="queued", index=True)
     created_at: Mapped[dt.datetime] = _now()
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -20,16 +20,31 @@ from geo.models import Device, Premise
 
 @dataclass(frozen=True)
 class FeederTree:
-    """Devices of one feeder as a tree (edges point downstream) with customers per device."""
+    """Devices of one feeder as a tree (edges point downstream) with customers per device.
+
+    A transformer also stands on the medium-voltage line that continues past it, so its
+    own outage darkens only its own premises; and nothing past a normally-open switch is
+    fed from this side.
+    """
 
     graph: nx.DiGraph
     kinds: dict[int, str]
     codes: dict[int, str]
     direct_customers: dict[int, int]
+    normally_open: frozenset[int] = frozenset()
 
     def below(self, device_id: int) -> set[int]:
-        """The device and every device downstream of it."""
-        return {device_id, *nx.descendants(self.graph, device_id)}
+        """The devices that lose supply when ``device_id`` opens (itself included)."""
+        if self.kinds.get(device_id) == "transformer":
+            return {device_id}
+        seen = {device_id}
+        stack = [device_id]
+        while stack:
+            for child in self.graph.successors(stack.pop()):
+                if child not in seen and child not in self.normally_open:
+                    seen.add(child)
+                    stack.append(child)
+        return seen
 
     def customers_below(self, device_id: int) -> int:
         return sum(self.direct_customers.get(d, 0) for d in self.below(device_id))
@@ -47,14 +62,14 @@ class FeederTree:
         return len(self.ancestors(device_id))
 
     def contains(self, upper: int, lower: int) -> bool:
-        """Whether ``lower`` is ``upper`` or downstream of it."""
-        return upper == lower or upper in self.ancestors(lower)
+        """Whether ``lower`` loses supply when ``upper`` opens."""
+        return lower in self.below(upper)
 
 
 def load_feeder_tree(*, session: Session, feeder_id: int) -> FeederTree:
     """Build the tree of one feeder from ``device.upstream_id`` and premise counts."""
     rows = session.execute(
-        select(Device.id, Device.kind, Device.code, Device.upstream_id).where(
+        select(Device.id, Device.kind, Device.code, Device.upstream_id, Device.normally_open).where(
             Device.feeder_id == feeder_id
         )
     ).all()
@@ -71,6 +86,7 @@ def load_feeder_tree(*, session: Session, feeder_id: int) -> FeederTree:
         kinds={r.id: r.kind for r in rows},
         codes={r.id: r.code for r in rows},
         direct_customers={int(t): int(n) for t, n in counts if t is not None},
+        normally_open=frozenset(r.id for r in rows if r.normally_open),
     )
 
 
@@ -115,7 +131,12 @@ def plan_rollups(tree: FeederTree, groups: Iterable[Group], rule: RollUpRule) ->
     moved: dict[int, Group] = {}
     while True:
         best: tuple[int, int, list[Group]] | None = None
-        candidates = {a for g in current for a in tree.ancestors(g.device_id)}
+        candidates = {
+            a
+            for g in current
+            for a in tree.ancestors(g.device_id)
+            if tree.kinds.get(a) != "transformer"
+        }
         for device in candidates:
             below = [g for g in current if tree.contains(device, g.device_id)]
             if len(below) < 2:

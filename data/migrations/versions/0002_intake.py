@@ -166,7 +166,7 @@ def upgrade() -> None:
         sa.Column("recipient", sa.Text(), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), server_default="queued", nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
