@@ -14,7 +14,7 @@ from outages.models import EtrChange, Outage, OutagePremise, Report
 from outages.planned import create_planned
 from outages.schemas import PlannedOutageCreate
 from outages.service import active_outage_of, get_outage
-from tests.outages.conftest import NOW, file, fuse_with_transformers, premises_of
+from tests.outages.helpers import NOW, file, fuse_with_transformers, premises_of
 
 
 def _premise(session: Session) -> Premise:

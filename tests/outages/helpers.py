@@ -1,4 +1,4 @@
-"""Fixtures for intake tests: a frozen clock and helpers to pick premises from the demo grid."""
+"""Helpers for intake tests: a frozen clock, filing by account, premises of the demo grid."""
 
 from __future__ import annotations
 
@@ -15,11 +15,6 @@ from outages.service import file_report
 from outages.topology import load_feeder_tree
 
 NOW = dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def now() -> dt.datetime:
-    return NOW
 
 
 def file(
