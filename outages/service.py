@@ -167,6 +167,14 @@ def _classify(
         report.classification = "known"
         report.outage_id = outage.id
         outage.hazard = outage.hazard or report.hazard
+        if outage.status == "suspected" and report.category in OUTAGE_CATEGORIES:
+            # A known report is more evidence: two transformer outages opened on one report
+            # each (too few to roll up then) must still merge once their reports add up.
+            session.flush()
+            roll_up(
+                session=session, feeder_id=outage.feeder_id, settings=settings, now=now, actor=actor
+            )
+            session.refresh(report)
         return
     if not report.hazard:
         earlier = _recent_open_report(session, report, settings, now)
