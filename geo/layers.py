@@ -8,6 +8,7 @@ columns go into the properties: a premise's customer name and phone never leave 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -60,6 +61,7 @@ class LayerSpec:
     source: str
     properties: str
     geom: str = "t.geom"
+    where: str | None = None  # an SQL condition on ``t``, e.g. only active rows
 
 
 LAYERS: dict[str, LayerSpec] = {
@@ -133,7 +135,7 @@ FROM (
     {where}
 ) AS features
 """
-_IN_BBOX = "WHERE ST_Intersects({geom}, ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326))"
+_IN_BBOX = "ST_Intersects({geom}, ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326))"
 
 
 class BBox(NamedTuple):
@@ -172,16 +174,27 @@ def layer_names() -> list[str]:
     return list(LAYERS)
 
 
-def get_layer(*, session: Session, name: str, bbox: BBox | None = None) -> str:
+def get_layer(
+    *,
+    session: Session,
+    name: str,
+    bbox: BBox | None = None,
+    layers: Mapping[str, LayerSpec] = LAYERS,
+) -> str:
     """One layer as GeoJSON text, optionally only the features meeting ``bbox``.
 
     Returned as text rather than parsed: the web layer passes it through untouched.
+    ``layers`` lets packages above ``geo`` (which ``geo`` must not import) add their own
+    layer specs, e.g. ``outages.layers.LAYERS``.
     """
-    spec = LAYERS.get(name)
+    spec = layers.get(name)
     if spec is None:
-        msg = f"unknown layer {name!r}; known layers: {', '.join(LAYERS)}"
+        msg = f"unknown layer {name!r}; known layers: {', '.join(layers)}"
         raise NotFound(msg)
-    where = _IN_BBOX.format(geom=spec.geom) if bbox is not None else ""
+    conditions = [spec.where] if spec.where else []
+    if bbox is not None:
+        conditions.append(_IN_BBOX.format(geom=spec.geom))
+    where = f"WHERE {' AND '.join(f'({c})' for c in conditions)}" if conditions else ""
     sql = _COLLECTION.format(
         geom=spec.geom,
         digits=COORDINATE_DIGITS,

@@ -22,7 +22,7 @@ from geo.database import make_engine
 from geo.exceptions import StormdeskError
 from geo.models import ROLES, Premise
 from geo.settings import Settings
-from web import cli_import, cli_routing
+from web import cli_import, cli_routing, cli_storm
 
 app = typer.Typer(help="stormdesk: outage intake and repair dispatch.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: embedded cluster under var/pg unless DATABASE_URL.")
@@ -33,6 +33,7 @@ app.add_typer(load_app, name="load")
 app.add_typer(user_app, name="user")
 app.add_typer(cli_import.app, name="import")
 app.add_typer(cli_routing.app, name="routing")
+app.command()(cli_storm.storm)
 
 console = Console()
 err = Console(stderr=True)

@@ -1,6 +1,7 @@
 """Map layers as GeoJSON, one FeatureCollection per layer, for the console and GIS clients.
 
-Readable without login for now: no layer carries personal data (see ``geo/layers.py``).
+Readable without login for now: no layer carries personal data (see ``geo/layers.py`` and
+``outages/layers.py``). ``geo`` cannot import ``outages``, so the two registries meet here.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from geo.layers import LAYERS, BBox, get_layer
+from geo.layers import LAYERS as TERRITORY_LAYERS
+from geo.layers import BBox, LayerSpec, get_layer
+from outages.layers import LAYERS as OUTAGE_LAYERS
 from web.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 GEOJSON = "application/geo+json"
+LAYERS: dict[str, LayerSpec] = {**TERRITORY_LAYERS, **OUTAGE_LAYERS}
 
 
 @router.get("")
@@ -41,4 +45,6 @@ def layer(
 ) -> Response:
     """One map layer as a GeoJSON FeatureCollection (lon/lat, RFC 7946)."""
     box = BBox.parse(bbox) if bbox is not None else None
-    return Response(get_layer(session=session, name=name, bbox=box), media_type=GEOJSON)
+    return Response(
+        get_layer(session=session, name=name, bbox=box, layers=LAYERS), media_type=GEOJSON
+    )
