@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -41,15 +46,41 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+MAX_ECHOED_CHARS = 120
+
+
+def _echo_safe(value: Any) -> Any:
+    """What of a rejected input we echo back: JSON-safe (NaN is not JSON) and short
+    (a 1 MB description is not sent back to its sender)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str) and len(value) > MAX_ECHOED_CHARS:
+        return value[:MAX_ECHOED_CHARS] + f"... ({len(value)} characters)"
+    if isinstance(value, dict):
+        return {k: _echo_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_echo_safe(v) for v in value]
+    return value
+
+
+def _validation_body(errors: Sequence[Any]) -> dict[str, Any]:
+    return {"detail": jsonable_encoder(_echo_safe(list(errors)))}
+
+
+async def _request_validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    return JSONResponse(_validation_body(error.errors()), status_code=422)
+
+
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     """Models built inside handlers (not only request bodies) fail as 422, never 500."""
     assert isinstance(error, ValidationError)
     return JSONResponse(
-        {"detail": jsonable_encoder(error.errors(include_url=False, include_context=False))},
-        status_code=422,
+        _validation_body(error.errors(include_url=False, include_context=False)), status_code=422
     )
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(geo_errors.StormdeskError, _domain_error)
     app.add_exception_handler(ValidationError, _validation_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
