@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from geo.database import engine_from_settings, make_sessionmaker
 from geo.settings import Settings
 from web import errors
-from web.api import auth, geo, health, layers, outages, planned, reports, status
+from web.api import auth, geo, health, layers, open311, outages, planned, reports, status
 from web.pages import console
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outages.router,
         planned.router,
         status.router,
+        open311.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
