@@ -347,6 +347,8 @@ def _integer_matrix(values: object, name: str) -> npt.NDArray[np.int64]:
         i, j = np.argwhere(matrix < 0)[0]
         msg = f"{name}[{i}][{j}]={matrix[i, j]} is negative"
         raise ValueError(msg)
+    if matrix.dtype == np.int64 and not matrix.flags.writeable:
+        return matrix  # shared, not copied: sub-problems reuse their parent's matrix
     if np.issubdtype(matrix.dtype, np.floating):
         matrix = np.rint(matrix)
     result = matrix.astype(np.int64)

@@ -85,6 +85,37 @@ def schedule_route(problem: Problem, crew_index: int, job_indices: Sequence[int]
     )
 
 
+def is_feasible(problem: Problem, crew_index: int, job_indices: Sequence[int]) -> bool:
+    """Whether ``schedule_route`` would succeed, without building the visits.
+
+    The repair pass and the checker test thousands of candidate orders; this lean pass is
+    several times faster than building the schedule.
+    """
+    crew = problem.crews[crew_index]
+    travel = problem.travel_s
+    time_s = crew.shift.start_s
+    location = crew.start_location
+    load = 0
+    frozen = crew.frozen_job_ids
+    for position, j in enumerate(job_indices):
+        job = problem.jobs[j]
+        arrival_s = time_s + int(travel[location, job.location])
+        start_s = arrival_s
+        if position >= len(frozen) or frozen[position] != job.id:
+            allowed = earliest_start_s(job, arrival_s)
+            if allowed is None:
+                return False
+            start_s = allowed
+        time_s = start_s + job.service_s
+        if time_s > crew.shift.end_s:
+            return False
+        location = job.location
+        load += job.demand
+    if crew.end_location is not None:
+        time_s += int(travel[location, crew.end_location])
+    return time_s <= crew.shift.end_s and (crew.capacity is None or load <= crew.capacity)
+
+
 def can_serve(problem: Problem, crew_index: int, job_index: int) -> bool:
     """Whether the crew holds every skill the job needs."""
     return problem.jobs[job_index].skills <= problem.crews[crew_index].skills
@@ -100,18 +131,22 @@ def find_priority_swap(
     job, or None when the rule holds for ``dropped_job``.
     """
     job = problem.jobs[dropped_job]
+    jobs = problem.jobs
     best: tuple[int, int] | None = None
     best_priority = job.priority
     for c, order in enumerate(routes):
-        if not can_serve(problem, c, dropped_job):
-            continue
         n_frozen = len(problem.crews[c].frozen_job_ids)
-        for position in range(n_frozen, len(order)):
-            served_priority = problem.jobs[order[position]].priority
+        positions = [
+            p for p in range(n_frozen, len(order)) if jobs[order[p]].priority > best_priority
+        ]
+        if not positions or not can_serve(problem, c, dropped_job):
+            continue
+        for position in positions:
+            served_priority = jobs[order[position]].priority
             if served_priority <= best_priority:
                 continue
             swapped = [*order[:position], dropped_job, *order[position + 1 :]]
-            if schedule_route(problem, c, swapped) is not None:
+            if is_feasible(problem, c, swapped):
                 best, best_priority = (c, position), served_priority
     return best
 
@@ -130,7 +165,7 @@ def drop_reason(problem: Problem, job_index: int) -> str:
     reachable = False
     for c in eligible:
         prefix = [problem.job_index[j] for j in problem.crews[c].frozen_job_ids]
-        if schedule_route(problem, c, [*prefix, job_index]) is not None:
+        if is_feasible(problem, c, [*prefix, job_index]):
             reachable = True
             break
     if not reachable:

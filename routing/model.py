@@ -1,0 +1,316 @@
+"""The OR-Tools model: one routing model per (sub)problem, built from numpy slices.
+
+Urgency is lexicographic: the penalty for dropping a job exceeds the whole penalty of every
+less urgent job plus any route cost it could save, so no amount of saved driving or lower
+priority work buys leaving an urgent job out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
+
+from routing.problem import Problem
+from routing.schedule import can_serve
+
+LATENESS_COST_PER_S = {1: 8, 2: 4, 3: 2, 4: 1}
+"""Cost of one second past the SLA deadline, by priority, in units of the cost matrix."""
+
+_MAX_TOTAL_PENALTY = 2**61
+"""Keeps the sum of all drop penalties clear of int64 overflow inside OR-Tools."""
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How OR-Tools searches; the defaults are the measured best (bench/routing.py).
+
+    Parameters
+    ----------
+    first_solution
+        Name of a ``FirstSolutionStrategy``. Parallel cheapest insertion builds all routes at
+        once and inserts by cost against each job's penalty, so urgent jobs go in first.
+    metaheuristic
+        Name of a ``LocalSearchMetaheuristic``, or ``"ITERATED_LOCAL_SEARCH"`` for OR-Tools'
+        ruin-and-recreate iterated local search.
+    neighbors_ratio, min_neighbors
+        Fraction of nearest neighbours the local search operators consider (at least
+        ``min_neighbors``); below 1 it speeds up large instances at a small loss in depth.
+    sisr_max_sequence, sisr_avg_removed
+        Ruin sizes of the iterated local search (string removals).
+    global_share
+        Share of the time given to the search over the whole problem; the rest goes to
+        re-solving regions (``routing.decompose``). 1 turns decomposition off.
+    region_routes, region_dropped, region_step_s, region_metaheuristic
+        Routes and nearby dropped jobs per region, seconds spent on each region, and the
+        metaheuristic used there.
+    """
+
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    neighbors_ratio: float = 1.0
+    min_neighbors: int = 40
+    sisr_max_sequence: int = 10
+    sisr_avg_removed: int = 10
+    global_share: float = 0.4
+    region_routes: int = 3
+    region_dropped: int = 10
+    region_step_s: float = 0.4
+    region_metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Node layout: jobs first, then one start and one end node per crew."""
+
+    job_of_node: npt.NDArray[np.int64]
+    modelled_jobs: list[int]
+    unmodelled_jobs: list[int]
+
+
+def run_model(
+    problem: Problem,
+    *,
+    time_limit_s: float,
+    settings: SearchSettings,
+    seed: int = 0,
+    initial_orders: Sequence[Sequence[int]] | None = None,
+    on_first_solution: Callable[[], None] | None = None,
+    soft_limit_s: float | None = None,
+) -> tuple[list[list[int]], int] | None:
+    """Solve ``problem`` with OR-Tools; job orders per crew and the objective, or None.
+
+    With ``initial_orders`` the search starts from them (they must be feasible), so the
+    answer is never worse than the start under the model's objective. ``soft_limit_s`` ends
+    the search at the first solution found after that many seconds: unlike the hard
+    ``time_limit_s`` it never ends a search that has no solution yet.
+    """
+    model = layout(problem, seed)
+    if not model.modelled_jobs:
+        return [[problem.job_index[j] for j in crew.frozen_job_ids] for crew in problem.crews], 0
+    started = time.monotonic()
+    routing, manager = build_routing_model(problem, model)
+    parameters = _search_parameters(settings)
+    remaining_s = time_limit_s - (time.monotonic() - started)
+    parameters.time_limit.FromMilliseconds(max(10, int(remaining_s * 1000)))
+    found: list[bool] = []
+
+    def on_solution() -> None:
+        if not found:
+            found.append(True)
+            if on_first_solution is not None:
+                on_first_solution()
+
+    routing.AddAtSolutionCallback(on_solution)
+    if soft_limit_s is not None:
+        soft_deadline = started + soft_limit_s
+        # Checked by OR-Tools between moves, so the search stops on time, but only once it
+        # has a solution to return.
+        routing.AddSearchMonitor(
+            routing.solver().CustomLimit(lambda: bool(found) and time.monotonic() > soft_deadline)
+        )
+    if initial_orders is None:
+        solution = routing.SolveWithParameters(parameters)
+    else:
+        routing.CloseModelWithParameters(parameters)
+        node_of_job = {j: node for node, j in enumerate(model.modelled_jobs)}
+        routes = [[manager.NodeToIndex(node_of_job[j]) for j in order] for order in initial_orders]
+        initial = routing.ReadAssignmentFromRoutes(routes, True)
+        if initial is None:
+            return None
+        solution = routing.SolveFromAssignmentWithParameters(initial, parameters)
+    if solution is None:
+        return None
+    orders: list[list[int]] = []
+    for v in range(len(problem.crews)):
+        order: list[int] = []
+        index = solution.Value(routing.NextVar(routing.Start(v)))
+        while not routing.IsEnd(index):
+            order.append(int(model.job_of_node[manager.IndexToNode(index)]))
+            index = solution.Value(routing.NextVar(index))
+        orders.append(order)
+    return orders, int(solution.ObjectiveValue())
+
+
+def layout(problem: Problem, seed: int) -> Layout:
+    """Choose which jobs enter the model and in which order.
+
+    Jobs no crew could ever serve (skills missing, windows outside every shift) stay out: they
+    would only slow the search, and their drop reason is known without it.
+    """
+    horizon_s = max(crew.shift.end_s for crew in problem.crews)
+    frozen = problem.frozen_owner
+    modelled: list[int] = []
+    unmodelled: list[int] = []
+    for j, job in enumerate(problem.jobs):
+        eligible = any(can_serve(problem, c, j) for c in range(len(problem.crews)))
+        windows_open = not job.time_windows or job.time_windows[0].start_s <= horizon_s
+        (modelled if j in frozen or (eligible and windows_open) else unmodelled).append(j)
+    if seed:
+        rng = np.random.default_rng(seed)
+        modelled = [modelled[i] for i in rng.permutation(len(modelled))]
+    return Layout(
+        job_of_node=np.array(modelled, dtype=np.int64),
+        modelled_jobs=modelled,
+        unmodelled_jobs=unmodelled,
+    )
+
+
+def build_routing_model(
+    problem: Problem, model: Layout, *, penalties: dict[int, int] | None = None
+) -> tuple[pywrapcp.RoutingModel, pywrapcp.RoutingIndexManager]:
+    """The OR-Tools model of the jobs in ``model``; ``penalties`` overrides the drop
+    penalties by priority (the benchmark's baseline uses this)."""
+    jobs = model.modelled_jobs
+    n_jobs, n_crews = len(jobs), len(problem.crews)
+    starts = list(range(n_jobs, n_jobs + n_crews))
+    ends = list(range(n_jobs + n_crews, n_jobs + 2 * n_crews))
+    job_locations = np.array([problem.jobs[j].location for j in jobs], dtype=np.int64)
+    start_locations = np.array([c.start_location for c in problem.crews], dtype=np.int64)
+    end_locations = np.array(
+        [c.start_location if c.end_location is None else c.end_location for c in problem.crews],
+        dtype=np.int64,
+    )
+    node_location = np.concatenate([job_locations, start_locations, end_locations])
+    open_end = np.array([c.end_location is None for c in problem.crews])
+    travel = problem.travel_s[np.ix_(node_location, node_location)].copy()
+    assert problem.cost is not None  # filled in by Problem.__post_init__
+    cost = problem.cost[np.ix_(node_location, node_location)].copy()
+    # A crew without a depot ends where its last job ends: driving to its end node is free.
+    travel[:, ends] = np.where(open_end[None, :], 0, travel[:, ends])
+    cost[:, ends] = np.where(open_end[None, :], 0, cost[:, ends])
+    service = np.zeros(len(node_location), dtype=np.int64)
+    service[:n_jobs] = [problem.jobs[j].service_s for j in jobs]
+
+    manager = pywrapcp.RoutingIndexManager(len(node_location), n_crews, starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+    cost_callback = routing.RegisterTransitMatrix(cost.tolist())
+    routing.SetArcCostEvaluatorOfAllVehicles(cost_callback)
+    horizon_s = max(crew.shift.end_s for crew in problem.crews)
+    time_callback = routing.RegisterTransitMatrix((travel + service[:, None]).tolist())
+    routing.AddDimension(time_callback, horizon_s, horizon_s, False, "time")
+    time_dimension = routing.GetDimensionOrDie("time")
+    for v, crew in enumerate(problem.crews):
+        time_dimension.CumulVar(routing.Start(v)).SetRange(crew.shift.start_s, crew.shift.end_s)
+        time_dimension.CumulVar(routing.End(v)).SetRange(crew.shift.start_s, crew.shift.end_s)
+    _add_capacity(problem, routing, manager, jobs, n_jobs)
+
+    frozen = problem.frozen_owner
+    if penalties is None:
+        penalties = _drop_penalties(problem, jobs, int(cost.max(initial=0)), horizon_s)
+    node_of_job = {j: node for node, j in enumerate(jobs)}
+    for node, j in enumerate(jobs):
+        job = problem.jobs[j]
+        index = manager.NodeToIndex(node)
+        if j in frozen:
+            continue  # frozen visits are pinned below and keep no windows or penalty
+        cumul = time_dimension.CumulVar(index)
+        if job.time_windows:
+            cumul.SetRange(job.time_windows[0].start_s, min(job.time_windows[-1].end_s, horizon_s))
+            for before, after in zip(job.time_windows, job.time_windows[1:], strict=False):
+                cumul.RemoveInterval(before.end_s + 1, after.start_s - 1)
+        if job.sla_deadline_s is not None:
+            time_dimension.SetCumulVarSoftUpperBound(
+                index, job.sla_deadline_s, LATENESS_COST_PER_S[job.priority]
+            )
+        allowed = [v for v in range(n_crews) if can_serve(problem, v, j)]
+        if len(allowed) < n_crews:
+            # -1 is the vehicle of an unperformed (dropped) visit.
+            routing.VehicleVar(index).SetValues([-1, *allowed])
+        routing.AddDisjunction([index], penalties[job.priority])
+    for v, crew in enumerate(problem.crews):
+        previous = routing.Start(v)
+        for job_id in crew.frozen_job_ids:
+            index = manager.NodeToIndex(node_of_job[problem.job_index[job_id]])
+            routing.NextVar(previous).SetValue(index)
+            routing.VehicleVar(index).SetValue(v)
+            previous = index
+    return routing, manager
+
+
+def _add_capacity(
+    problem: Problem,
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    jobs: list[int],
+    n_jobs: int,
+) -> None:
+    """Add a load dimension when some crew has a capacity and some job a demand."""
+    demands = [problem.jobs[j].demand for j in jobs]
+    if not any(demands) or all(crew.capacity is None for crew in problem.crews):
+        return
+    total = sum(demands)
+    node_demand = demands + [0] * (manager.GetNumberOfNodes() - n_jobs)
+    callback = routing.RegisterUnaryTransitVector(node_demand)
+    capacities = [total if c.capacity is None else c.capacity for c in problem.crews]
+    routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, True, "load")
+
+
+def _drop_penalties(
+    problem: Problem, jobs: list[int], max_arc_cost: int, horizon_s: int
+) -> dict[int, int]:
+    """Lexicographic drop penalties by priority.
+
+    The least urgent class pays more than any detour and lateness one job can cause; each
+    more urgent class pays more than all less urgent jobs together, so the search prefers one
+    urgent job to any number of less urgent ones.
+    """
+    base = 2 * max_arc_cost + max(LATENESS_COST_PER_S.values()) * horizon_s + 1
+    counts = dict.fromkeys(LATENESS_COST_PER_S, 0)
+    for j in jobs:
+        counts[problem.jobs[j].priority] += 1
+    penalties: dict[int, int] = {}
+    below = 0
+    for priority in sorted(counts, reverse=True):
+        penalties[priority] = base + below
+        below += counts[priority] * penalties[priority]
+    cap = _MAX_TOTAL_PENALTY // max(1, len(jobs))
+    if below > _MAX_TOTAL_PENALTY:
+        # Too many jobs for exact lexicographic weights in int64: keep the order and a
+        # ratio of at least 2, and rely on the repair pass for the strict rule.
+        for priority in sorted(penalties):
+            penalties[priority] = max(base, cap >> (2 * (priority - 1)))
+    return penalties
+
+
+def problem_penalties(problem: Problem) -> dict[int, int]:
+    """The drop penalties by priority that the solver uses on the whole problem."""
+    cost = problem.cost if problem.cost is not None else problem.travel_s
+    horizon_s = max(crew.shift.end_s for crew in problem.crews)
+    return _drop_penalties(
+        problem, list(range(len(problem.jobs))), int(cost.max(initial=0)), horizon_s
+    )
+
+
+def _search_parameters(settings: SearchSettings) -> Any:
+    parameters = pywrapcp.DefaultRoutingSearchParameters()
+    parameters.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, settings.first_solution
+    )
+    if settings.metaheuristic == "ITERATED_LOCAL_SEARCH":
+        parameters.use_iterated_local_search = True
+        ils = parameters.iterated_local_search_parameters
+        ruin_recreate = ils.ruin_recreate_parameters
+        # SISR (string removals, Christiaens and Vanden Berghe) is the ruin that works on
+        # VRPTW; the values are the paper's.
+        sisr = ruin_recreate.ruin_strategies.add().sisr
+        sisr.max_removed_sequence_size = settings.sisr_max_sequence
+        sisr.avg_num_removed_visits = settings.sisr_avg_removed
+        sisr.bypass_factor = 0.01
+        ruin_recreate.ruin_composition_strategy = (
+            routing_ils_pb2.RuinCompositionStrategy.RUN_ALL_SEQUENTIALLY
+        )
+        annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
+        annealing.automatic_temperatures = True
+    else:
+        parameters.local_search_metaheuristic = getattr(
+            routing_enums_pb2.LocalSearchMetaheuristic, settings.metaheuristic
+        )
+    parameters.ls_operator_neighbors_ratio = settings.neighbors_ratio
+    parameters.ls_operator_min_neighbors = settings.min_neighbors
+    return parameters
