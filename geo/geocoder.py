@@ -1,15 +1,22 @@
 """Address text -> ranked premises: exact normalized match first, then fuzzy.
 
-Fuzzy search runs over the small ``street`` table (distinct street names) and only then
-looks up house numbers; searching whole address strings does not scale (DESIGN.md 9).
-Street names one typo away (a character deleted, inserted, substituted or two swapped)
-are found by looking every such spelling up (some 700 for a 13-letter name): 2-4 ms over
-25,000 streets, where trigram nearest-neighbour search on the GiST index took 10-17 ms
-(bench/RESULTS.md). Trigram search remains the fallback for anything further off.
+Fuzzy search runs over street names (distinct, few) and only then looks up house numbers;
+searching whole address strings does not scale (DESIGN.md 9). Street names one typo away
+(a character deleted, inserted, substituted or two swapped) are found by looking each such
+spelling (some 700 for a 13-letter name) up in a per-process set of the known street
+names, refreshed every few minutes: well under a millisecond, where trigram
+nearest-neighbour search on the street table's GiST index took 10-17 ms at 25,000 streets
+and the same exact lookups in SQL 3-8 ms (bench/RESULTS.md). The exact address and the
+premises on those streets then come back in one statement, so a query typically costs one
+round trip. A stale set costs only speed, never answers: a street it lacks is still found
+by the trigram search that follows, and one it holds but the database no longer does
+matches no premise. Trigram search stays the fallback for names further off.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -19,6 +26,7 @@ from geo.normalize import NormalizedAddress, house_base, house_range, normalize_
 from geo.schemas import GeocodeMatch, GeocodeResult
 
 STREET_CANDIDATES = 5
+STREET_NAMES_TTL_S = 300.0
 # Typos are tried as edits over what folded street names are made of (geo.normalize.fold);
 # digits are left out, rare in street names, to keep the spellings to some 700.
 STREET_ALPHABET = "abcdefghijklmnopqrstuvwxyz "
@@ -31,6 +39,17 @@ STREET_ONLY_FACTOR = 0.5
 HINT = "Check the street name and house number, for example 'Mannerheimintie 5, Helsinki'."
 
 _PREMISE_COLUMNS = "id, address, street_norm, house_norm, ST_X(geom) AS lon, ST_Y(geom) AS lat"
+
+
+@dataclass(frozen=True)
+class _StreetNames:
+    names: frozenset[str]
+    loaded_at: float
+
+
+# Known street names per database (engine URL); see the module docstring.
+_street_names: dict[str, _StreetNames] = {}
+_street_names_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -64,10 +83,14 @@ def geocode(
     norm = normalize_address(query)
     if not norm.street:
         return GeocodeResult(query=query, matches=[], hint=HINT)
-    # An exact normalized address is the answer: fuzzy neighbours would only add noise.
-    matches = _exact(session, norm, limit)
-    if not matches:
-        matches = [m for m in _fuzzy(session, norm, limit) if m.score >= min_score]
+    exact, scored = _on_streets(session, norm, _streets_one_edit_away(session, norm.street))
+    if exact:
+        # An exact normalized address is the answer: fuzzy neighbours would only add noise.
+        matches = [_match(r, 1.0, "exact") for r in sorted(exact, key=lambda r: r.id)[:limit]]
+    else:
+        scored = scored or _trigram_fallback(session, norm)
+        scored.sort(key=lambda rs: (-rs[1], rs[0].id))
+        matches = [_match(r, s, "fuzzy") for r, s in scored[: limit * 2] if s >= min_score]
     matches = sorted(matches, key=lambda m: (-m.score, m.address))[:limit]
     return GeocodeResult(query=query, matches=matches, hint=None if matches else HINT)
 
@@ -87,18 +110,6 @@ def _rows(session: Session, sql: str, **params: object) -> list[_Row]:
     return [_Row(**r._mapping) for r in session.execute(text(sql), params)]
 
 
-def _exact(session: Session, norm: NormalizedAddress, limit: int) -> list[GeocodeMatch]:
-    if not norm.house:
-        return []
-    rows = _rows(
-        session,
-        f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE address_norm = :full ORDER BY id LIMIT :n",
-        full=norm.full,
-        n=limit,
-    )
-    return [_match(r, 1.0, "exact") for r in rows]
-
-
 def _one_edit_spellings(street: str) -> list[str]:
     """``street`` and every string one edit (Damerau-Levenshtein) away from it."""
     splits = [(street[:i], street[i:]) for i in range(len(street) + 1)]
@@ -110,18 +121,24 @@ def _one_edit_spellings(street: str) -> list[str]:
     return sorted(s for s in spellings if s.strip() == s and s)
 
 
-def _streets_one_edit_away(session: Session, street: str) -> dict[str, float]:
-    """Known street names within one typo of ``street``, with their trigram similarity."""
-    return {
-        r.name_norm: float(r.sim)
-        for r in session.execute(
-            text(
-                "SELECT name_norm, similarity(name_norm, :s) AS sim FROM street "
-                "WHERE name_norm = ANY(:names)"
-            ),
-            {"s": street, "names": _one_edit_spellings(street)},
-        )
-    }
+def _known_street_names(session: Session) -> frozenset[str]:
+    """The ``street`` table's names, loaded at most every ``STREET_NAMES_TTL_S`` seconds."""
+    key = str(session.get_bind().engine.url)
+    cached = _street_names.get(key)
+    if cached is None or time.monotonic() - cached.loaded_at > STREET_NAMES_TTL_S:
+        with _street_names_lock:
+            cached = _street_names.get(key)
+            if cached is None or time.monotonic() - cached.loaded_at > STREET_NAMES_TTL_S:
+                names = frozenset(session.scalars(text("SELECT name_norm FROM street")))
+                cached = _StreetNames(names=names, loaded_at=time.monotonic())
+                _street_names[key] = cached
+    return cached.names
+
+
+def _streets_one_edit_away(session: Session, street: str) -> list[str]:
+    """Known street names within one typo of ``street`` (``street`` itself included)."""
+    known = _known_street_names(session)
+    return [name for name in _one_edit_spellings(street) if name in known]
 
 
 def _nearest_streets(session: Session, street: str) -> dict[str, float]:
@@ -138,51 +155,59 @@ def _nearest_streets(session: Session, street: str) -> dict[str, float]:
     }
 
 
-def _fuzzy(session: Session, norm: NormalizedAddress, limit: int) -> list[GeocodeMatch]:
-    """Premises on streets one typo away; failing that, on the trigram-nearest streets.
+def _trigram_fallback(session: Session, norm: NormalizedAddress) -> list[tuple[_Row, float]]:
+    """Premises on the trigram-nearest streets, for names more than one typo off.
 
-    Only when no candidate street has the house number are the nearest numbers on the
+    Only when none of those streets has the house number are the nearest numbers on the
     most similar street offered, with low confidence.
     """
-    scored: list[tuple[_Row, float]] = []
-    close = _streets_one_edit_away(session, norm.street)
-    if close:
-        scored = _on_streets(session, norm, close)
+    streets = _nearest_streets(session, norm.street)
+    if not streets:
+        return []
+    _, scored = _on_streets(session, norm, list(streets))
     if not scored:
-        streets = _nearest_streets(session, norm.street)
-        if not streets:
-            return []
-        scored = _on_streets(session, norm, streets)
-        if not scored:
-            best = max(streets, key=lambda name: streets[name])
-            scored = _nearest_houses(session, best, streets[best], house_base(norm.house))
-    scored.sort(key=lambda rs: (-rs[1], rs[0].id))
-    return [_match(r, s, "fuzzy") for r, s in scored[: limit * 2]]
+        best = max(streets, key=lambda name: streets[name])
+        scored = _nearest_houses(session, best, streets[best], house_base(norm.house))
+    return scored
 
 
 def _on_streets(
-    session: Session, norm: NormalizedAddress, streets: dict[str, float]
-) -> list[tuple[_Row, float]]:
-    """Premises on ``streets`` answering the house number, scored by street similarity."""
-    names = list(streets)
-    if not norm.house:
-        rows = _rows(
-            session,
-            f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE street_norm = ANY(:streets)",
-            streets=names,
+    session: Session, norm: NormalizedAddress, streets: list[str]
+) -> tuple[list[_Row], list[tuple[_Row, float]]]:
+    """Premises at exactly the normalized address, and those on ``streets`` answering the
+    house number, scored by street similarity.
+
+    One statement does both, computing the similarity too: under load, round trips
+    rather than work set the tail latency.
+    """
+    sql = f"SELECT {_PREMISE_COLUMNS}, similarity(street_norm, :s) AS sim"
+    params: dict[str, object] = {"s": norm.street, "streets": streets}
+    if norm.house:
+        base = house_base(norm.house)
+        sql += (
+            ", address_norm = :full AS exact FROM premise WHERE address_norm = :full OR "
+            "(street_norm = ANY(:streets) AND (house_norm = :house OR house_norm ~ :same_base "
+            "OR house_norm LIKE '%-%'))"
         )
-        return [(r, streets[r.street_norm] * STREET_ONLY_FACTOR) for r in rows]
-    base = house_base(norm.house)
-    rows = _rows(
-        session,
-        f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE street_norm = ANY(:streets) "
-        "AND (house_norm = :house OR house_norm ~ :same_base OR house_norm LIKE '%-%')",
-        streets=names,
-        house=norm.house,
-        same_base=f"^{base}([a-z]|-|$)" if base is not None else "^$",
-    )
-    scored = [(r, streets[r.street_norm] * _house_factor(norm.house, r.house_norm)) for r in rows]
-    return [(r, s) for r, s in scored if s > 0]
+        params |= {
+            "full": norm.full,
+            "house": norm.house,
+            "same_base": f"^{base}([a-z]|-|$)" if base is not None else "^$",
+        }
+    else:
+        sql += ", false AS exact FROM premise WHERE street_norm = ANY(:streets)"
+    exact, scored = [], []
+    for r in session.execute(text(sql), params):
+        columns = dict(r._mapping)
+        sim, is_exact = float(columns.pop("sim")), columns.pop("exact")
+        row = _Row(**columns)
+        if is_exact:
+            exact.append(row)
+            continue
+        factor = _house_factor(norm.house, row.house_norm) if norm.house else STREET_ONLY_FACTOR
+        if factor > 0:
+            scored.append((row, sim * factor))
+    return exact, scored
 
 
 def _house_factor(wanted: str, have: str) -> float:
