@@ -25,10 +25,20 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, else rolled back."""
+    """One transaction per request: committed when the handler returns, else rolled back.
+
+    Routes that take advisory locks (intake) call ``commit_now`` before returning: this
+    teardown runs on the thread pool, and when every pool thread is a request waiting for
+    the lock, the holder's commit here would wait for a thread forever.
+    """
     factory = request.app.state.sessionmaker
     with factory() as session, session.begin():
         yield session
+
+
+def commit_now(session: Session) -> None:
+    """Commit inside the handler, releasing transaction-scoped locks before the response."""
+    session.commit()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

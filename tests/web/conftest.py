@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
+from sqlalchemy import Engine, text
 
 from geo.settings import Settings
 from web.main import create_app
@@ -46,3 +47,23 @@ def live_server(settings: Settings) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+INTAKE_TABLES = (
+    "notification",
+    "etr_change",
+    "outage_premise",
+    "planned_outage_premise",
+    "report",
+    "outage",
+    "planned_outage",
+)
+
+
+@pytest.fixture
+def committed_intake(engine: Engine) -> Iterator[Engine]:
+    """For tests whose requests commit through ``live_server``: intake tables are emptied
+    afterwards, so later tests again see only the demo city."""
+    yield engine
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(INTAKE_TABLES)} RESTART IDENTITY CASCADE"))

@@ -11,7 +11,7 @@ from geo.models import User
 from outages.models import Report
 from outages.schemas import ReportAnswer, ReportCreate, ReportRead, Where
 from outages.service import file_report, get_report, locate_unlocated, read_report
-from web.deps import NowDep, SessionDep, SettingsDep, optional_user, require_role
+from web.deps import NowDep, SessionDep, SettingsDep, commit_now, optional_user, require_role
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 IdempotencyKey = Annotated[
@@ -40,7 +40,7 @@ def post_report(
     if data.phone and not located_elsewhere and not is_agent:
         msg = "finding a premise by phone number is for hotline agents: give an address or account"
         raise Forbidden(msg)
-    return file_report(
+    answer = file_report(
         session=session,
         data=data,
         settings=settings,
@@ -49,6 +49,8 @@ def post_report(
         is_agent=is_agent,
         idempotency_key=idempotency_key,
     )
+    commit_now(session)
+    return answer
 
 
 @router.get("/{report_id}", response_model=ReportRead)
@@ -95,6 +97,8 @@ def locate_report_by_hand(
 ) -> ReportAnswer:
     """Place a report from the unlocated queue; it is then classified."""
     report = get_report(session=session, report_id=report_id)
-    return locate_unlocated(
+    answer = locate_unlocated(
         session=session, report=report, where=where, settings=settings, now=now, actor=user.username
     )
+    commit_now(session)
+    return answer
