@@ -17,10 +17,13 @@ the benchmark, so the index cannot change the plans of the geocoder's own querie
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +45,7 @@ from data.synth import SynthTerritory
 from geo.database import make_engine
 from geo.geocoder import geocode
 from geo.normalize import fold
+from geo.schemas import GeocodeResult
 
 KINDS = (
     "delete",
@@ -111,6 +115,18 @@ def make_queries(t: SynthTerritory, rng: np.random.Generator, n: int) -> list[tu
     return [queries[k] for k in order]
 
 
+def load_geocode(path: Path) -> Callable[..., GeocodeResult]:
+    """``geocode`` from another version of geo/geocoder.py, e.g. one taken from git history."""
+    spec = importlib.util.spec_from_file_location("geocoder_compared", path)
+    if spec is None or spec.loader is None:
+        msg = f"cannot load a module from {path}: pass a path to a geocoder.py file"
+        raise SystemExit(msg)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it runs
+    spec.loader.exec_module(module)
+    return module.geocode  # type: ignore[no-any-return]
+
+
 def percentiles(ms: list[float]) -> tuple[float, float, float]:
     p50, p95, p99 = np.percentile(np.asarray(ms), [50, 95, 99])
     return float(p50), float(p95), float(p99)
@@ -154,6 +170,13 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="queries sent to the whole-string trigram baseline (default: a tenth, >= 20)",
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        help="another geo/geocoder.py (e.g. from `git show REV:geo/geocoder.py`) to run "
+        "interleaved with the current one on the same queries",
+    )
     args = parser.parse_args(argv)
     resolve_sizes(args)
     n_baseline = min(args.baseline_queries or max(args.queries // 10, 20), args.queries)
@@ -173,11 +196,16 @@ def main(argv: list[str] | None = None) -> None:
     latencies: list[float] = []
     floor: list[float] = []
     right: list[bool] = []
+    other = load_geocode(args.compare) if args.compare else None
+    other_latencies: list[float] = []
+    other_right: list[bool] = []
     methods: Counter[str] = Counter()
     misses: list[str] = []
     with Session(engine) as session:
         for _, _, query in warmup:
             geocode(session=session, query=query)
+            if other:
+                other(session=session, query=query)
             session.rollback()
         for i, kind, query in queries:
             started = time.perf_counter()
@@ -194,6 +222,14 @@ def main(argv: list[str] | None = None) -> None:
             if not ok and len(misses) < 8:
                 got = f"{top.address} ({top.score})" if top else "nothing"
                 misses.append(f"`{query}` ({kind}) -> {got}, wanted {t.address(i)}")
+            if other:
+                started = time.perf_counter()
+                result = other(session=session, query=query)
+                other_latencies.append((time.perf_counter() - started) * 1000)
+                session.rollback()
+                top = result.matches[0] if result.matches else None
+                ok = top is not None and address_norm[top.premise_id - 1] == address_norm[i]
+                other_right.append(ok)
     engine.dispose()
 
     with psycopg.connect(conninfo(cluster, loaded.dbname)) as conn:
@@ -203,12 +239,10 @@ def main(argv: list[str] | None = None) -> None:
         for (i, _, _), top in zip(queries[:n_baseline], base_top, strict=True)
     ]
 
-    def row(name: str, ms: list[float], ok: list[bool]) -> str:
+    def row(name: str, ms: list[float], ok: list[bool] | None) -> str:
         p50, p95, p99 = percentiles(ms)
-        return (
-            f"| {name} | {len(ms):,} | {p50:.2f} | {p95:.2f} | {p99:.2f} | "
-            f"{100 * np.mean(ok):.1f}% |"
-        )
+        accuracy = f"{100 * np.mean(ok):.1f}%" if ok is not None else "n/a"
+        return f"| {name} | {len(ms):,} | {p50:.2f} | {p95:.2f} | {p99:.2f} | {accuracy} |"
 
     kinds = np.array([kind for _, kind, _ in queries])
     ok_arr: npt.NDArray[np.bool_] = np.array(right)
@@ -226,14 +260,19 @@ def main(argv: list[str] | None = None) -> None:
         f"{load_note}); duplicate normalized addresses: {duplicates}.",
         f"{args.queries:,} queries after {WARMUP_QUERIES} warm-up queries; latency is the "
         "wall time of one `geocode()` call over a local unix socket. The floor row is one "
-        "trivial round trip on the same session just before each query (its top-1 column "
-        "means nothing): what the machine's load alone costs.",
+        "trivial round trip on the same session just before each query: what the machine's "
+        "load alone costs.",
         "",
         "| search | queries | p50 ms | p95 ms | p99 ms | top-1 |",
         "|---|---:|---:|---:|---:|---:|",
         row("geo.geocoder.geocode", latencies, right),
         row("baseline: whole-address trigram KNN (`<->`, GiST)", base_lat, base_right),
-        row("floor: `SELECT 1` round trip before each query", floor, [True] * len(floor)),
+        *(
+            [row(f"geocode from `{args.compare}`, interleaved", other_latencies, other_right)]
+            if other
+            else []
+        ),
+        row("floor: `SELECT 1` round trip before each query", floor, None),
         "",
         f"Ratio baseline / geocoder at p50: **{bp50 / gp50:.0f}x**. "
         f"Targets p99 <= 10 ms: {'met' if gp99 <= 10 else 'MISSED'} ({gp99:.2f} ms); "
