@@ -13,7 +13,7 @@ from geo.database import engine_from_settings, make_sessionmaker
 from geo.settings import Settings
 from web import errors
 from web.api import auth, geo, health, layers, open311, outages, planned, reports, status
-from web.pages import console
+from web.pages import console, status_page
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outages.router,
         planned.router,
         status.router,
+        status_page.router,
         open311.router,
     ):
         app.include_router(router)
