@@ -12,6 +12,8 @@ import argparse
 import datetime as dt
 import os
 import platform
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -127,12 +129,32 @@ def machine_note() -> str:
     )
 
 
+def revision() -> str:
+    """The commit the code under test is at, marked dirty if geo/, data/ or bench/ differ."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "geo", "data/synth.py", "bench/common.py")
+    return git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if dirty else "")
+
+
 def today() -> str:
     return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="minutes")
 
 
-def append_results(section: str) -> None:
-    """Append one section to bench/RESULTS.md in a single write; others append theirs too."""
+def record(title: str, module: str, body: str) -> None:
+    """Append one section to bench/RESULTS.md in a single write; others append theirs too.
+
+    The section says when, at which commit, with which command and on what machine.
+    """
+    command = " ".join([f".venv/bin/python -m {module}", *sys.argv[1:]])
+    section = (
+        f"## {title}\n\n{today()}, commit {revision()}; `{command}`\n\n"
+        f"Machine: {machine_note()}.\n\n{body.rstrip()}\n"
+    )
     exists = RESULTS.exists()
     with RESULTS.open("a", encoding="utf-8") as out:
-        out.write(("" if exists else RESULTS_HEADER) + "\n" + section.rstrip() + "\n")
+        out.write(("" if exists else RESULTS_HEADER) + "\n" + section)

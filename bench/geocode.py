@@ -33,13 +33,11 @@ from sqlalchemy.orm import Session
 
 from bench.common import (
     add_common_options,
-    append_results,
     bench_cluster,
     conninfo,
     loaded_territory,
-    machine_note,
+    record,
     resolve_sizes,
-    today,
 )
 from data.synth import SynthTerritory
 from geo.database import make_engine
@@ -289,10 +287,7 @@ def main(argv: list[str] | None = None) -> None:
     report = "\n".join(lines)
     print(report)
     if not args.no_record:
-        command = " ".join([".venv/bin/python -m bench.geocode", *sys.argv[1:]]).strip()
-        append_results(
-            f"## Geocode\n\n{today()}; `{command}`\n\nMachine: {machine_note()}.\n\n{report}\n"
-        )
+        record("Geocode", "bench.geocode", report)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ and checks that the in-memory answer equals PostGIS's for every point sent to Po
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import numpy as np
@@ -29,14 +28,12 @@ from sqlalchemy.orm import Session
 
 from bench.common import (
     add_common_options,
-    append_results,
     bench_cluster,
     best_of,
     conninfo,
     loaded_territory,
-    machine_note,
+    record,
     resolve_sizes,
-    today,
 )
 from geo.database import make_engine
 from geo.locator import COVERS, NOT_FOUND, BulkLocator, PolygonIndex
@@ -76,8 +73,8 @@ def postgis_join(
     conn: psycopg.Connection[tuple[object, ...]],
     lon: npt.NDArray[np.float64],
     lat: npt.NDArray[np.float64],
-) -> tuple[dict[str, float], dict[str, npt.NDArray[np.int64]]]:
-    """Load the points by COPY, index them, and run each join; timings and answers."""
+) -> tuple[dict[str, float], dict[str, npt.NDArray[np.int64]], str]:
+    """Load the points by COPY, index them, and run each join; timings, answers, plan."""
     timings: dict[str, float] = {}
     answers: dict[str, npt.NDArray[np.int64]] = {}
     n = len(lon)
@@ -99,13 +96,17 @@ def postgis_join(
     conn.execute("ANALYZE bench_point")
     conn.commit()
     timings["index"] = time.perf_counter() - started
+    plan = ""
     for name, predicate in JOINS.items():
         conn.execute("TRUNCATE bench_answer")
-        started = time.perf_counter()
-        conn.execute(
+        join = (
             "INSERT INTO bench_answer SELECT p.id, min(f.id) FROM bench_point p "
             f"JOIN feeder f ON f.geom && p.geom AND {predicate} GROUP BY p.id"
         )
+        if not plan:
+            plan = "\n".join(str(r[0]) for r in conn.execute(f"EXPLAIN {join}").fetchall())
+        started = time.perf_counter()
+        conn.execute(join)
         conn.commit()
         timings[name] = time.perf_counter() - started
         answer = np.full(n, NOT_FOUND, dtype=np.int64)
@@ -113,7 +114,7 @@ def postgis_join(
         if len(rows):
             answer[rows[:, 0]] = rows[:, 1]
         answers[name] = answer
-    return timings, answers
+    return timings, answers, plan
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     assert isinstance(mem_answer, np.ndarray) and isinstance(old_answer, np.ndarray)
 
     with psycopg.connect(conninfo(cluster, loaded.dbname)) as conn:
-        pg_times, pg_answers = postgis_join(conn, lon[:pg_points], lat[:pg_points])
+        pg_times, pg_answers, plan = postgis_join(conn, lon[:pg_points], lat[:pg_points])
     mismatches = {
         name: int((answer != mem_answer[:pg_points]).sum()) for name, answer in pg_answers.items()
     }
@@ -193,17 +194,24 @@ def main(argv: list[str] | None = None) -> None:
         f"Correctness: in-memory vs PostGIS ST_Relate mismatches {mismatches['ST_Relate']} "
         f"of {pg_points:,}; vs ST_Covers {mismatches['ST_Covers']}; new vs previous lookup "
         f"{old_mismatches} of {args.points:,}.",
+        "",
+        "Plan of the ST_Relate join:",
+        "",
+        "```",
+        plan,
+        "```",
     ]
     report = "\n".join(lines)
     print(report)
     if not args.no_record:
-        command = " ".join([".venv/bin/python -m bench.locate", *sys.argv[1:]]).strip()
-        append_results(
-            f"## Locate\n\n{today()}; `{command}`\n\nMachine: {machine_note()}.\n\n{report}\n\n"
+        record(
+            "Locate",
+            "bench.locate",
+            f"{report}\n\n"
             "The product's single-point `locate` and this join use the `ST_Relate` covers "
             "pattern: it decides with GEOS, like the in-memory path, whereas `ST_Covers` "
             "takes PostGIS's own point-in-polygon short-cut, which can disagree with GEOS "
-            "for points on an edge (see geo/locator.py).\n"
+            "for points on an edge (see geo/locator.py).\n",
         )
 
 
