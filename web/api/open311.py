@@ -252,8 +252,8 @@ async def request_fields(request: Request) -> dict[str, str]:
         scalars = (str, int, float)
         fields.update({k: str(v) for k, v in body.items() if isinstance(v, scalars)})
     else:
-        form = await request.form()
-        fields.update({k: v for k, v in form.items() if isinstance(v, str)})
+        async with request.form() as form:  # closes any uploaded files (media is not kept)
+            fields.update({k: v for k, v in form.items() if isinstance(v, str)})
     return {k: v.strip() for k, v in fields.items() if v.strip()}
 
 
