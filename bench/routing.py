@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -428,6 +429,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--crews", type=int, default=50)
     args = parser.parse_args(argv)
+    print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores; figures scale with it)")
     if args.part == "vrptw":
         if args.all:
             names = sorted(p.stem for p in fetch_vrptw().glob("*.txt"))
@@ -439,6 +441,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print_vrptw(rows, args.time_limit)
     else:
         run_storm(args.time_limit, args.seed, args.jobs, args.crews)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
