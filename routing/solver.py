@@ -12,15 +12,17 @@ not OR-Tools' defaults: see ``SearchSettings``.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 from routing.decompose import improve_by_regions
 from routing.model import LATENESS_COST_PER_S, SearchSettings, problem_penalties, run_model
 from routing.plan import DroppedJob, Route, RoutePlan
-from routing.problem import Problem
-from routing.schedule import drop_reason, find_priority_swap, schedule_route
+from routing.problem import Problem, TimeWindow
+from routing.schedule import drop_reason, find_priority_swap, is_feasible, schedule_route
 
 __all__ = ["LATENESS_COST_PER_S", "SearchSettings", "solve"]
 
@@ -74,6 +76,33 @@ def solve(
         if not first_found:
             first_found.append(time.monotonic() - started)
 
+    frozen_orders = [[problem.job_index[j] for j in crew.frozen_job_ids] for crew in problem.crews]
+    # A crew whose locked visits alone overrun its shift keeps just those: left in the model
+    # it would make the whole model infeasible and leave every other crew idle.
+    overrun = {c for c, order in enumerate(frozen_orders) if not is_feasible(problem, c, order)}
+    orders = [list(order) for order in frozen_orders]
+    workable = [c for c in range(len(problem.crews)) if c not in overrun]
+    if workable:
+        jobs = [j for j in range(len(problem.jobs)) if problem.frozen_owner.get(j) not in overrun]
+        sub = problem if not overrun else _restrict(problem, jobs, workable)
+        sub_orders = _search(sub, deadline, seed, settings, on_solution)
+        for c, sub_order in zip(workable, sub_orders, strict=True):
+            orders[c] = [jobs[i] for i in sub_order] if overrun else sub_order
+    served = {j for order in orders for j in order}
+    dropped = [j for j in range(len(problem.jobs)) if j not in served]
+    _enforce_priority(problem, orders, dropped)
+    first_s = first_found[0] if first_found else time.monotonic() - started
+    return _build_plan(problem, orders, dropped, started, first_s)
+
+
+def _search(
+    problem: Problem,
+    deadline: float,
+    seed: int,
+    settings: SearchSettings,
+    on_solution: Callable[[], None],
+) -> list[list[int]]:
+    """Global search for a share of the time, then regions until the deadline."""
     remaining_s = deadline - time.monotonic()
     result = run_model(
         problem,
@@ -84,20 +113,21 @@ def solve(
         soft_limit_s=remaining_s * settings.global_share,
     )
     if result is None:
-        orders = [[problem.job_index[j] for j in crew.frozen_job_ids] for crew in problem.crews]
-    else:
-        orders = improve_by_regions(
-            problem,
-            result[0],
-            deadline=deadline,
-            settings=settings,
-            rng=np.random.default_rng(seed),
-        )
-    served = {j for order in orders for j in order}
-    dropped = [j for j in range(len(problem.jobs)) if j not in served]
-    _enforce_priority(problem, orders, dropped)
-    first_s = first_found[0] if first_found else time.monotonic() - started
-    return _build_plan(problem, orders, dropped, started, first_s)
+        return [[problem.job_index[j] for j in crew.frozen_job_ids] for crew in problem.crews]
+    return improve_by_regions(
+        problem, result[0], deadline=deadline, settings=settings, rng=np.random.default_rng(seed)
+    )
+
+
+def _restrict(problem: Problem, jobs: list[int], crews: list[int]) -> Problem:
+    """The same problem with only some jobs and crews (indices renumbered in list order)."""
+    return Problem(
+        travel_s=problem.travel_s,
+        jobs=tuple(problem.jobs[j] for j in jobs),
+        crews=tuple(problem.crews[c] for c in crews),
+        cost=problem.cost,
+        straight_line_locations=problem.straight_line_locations,
+    )
 
 
 def _enforce_priority(problem: Problem, orders: list[list[int]], dropped: list[int]) -> None:
@@ -140,8 +170,8 @@ def _build_plan(
     for c, order in enumerate(orders):
         route = schedule_route(problem, c, order)
         if route is None:
-            # Only a frozen prefix that cannot fit the shift gets here: keep the prefix and
-            # report the rest of this route as dropped rather than return a false schedule.
+            # Only a crew whose frozen visits overrun its shift gets here: keep them, timed
+            # as they will happen; check_plan reports the overrun for the dispatcher.
             n_frozen = len(problem.crews[c].frozen_job_ids)
             dropped.extend(order[n_frozen:])
             route = _frozen_only(problem, c, order[:n_frozen])
@@ -174,22 +204,11 @@ def _build_plan(
 def _frozen_only(problem: Problem, crew_index: int, order: list[int]) -> Route:
     """A route of the frozen visits alone, timed even if it overruns the shift."""
     crew = problem.crews[crew_index]
-    relaxed = Problem(
-        travel_s=problem.travel_s,
-        jobs=problem.jobs,
-        crews=(
-            *problem.crews[:crew_index],
-            type(crew)(
-                id=crew.id,
-                start_location=crew.start_location,
-                shift=type(crew.shift)(crew.shift.start_s, 2**62),
-                end_location=crew.end_location,
-                skills=crew.skills,
-                frozen_job_ids=crew.frozen_job_ids,
-            ),
-            *problem.crews[crew_index + 1 :],
-        ),
-        cost=problem.cost,
+    unbounded = dataclasses.replace(
+        crew, shift=TimeWindow(crew.shift.start_s, 2**62), capacity=None
+    )
+    relaxed = dataclasses.replace(
+        problem, crews=(*problem.crews[:crew_index], unbounded, *problem.crews[crew_index + 1 :])
     )
     route = schedule_route(relaxed, crew_index, order)
     assert route is not None  # no shift end and no capacity: always schedulable

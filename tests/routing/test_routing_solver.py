@@ -190,3 +190,21 @@ def test_seed_changes_nothing_about_validity(random_problem) -> None:
     plans = [solve(problem, time_limit_s=0.5, seed=s) for s in (0, 11)]
     for plan in plans:
         assert check_plan(problem, plan) == []
+
+
+def test_a_crew_whose_locked_visits_overrun_keeps_them_and_others_work_on() -> None:
+    travel = line_matrix([0, 100, 200, 300])
+    jobs = (Job("locked", 3, service_s=2000), Job("a", 1), Job("b", 2))
+    crews = (
+        Crew("stuck", 0, TimeWindow(0, 1000), frozen_job_ids=("locked",)),
+        Crew("free", 0, TimeWindow(0, 1000)),
+    )
+    problem = Problem(travel_s=travel, jobs=jobs, crews=crews)
+    plan = solve(problem, time_limit_s=0.5)
+    assert plan.routes[0].job_ids == ["locked"]
+    assert sorted(plan.routes[1].job_ids) == ["a", "b"]
+    assert plan.dropped == ()
+    # The overrun is real, so the checker reports it for the dispatcher.
+    assert check_plan(problem, plan) == [
+        "crew 'stuck': works until 2300, after its shift ends at 1000"
+    ]
