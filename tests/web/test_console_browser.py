@@ -96,6 +96,12 @@ def test_console_draws_layers_offline(
         assert "OpenStreetMap contributors, ODbL" in page.locator("#sd-credit").inner_text()
         assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
         assert "synthetic grid" in page.locator("#sd-status").inner_text()
+        # The live intake panel (the committed test data has no outage and no report).
+        assert page.locator(".sd-panel").is_visible()
+        assert page.locator("#sd-outage-sum").inner_text() == "No active outages."
+        assert page.locator("#sd-unlocated-count").inner_text() == "0"
+        assert "updated" in page.locator("#sd-updated").inner_text()
+        assert legend.locator(".sd-area-swatch").count() == 3
 
         SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=SCREENSHOT)
@@ -107,3 +113,5 @@ def test_console_draws_layers_offline(
     off_host = [u for u in off_host if urlsplit(u).hostname != "127.0.0.1"]
     assert not off_host, off_host
     assert any(u.endswith("/api/v1/layers/premises") for u in requested)
+    for live in ("outages", "outage_premises", "reports", "planned", "unlocated"):
+        assert any(u.endswith(f"/api/v1/layers/{live}") for u in requested), live

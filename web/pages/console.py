@@ -1,9 +1,10 @@
 """The dispatcher's map console: a folium page whose layers ``static/console.js`` fetches.
 
 folium builds the page and the Leaflet map; the data comes from ``/api/v1/layers/*`` at run
-time so the layers can be refreshed in place. Every script and stylesheet is served from
-``/static`` (folium's defaults point at CDNs, and a control room may have no internet), and
-there is no tile layer: our own roads layer is the base map.
+time so the layers can be refreshed in place: the live ones (outages, affected premises,
+reports, planned work, the unlocated queue) every ``REFRESH_S`` seconds. Every script and
+stylesheet is served from ``/static`` (folium's defaults point at CDNs, and a control room
+may have no internet), and there is no tile layer: our own roads layer is the base map.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from folium.template import Template
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from geo.layers import BBox, territory_bounds
-from web.deps import SessionDep
+from web.deps import SessionDep, SettingsDep
 
 router = APIRouter(tags=["pages"])
 
@@ -31,6 +32,8 @@ PAGE = "dispatch console"
 OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
 # Shown when the database holds no territory yet: central Helsinki, the demo city.
 FALLBACK_CENTER = (60.1699, 24.9384)
+# The live layers are reloaded this often (seconds); the map view is kept.
+REFRESH_S = 10.0
 
 
 class ConsoleMap(folium.Map):
@@ -76,14 +79,20 @@ class ConsoleBoot(MacroElement):
         """
     )
 
-    def __init__(self, config: dict[str, str]) -> None:
+    def __init__(self, config: dict[str, object]) -> None:
         super().__init__()
         self._name = "ConsoleBoot"
         self.config = config
 
 
-def render_console(*, root_path: str, bounds: BBox | None) -> str:
-    """The console page as one HTML document; ``root_path`` prefixes every local URL."""
+def render_console(
+    *, root_path: str, bounds: BBox | None, timezone: str = "UTC", refresh_s: float = REFRESH_S
+) -> str:
+    """The console page as one HTML document; ``root_path`` prefixes every local URL.
+
+    ``timezone`` is how the console shows times (ETRs, report times); ``refresh_s`` how
+    often it reloads the live layers (outages, reports, planned work, the unlocated queue).
+    """
     static_url = f"{root_path}/static"
     fmap = ConsoleMap(
         static_url=static_url,
@@ -107,6 +116,8 @@ def render_console(*, root_path: str, bounds: BBox | None) -> str:
         ConsoleBoot(
             {
                 "layersUrl": f"{root_path}/api/v1/layers",
+                "timeZone": timezone,
+                "refreshMs": int(refresh_s * 1000),
                 "attribution": (
                     f'synthetic grid on &copy; <a href="{OSM_COPYRIGHT_URL}">'
                     "OpenStreetMap</a> contributors, ODbL"
@@ -118,7 +129,13 @@ def render_console(*, root_path: str, bounds: BBox | None) -> str:
 
 
 @router.get("/console", response_class=HTMLResponse)
-def console(request: Request, session: SessionDep) -> HTMLResponse:
-    """The dispatcher's map: roads, feeder areas, devices, premises and the substation."""
+def console(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """The dispatcher's map: the grid, and live outages, reports and planned work."""
     bounds = territory_bounds(session=session)
-    return HTMLResponse(render_console(root_path=request.scope.get("root_path", ""), bounds=bounds))
+    return HTMLResponse(
+        render_console(
+            root_path=request.scope.get("root_path", ""),
+            bounds=bounds,
+            timezone=settings.timezone,
+        )
+    )
