@@ -60,17 +60,11 @@ def _print(summary: StormSummary, tz: ZoneInfo, base: str) -> None:
         counts.add_row(name, str(count))
     counts.add_row("[bold]total[/]", f"[bold]{summary.reports}[/]")
     console.print(counts)
-    outages = Table(
-        "outage", "status", "device", "kind", "feeder", "customers", "reports", "ETR",
-        title="Active outages the reports sit on",
-    )  # fmt: skip
+    outages = Table("outage", "device", "customers", "reports", "ETR", title="Active outages")
     for o in summary.outages:
         outages.add_row(
-            f"#{o.id}",
-            o.status,
-            o.device,
-            o.device_kind,
-            o.feeder,
+            f"#{o.id} {o.status}",
+            f"{o.device} ({o.device_kind})",
             str(o.customers_affected),
             str(o.report_count),
             _local(o.etr, tz) + (" [red]hazard[/]" if o.hazard else ""),
@@ -86,7 +80,7 @@ def _print(summary: StormSummary, tz: ZoneInfo, base: str) -> None:
             f"{_local(summary.etr_after, tz)}."
         )
     links = Table("page", "URL", title="See it")
-    links.add_row("Dispatch console (refreshes every 10 s)", f"{base}/console")
+    links.add_row("Dispatch console (live, 10 s)", f"{base}/console")
     links.add_row("Customer status page", f"{base}/status")
     links.add_row("Active outages (JSON)", f"{base}/api/v1/outages")
     console.print(links)
