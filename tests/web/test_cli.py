@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
+from geo import migrate
 from geo.cluster import Cluster
 
 SCRATCH_DB = "cli_test"
@@ -47,7 +49,8 @@ def test_migrate_then_status(cli_env: dict[str, str]) -> None:
     assert migrated.returncode == 0, migrated.stderr
     status = run_cli(cli_env, "db", "status")
     assert status.returncode == 0
-    assert "revision 0001" in status.stdout
+    head = ScriptDirectory.from_config(migrate.alembic_config("postgresql://")).get_current_head()
+    assert f"revision {head}" in status.stdout
 
 
 def test_user_add_reads_password_from_stdin(cli_env: dict[str, str]) -> None:
