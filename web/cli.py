@@ -212,6 +212,8 @@ def demo(
         "page", "URL", title=f"stormdesk demo ready in {time.monotonic() - started:.0f} s"
     )
     table.add_row("Dispatch console", f"{base}/console")
+    table.add_row("Customer status page", f"{base}/status")
+    table.add_row("Open311 services", f"{base}/open311/v2/services.json")
     table.add_row("API docs", f"{base}/docs")
     table.add_row("Health", f"{base}/healthz")
     console.print(table)
@@ -219,6 +221,7 @@ def demo(
     for login in DEMO_LOGINS:
         logins.add_row(login["username"], login["password"], login["role"])
     console.print(logins)
+    console.print("Play a small storm from another terminal: [bold].venv/bin/stormdesk storm[/]")
     serve(host=host, port=port)
 
 
