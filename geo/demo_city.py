@@ -266,6 +266,10 @@ def build_demo_city() -> DemoCity:
     sites = _transformer_sites(premise_xy, roads, exclude=root)
     site_xy = roads.xy_m[[roads.row_of[n] for n in sites]]
     premise_site = cKDTree(site_xy).query(premise_xy)[1]
+    # Premises at one address (the shops and flats of one building) share one service drop:
+    # were they split across transformers, a report by address could land on either grid.
+    by_address = pd.Series(premise_site, index=premises.index).groupby(premises["address_norm"])
+    premise_site = by_address.transform(lambda sites: sites.mode().min()).to_numpy()
     premise_counts = np.bincount(premise_site, minlength=len(sites))
     site_feeder = _sector_feeders(site_xy, premise_counts)
     feeder_angles = _feeder_bearings(site_xy, site_feeder, premise_counts, sub_xy)

@@ -196,8 +196,11 @@ def test_every_premise_lies_in_its_feeder_and_region(city: DemoCity) -> None:
 
 
 def test_feeder_areas_are_contiguous(city: DemoCity) -> None:
-    parts = {f.code: len(f.geom.geoms) for f in city.feeders.itertuples()}
-    assert set(parts.values()) == {1}, parts
+    """One main area per feeder; a building fed across the boundary (all premises at one
+    address share a transformer) may add a small island, as in real networks."""
+    for feeder in city.feeders.itertuples():
+        areas = sorted((part.area for part in feeder.geom.geoms), reverse=True)
+        assert areas[0] >= 0.99 * sum(areas), (feeder.code, areas)
 
 
 def test_segments_follow_the_device_tree(city: DemoCity) -> None:
@@ -250,3 +253,8 @@ def test_users_cover_every_role_and_crew(city: DemoCity) -> None:
 def test_data_is_credited_and_the_grid_labelled(city: DemoCity) -> None:
     assert "OpenStreetMap contributors" in city.attribution and "ODbL" in city.attribution
     assert "synthetic" in city.grid_label.lower()
+
+
+def test_premises_at_one_address_share_a_transformer(city: DemoCity) -> None:
+    per_address = city.premises.groupby("address_norm")["transformer_id"].nunique()
+    assert per_address.max() == 1
