@@ -36,6 +36,10 @@ LETTER_FACTOR = 0.9
 RANGE_FACTOR = 0.85
 NEAREST_HOUSE_FACTOR = 0.5
 STREET_ONLY_FACTOR = 0.5
+# One typo in a street name is the commonest hotline error; trigram similarity punishes
+# it hard on short names ("Bulevadri" ~ "bulevardi" 0.43), so a street one edit away counts
+# as this similar at least. Two such streets tie, and callers then see both.
+ONE_EDIT_SIMILARITY = 0.85
 HINT = "Check the street name and house number, for example 'Mannerheimintie 5, Helsinki'."
 
 _PREMISE_COLUMNS = "id, address, street_norm, house_norm, ST_X(geom) AS lon, ST_Y(geom) AS lat"
@@ -83,7 +87,12 @@ def geocode(
     norm = normalize_address(query)
     if not norm.street:
         return GeocodeResult(query=query, matches=[], hint=HINT)
-    exact, scored = _on_streets(session, norm, _streets_one_edit_away(session, norm.street))
+    exact, scored = _on_streets(
+        session,
+        norm,
+        _streets_one_edit_away(session, norm.street),
+        min_similarity=ONE_EDIT_SIMILARITY,
+    )
     if exact:
         # An exact normalized address is the answer: fuzzy neighbours would only add noise.
         matches = [_match(r, 1.0, "exact") for r in sorted(exact, key=lambda r: r.id)[:limit]]
@@ -172,7 +181,7 @@ def _trigram_fallback(session: Session, norm: NormalizedAddress) -> list[tuple[_
 
 
 def _on_streets(
-    session: Session, norm: NormalizedAddress, streets: list[str]
+    session: Session, norm: NormalizedAddress, streets: list[str], min_similarity: float = 0.0
 ) -> tuple[list[_Row], list[tuple[_Row, float]]]:
     """Premises at exactly the normalized address, and those on ``streets`` answering the
     house number, scored by street similarity.
@@ -199,7 +208,7 @@ def _on_streets(
     exact, scored = [], []
     for r in session.execute(text(sql), params):
         columns = dict(r._mapping)
-        sim, is_exact = float(columns.pop("sim")), columns.pop("exact")
+        sim, is_exact = max(float(columns.pop("sim")), min_similarity), columns.pop("exact")
         row = _Row(**columns)
         if is_exact:
             exact.append(row)

@@ -306,3 +306,12 @@ def test_status_lookup_by_address_and_point(
     assert client.get("/api/v1/status").status_code == 422
     body = client.get("/api/v1/status", params={"account": premise.account}).json()
     assert "phone" not in body and "customer_name" not in body
+
+
+def test_address_with_one_typo_is_located(client: TestClient, premise: Premise) -> None:
+    first = premise.address.split(",")[0]
+    typo = first[:2] + first[3:]  # the hotline's commonest error: one letter dropped
+    response = client.post("/api/v1/reports", json={"address": typo, "category": "no_power"})
+    assert response.status_code == 201, response.text
+    tracked = client.get(f"/api/v1/reports/{response.json()['id']}").json()
+    assert normalize_address(tracked["address"]).full == premise.address_norm
