@@ -67,8 +67,6 @@ class RoadNetwork:
     chain_nodes: list[IntArray]
     chain_offset_s: list[FloatArray]
     node_chains: dict[int, list[tuple[int, int]]]
-    x_m: FloatArray = field(repr=False)
-    y_m: FloatArray = field(repr=False)
     component_tree: cKDTree = field(repr=False)
     component_nodes: IntArray = field(repr=False)
     all_tree: cKDTree = field(repr=False)
@@ -201,8 +199,6 @@ def build_network(
         lon=lon_a,
         lat=lat_a,
         in_component=in_component,
-        x_m=x_m,
-        y_m=y_m,
         component_tree=cKDTree(np.column_stack([x_m[component_nodes], y_m[component_nodes]])),
         component_nodes=component_nodes,
         all_tree=cKDTree(np.column_stack([x_m, y_m])),
@@ -261,16 +257,18 @@ def _parse_maxspeed(value: object) -> float:
         return math.nan
 
 
-def _project(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Equirectangular metres around the mean latitude: accurate to well under 1% at city
-    scale, which is all snapping needs, and it keeps pyproj out of routing/."""
-    if not len(lat):
-        return np.zeros(0), np.zeros(0)
-    cos_lat = math.cos(math.radians(float(np.mean(lat))))
-    return (
-        np.radians(lon) * EARTH_RADIUS_M * cos_lat,
-        np.radians(lat) * EARTH_RADIUS_M,
-    )
+def _project(
+    lon: FloatArray, lat: FloatArray, reference_lat: float | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """Equirectangular metres around ``reference_lat`` (default: the points' mean latitude).
+
+    Accurate to well under 1% at city scale, which is all snapping needs, and it keeps pyproj
+    out of routing/.
+    """
+    if reference_lat is None:
+        reference_lat = float(np.mean(lat)) if len(lat) else 0.0
+    cos_lat = math.cos(math.radians(reference_lat))
+    return np.radians(lon) * EARTH_RADIUS_M * cos_lat, np.radians(lat) * EARTH_RADIUS_M
 
 
 def _cheapest_parallel_edge(
@@ -461,7 +459,8 @@ def snap(
     the issues by point index. A point is off the network when the routable component is more
     than ``max_snap_m`` away; the issue says whether it lies by a disconnected piece of road.
     """
-    x_m, y_m = _project_like(network, np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    reference_lat = float(np.mean(network.lat)) if len(network.lat) else 0.0
+    x_m, y_m = _project(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), reference_lat)
     points = np.column_stack([x_m, y_m])
     distance, position = network.component_tree.query(points)
     nodes = network.component_nodes[position].astype(np.int64)
@@ -482,14 +481,6 @@ def snap(
                 )
         nodes[far] = -1
     return nodes, distance, issues
-
-
-def _project_like(
-    network: RoadNetwork, lon: FloatArray, lat: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Project points with the network's own reference latitude."""
-    cos_lat = math.cos(math.radians(float(np.mean(network.lat))))
-    return np.radians(lon) * EARTH_RADIUS_M * cos_lat, np.radians(lat) * EARTH_RADIUS_M
 
 
 def travel_time_matrix(

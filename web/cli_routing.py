@@ -54,7 +54,8 @@ def solve_command(
         typer.echo(json.dumps(summary))
         return
     console.print(
-        f"instance {instance.name}: cost {summary['cost']}, vehicles {summary['vehicles']}"
+        f"instance {instance.name}: cost {summary['cost']}, vehicles {summary['vehicles']}",
+        markup=False,
     )
     for k, route in enumerate(summary["routes"], start=1):
         console.print(f"Route #{k}: {' '.join(str(j) for j in route)}", markup=False)
