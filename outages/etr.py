@@ -25,6 +25,16 @@ def default_etr(
     return started_at + dt.timedelta(hours=hours)
 
 
+def check_etr(*, etr_at: dt.datetime, now: dt.datetime) -> None:
+    """Refuse an ETR without a UTC offset or in the past (the batch path checks it too)."""
+    if etr_at.tzinfo is None:
+        msg = "etr must carry a UTC offset, e.g. 2026-11-23T21:30:00+02:00"
+        raise InvalidInput(msg)
+    if etr_at < now - dt.timedelta(minutes=1):
+        msg = f"etr {etr_at.isoformat()} is in the past"
+        raise InvalidInput(msg)
+
+
 def set_etr(
     *,
     session: Session,
@@ -36,12 +46,7 @@ def set_etr(
     now: dt.datetime,
 ) -> EtrChange:
     """Change an outage's ETR and keep the change; an ETR in the past is refused."""
-    if etr_at.tzinfo is None:
-        msg = "etr must carry a UTC offset, e.g. 2026-11-23T21:30:00+02:00"
-        raise InvalidInput(msg)
-    if etr_at < now - dt.timedelta(minutes=1):
-        msg = f"etr {etr_at.isoformat()} is in the past"
-        raise InvalidInput(msg)
+    check_etr(etr_at=etr_at, now=now)
     change = EtrChange(
         outage_id=outage.id,
         changed_at=now,
