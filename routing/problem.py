@@ -193,6 +193,8 @@ class Problem:
     straight_line_locations: frozenset[int] = frozenset()
     job_index: dict[str, int] = field(init=False, repr=False, compare=False)
     crew_index: dict[str, int] = field(init=False, repr=False, compare=False)
+    frozen_owner: dict[int, int] = field(init=False, repr=False, compare=False)
+    """Job index -> crew index for every frozen job."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "jobs", tuple(self.jobs))
@@ -261,7 +263,8 @@ class Problem:
 
     def _check_frozen(self) -> None:
         owner: dict[str, str] = {}
-        for crew in self.crews:
+        frozen_owner: dict[int, int] = {}
+        for c, crew in enumerate(self.crews):
             for job_id in crew.frozen_job_ids:
                 if job_id not in self.job_index:
                     msg = f"crew {crew.id!r}: frozen job {job_id!r} is not among the jobs"
@@ -270,6 +273,7 @@ class Problem:
                     msg = f"job {job_id!r} is frozen on both {owner[job_id]!r} and {crew.id!r}"
                     raise ValueError(msg)
                 owner[job_id] = crew.id
+                frozen_owner[self.job_index[job_id]] = c
                 missing = self.jobs[self.job_index[job_id]].skills - crew.skills
                 if missing:
                     msg = (
@@ -277,15 +281,7 @@ class Problem:
                         f"{sorted(missing)} the crew lacks"
                     )
                     raise ValueError(msg)
-
-    @property
-    def frozen_owner(self) -> dict[int, int]:
-        """Job index -> crew index for every frozen job."""
-        return {
-            self.job_index[job_id]: c
-            for c, crew in enumerate(self.crews)
-            for job_id in crew.frozen_job_ids
-        }
+        object.__setattr__(self, "frozen_owner", frozen_owner)
 
     @classmethod
     def from_coordinates(
