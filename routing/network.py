@@ -403,24 +403,77 @@ def _query_graph(network: RoadNetwork, nodes: Sequence[int]) -> _QueryGraph:
                 best[key] = offset - previous_offset
                 edge_nodes[key] = path[previous_position : position + 1]
             previous_vertex, previous_offset, previous_position = vertex, offset, position
+    protected = set(vertex_of_node.values())
     keys = np.array(list(best), dtype=np.int64).reshape(-1, 2)
-    weights_a = np.array([best[(int(t), int(h))] for t, h in keys], dtype=float)
-    alive = _prune_dead_ends(keys, n_vertices, protected=list(vertex_of_node.values()))
+    alive = _prune_dead_ends(keys, n_vertices, protected=sorted(protected))
+    _bypass_pass_through(best, edge_nodes, alive, protected)
+    pairs = [key for key in best if alive[key[0]] and alive[key[1]]]
+    keys = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    weights_a = np.array([best[key] for key in pairs], dtype=float)
     renumber = np.cumsum(alive) - 1
-    live = alive[keys[:, 0]] & alive[keys[:, 1]]
     graph = csr_matrix(
         # A zero weight means "no edge" to scipy: keep coincident nodes a hair apart.
-        (np.maximum(weights_a[live], 1e-9), (renumber[keys[live, 0]], renumber[keys[live, 1]])),
+        (np.maximum(weights_a, 1e-9), (renumber[keys[:, 0]], renumber[keys[:, 1]])),
         shape=(int(alive.sum()), int(alive.sum())),
     )
     return _QueryGraph(
         graph=graph,
         vertex_of_node={node: int(renumber[v]) for node, v in vertex_of_node.items()},
-        edge_nodes={
-            (int(renumber[t]), int(renumber[h])): edge_nodes[(int(t), int(h))]
-            for t, h in keys[live]
-        },
+        edge_nodes={(int(renumber[t]), int(renumber[h])): edge_nodes[(t, h)] for t, h in pairs},
     )
+
+
+def _bypass_pass_through(
+    best: dict[tuple[int, int], float],
+    edge_nodes: dict[tuple[int, int], IntArray],
+    alive: npt.NDArray[np.bool_],
+    protected: set[int],
+) -> None:
+    """Fold vertices that only pass traffic between two neighbours into direct edges.
+
+    Dead-end pruning leaves junctions whose side streets are gone; a shortest path through
+    such a vertex goes from one neighbour to the other (a U-turn is never shortest), so an
+    edge between the neighbours replaces it exactly. About a quarter fewer vertices for
+    Dijkstra on a city graph. Updates the dicts and ``alive`` in place.
+    """
+    outgoing: dict[int, dict[int, float]] = {}
+    incoming: dict[int, dict[int, float]] = {}
+    for (tail, head), weight in best.items():
+        if alive[tail] and alive[head]:
+            outgoing.setdefault(tail, {})[head] = weight
+            incoming.setdefault(head, {})[tail] = weight
+    for vertex in np.flatnonzero(alive).tolist():
+        if vertex in protected:
+            continue
+        ins, outs = incoming.get(vertex, {}), outgoing.get(vertex, {})
+        if len(ins.keys() | outs.keys()) != 2:
+            continue
+        replacements = [
+            (
+                a,
+                b,
+                ins[a] + outs[b],
+                np.concatenate([edge_nodes[(a, vertex)], edge_nodes[(vertex, b)][1:]]),
+            )
+            for a in ins
+            for b in outs
+            if a != b
+        ]
+        for a in ins:
+            del outgoing[a][vertex]
+            del best[(a, vertex)]
+        for b in outs:
+            del incoming[b][vertex]
+            del best[(vertex, b)]
+        incoming.pop(vertex, None)
+        outgoing.pop(vertex, None)
+        alive[vertex] = False
+        for a, b, weight, nodes in replacements:
+            if weight < best.get((a, b), math.inf):
+                best[(a, b)] = weight
+                edge_nodes[(a, b)] = nodes
+                outgoing.setdefault(a, {})[b] = weight
+                incoming.setdefault(b, {})[a] = weight
 
 
 def _prune_dead_ends(
