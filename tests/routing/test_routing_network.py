@@ -146,3 +146,18 @@ def test_speed_falls_back_from_maxspeed_to_road_class() -> None:
 def test_edges_with_mismatched_lengths_are_rejected() -> None:
     with pytest.raises(ValueError, match="length_m has 1 values for 2 edges"):
         build_network([0, 1], [1, 0], [5.0], [False, False], [0.0, 1.0], [0.0, 0.0])
+
+
+def test_junctions_between_query_points_are_folded_without_changing_times() -> None:
+    # Asking only for corners 0 and 2 leaves 1, 3, 4 and 5 free to be folded away.
+    network = grid()
+    matrix = travel_time_matrix(network, [LON[0], LON[2]], [LAT[0], LAT[2]])
+    assert matrix.travel_s.tolist() == [[0, 20], [35, 0]]
+    [line] = leg_geometry(network, [LON[0], LON[2]], [LAT[0], LAT[2]], [(1, 0)])
+    assert [tuple(np.round(p, 4)) for p in line[1:-1]] == [
+        (0.002, 0.0),
+        (0.002, 0.001),
+        (0.001, 0.001),
+        (0.001, 0.0),
+        (0.0, 0.0),
+    ]
