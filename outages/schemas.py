@@ -58,6 +58,38 @@ class ReportCreate(Where):
     )
 
 
+MAX_BATCH_REPORTS = 10_000
+
+
+class BatchReport(ReportCreate):
+    """One report of a batch: a report as for ``POST /api/v1/reports``, with its own key."""
+
+    idempotency_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="Retries with the same key return the first answer and store one report.",
+    )
+
+
+class ReportBatch(BaseModel):
+    """Reports from a gateway (IVR, SMS), answered in order as if filed one by one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reports: list[BatchReport] = Field(min_length=1, max_length=MAX_BATCH_REPORTS)
+
+
+class BatchItemError(BaseModel):
+    """A batch report that could not be located: not stored; fix it and send it again."""
+
+    index: int
+    status_code: int
+    error: str
+    detail: str
+    suggestions: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class ReportAnswer(BaseModel):
     """What the caller is told, immediately, and again on a retried idempotency key."""
 

@@ -47,11 +47,12 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
 
 
 MAX_ECHOED_CHARS = 120
+MAX_ECHOED_ITEMS = 10
 
 
 def _echo_safe(value: Any) -> Any:
     """What of a rejected input we echo back: JSON-safe (NaN is not JSON) and short
-    (a 1 MB description is not sent back to its sender)."""
+    (a 1 MB description or a 10,001-report batch is not sent back to its sender)."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, str) and len(value) > MAX_ECHOED_CHARS:
@@ -59,12 +60,16 @@ def _echo_safe(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _echo_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_echo_safe(v) for v in value]
+        shown = [_echo_safe(v) for v in value[:MAX_ECHOED_ITEMS]]
+        if len(value) > MAX_ECHOED_ITEMS:
+            shown.append(f"... ({len(value)} items)")
+        return shown
     return value
 
 
 def _validation_body(errors: Sequence[Any]) -> dict[str, Any]:
-    return {"detail": jsonable_encoder(_echo_safe(list(errors)))}
+    # Every error is listed (a batch names each bad item); only echoed inputs are cut.
+    return {"detail": jsonable_encoder([_echo_safe(e) for e in errors])}
 
 
 async def _request_validation_error(request: Request, error: Exception) -> JSONResponse:

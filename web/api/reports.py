@@ -5,11 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import Response
+from pydantic import TypeAdapter
 
 from geo.exceptions import Forbidden
 from geo.models import User
+from outages.batch import file_batch
 from outages.models import Report
-from outages.schemas import ReportAnswer, ReportCreate, ReportRead, Where
+from outages.schemas import (
+    BatchItemError,
+    ReportAnswer,
+    ReportBatch,
+    ReportCreate,
+    ReportRead,
+    Where,
+)
 from outages.service import file_report, get_report, locate_unlocated, read_report
 from web.deps import NowDep, SessionDep, SettingsDep, commit_now, optional_user, require_role
 
@@ -35,7 +45,7 @@ def post_report(
     idempotency_key: IdempotencyKey = None,
 ) -> ReportAnswer:
     """File a fault report; answers with its classification, outage and ETR."""
-    is_agent = user is not None and user.role in ("agent", "dispatcher", "admin")
+    is_agent = _is_agent(user)
     located_elsewhere = data.address or data.lon is not None or data.account
     if data.phone and not located_elsewhere and not is_agent:
         msg = "finding a premise by phone number is for hotline agents: give an address or account"
@@ -51,6 +61,49 @@ def post_report(
     )
     commit_now(session)
     return answer
+
+
+BatchAnswers = list[ReportAnswer | BatchItemError]
+_batch_answers = TypeAdapter(BatchAnswers)
+
+
+def _is_agent(user: User | None) -> bool:
+    return user is not None and user.role in ("agent", "dispatcher", "admin")
+
+
+@router.post("/batch", response_model=BatchAnswers)
+def post_batch(
+    batch: ReportBatch,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    user: Annotated[User | None, Depends(optional_user)],
+) -> Response:
+    """File up to 10,000 reports at once; answers in order, as if filed one by one."""
+    is_agent = _is_agent(user)
+    by_phone = [
+        i
+        for i, data in enumerate(batch.reports)
+        if data.phone and not (data.address or data.lon is not None or data.account)
+    ]
+    if by_phone and not is_agent:
+        shown = ", ".join(str(i) for i in by_phone[:20])
+        msg = (
+            "finding a premise by phone number is for hotline agents: give an address or "
+            f"account (reports {shown}{' and more' if len(by_phone) > 20 else ''})"
+        )
+        raise Forbidden(msg)
+    answers = file_batch(
+        session=session,
+        items=batch.reports,
+        settings=settings,
+        now=now,
+        actor=user.username if user else "public",
+        is_agent=is_agent,
+    )
+    commit_now(session)
+    # Serialized once by pydantic-core: 10,000 answers need no second validation.
+    return Response(_batch_answers.dump_json(answers), media_type="application/json")
 
 
 @router.get("/{report_id}", response_model=ReportRead)

@@ -1,0 +1,231 @@
+"""Locating many reports at once, with the answers ``outages.locate.locate_report`` gives.
+
+Accounts and phones take one ``= ANY(array)`` query each; points take the in-memory
+``BulkLocator`` (the same GEOS predicates and lowest-id rule as PostGIS, see
+``geo.locator``) for region and feeder and one nearest-premise query over all points;
+addresses go through the geocoder one by one (a few ms each; gateways mostly send
+accounts, phones and points).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import psycopg
+from sqlalchemy.orm import Session
+
+from geo.exceptions import InvalidInput
+from geo.locator import NOT_FOUND, BulkLocator, check_coordinates
+from geo.settings import Settings
+from outages.locate import Located, locate_report
+from outages.schemas import ReportCreate
+
+# Feeder and region polygons change only with a territory import; see ``bulk_locator``.
+LOCATOR_TTL_S = 300.0
+
+_PREMISE_COLUMNS = "id, region_id, feeder_id, address, ST_X(geom), ST_Y(geom)"
+_NEAREST = """
+SELECT q.i, n.id, ST_Distance(n.geom::geography, q.pt::geography)
+FROM (SELECT i, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS pt
+      FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS u(lon, lat, i)) q
+CROSS JOIN LATERAL (
+  SELECT id, geom FROM premise ORDER BY geom <-> q.pt LIMIT 1
+) n
+"""
+_NEAREST_ON_FEEDER = """
+SELECT q.i, (
+  SELECT id FROM premise WHERE feeder_id = q.f
+  ORDER BY geom <-> ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326) LIMIT 1
+)
+FROM unnest(%s::float8[], %s::float8[], %s::int[]) WITH ORDINALITY AS q(lon, lat, f, i)
+"""
+
+
+@dataclass(frozen=True)
+class _Cached:
+    locator: BulkLocator
+    loaded_at: float
+
+
+_locators: dict[str, _Cached] = {}
+_locators_lock = threading.Lock()
+
+
+def bulk_locator(session: Session) -> BulkLocator:
+    """The region and feeder STRtrees of this database, rebuilt every ``LOCATOR_TTL_S``.
+
+    Building them reads every region and feeder polygon, which costs more than a batch;
+    a territory re-import is picked up by the batch path within the TTL (the single
+    path sees it at once).
+    """
+    key = str(session.get_bind().engine.url)
+    cached = _locators.get(key)
+    if cached is None or time.monotonic() - cached.loaded_at > LOCATOR_TTL_S:
+        with _locators_lock:
+            cached = _locators.get(key)
+            if cached is None or time.monotonic() - cached.loaded_at > LOCATOR_TTL_S:
+                cached = _Cached(BulkLocator.from_session(session), time.monotonic())
+                _locators[key] = cached
+    return cached.locator
+
+
+def locate_many(
+    *,
+    session: Session,
+    items: Sequence[ReportCreate],
+    settings: Settings,
+    is_agent: bool,
+) -> list[Located | InvalidInput]:
+    """Locate each item as ``locate_report`` would: a ``Located``, or the error it raises."""
+    out: list[Located | InvalidInput | None] = [None] * len(items)
+    by_account: dict[str, list[int]] = {}
+    by_phone: dict[str, list[int]] = {}
+    points: list[int] = []
+    for i, item in enumerate(items):
+        if item.account:
+            by_account.setdefault(item.account, []).append(i)
+        elif item.address:
+            try:
+                out[i] = locate_report(
+                    session=session,
+                    data=item,
+                    settings=settings,
+                    may_file_unlocated=is_agent and item.allow_unlocated,
+                )
+            except InvalidInput as exc:
+                out[i] = exc
+        elif item.lon is not None and item.lat is not None:
+            points.append(i)
+        else:
+            assert item.phone is not None  # the schema guarantees one way to locate
+            by_phone.setdefault(item.phone, []).append(i)
+    connection = session.connection().connection.driver_connection
+    assert isinstance(connection, psycopg.Connection)
+    cursor = connection.cursor()
+    if by_account:
+        cursor.execute(
+            f"SELECT account, {_PREMISE_COLUMNS} FROM premise WHERE account = ANY(%s)",
+            [list(by_account)],
+        )
+        for account, *row in cursor.fetchall():
+            located = _from_row(row, "account")
+            for i in by_account.pop(account):
+                out[i] = located
+        for account, indexes in by_account.items():
+            msg = f"account {account!r} is not known: check the number on your bill"
+            for i in indexes:
+                out[i] = InvalidInput(msg)
+    if by_phone:
+        cursor.execute(
+            f"SELECT phone, {_PREMISE_COLUMNS} FROM premise WHERE phone = ANY(%s) ORDER BY id",
+            [list(by_phone)],
+        )
+        matches: dict[str, list[Located]] = {}
+        for phone, *row in cursor.fetchall():
+            matches.setdefault(phone, []).append(_from_row(row, "phone"))
+        for phone, indexes in by_phone.items():
+            found = matches.get(phone, [])
+            result: Located | InvalidInput
+            if len(found) == 1:
+                result = found[0]
+            else:
+                result = InvalidInput(
+                    "no premise is registered with this phone number"
+                    if not found
+                    else "several premises share this phone number: give the address or account"
+                )
+            for i in indexes:
+                out[i] = result
+    if points:
+        _locate_points(session, cursor, items, points, out, settings)
+    assert all(o is not None for o in out)
+    return out  # type: ignore[return-value]
+
+
+def _from_row(row: Sequence[object], located_by: str) -> Located:
+    premise_id, region_id, feeder_id, address, lon, lat = row
+    return Located(
+        located_by=located_by,
+        premise_id=premise_id,  # type: ignore[arg-type]
+        proxy_premise_id=premise_id,  # type: ignore[arg-type]
+        region_id=region_id,  # type: ignore[arg-type]
+        feeder_id=feeder_id,  # type: ignore[arg-type]
+        lon=float(lon),  # type: ignore[arg-type]
+        lat=float(lat),  # type: ignore[arg-type]
+        address=address,  # type: ignore[arg-type]
+    )
+
+
+def _locate_points(
+    session: Session,
+    cur: psycopg.Cursor[Any],
+    items: Sequence[ReportCreate],
+    points: list[int],
+    out: list[Located | InvalidInput | None],
+    settings: Settings,
+) -> None:
+    valid: list[int] = []
+    for i in points:
+        lon, lat = items[i].lon, items[i].lat
+        assert lon is not None and lat is not None
+        try:
+            check_coordinates(lon, lat)
+        except InvalidInput as exc:
+            out[i] = exc
+            continue
+        valid.append(i)
+    if not valid:
+        return
+    lons = [float(items[i].lon) for i in valid]  # type: ignore[arg-type]
+    lats = [float(items[i].lat) for i in valid]  # type: ignore[arg-type]
+    regions, feeders = bulk_locator(session).locate_many(np.asarray(lons), np.asarray(lats))
+    inside = []
+    for k, i in enumerate(valid):
+        if regions[k] == NOT_FOUND or feeders[k] == NOT_FOUND:
+            msg = f"point ({lons[k]}, {lats[k]}) is outside the utility's service territory"
+            out[i] = InvalidInput(msg)
+        else:
+            inside.append(k)
+    if not inside:
+        return
+    cur.execute(_NEAREST, [[lons[k] for k in inside], [lats[k] for k in inside]])
+    nearest = {int(n) - 1: (pid, d) for n, pid, d in cur.fetchall()}
+    near: dict[int, int] = {}
+    far: list[int] = []
+    for j, k in enumerate(inside):
+        hit = nearest.get(j)
+        # The single path compares the distance rounded to 0.1 m (geo.schemas.NearestPremise).
+        if hit is not None and round(hit[1], 1) <= settings.locate_max_premise_distance_m:
+            near[k] = hit[0]
+        else:
+            far.append(k)
+    if near:
+        cur.execute(
+            f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE id = ANY(%s)", [list(set(near.values()))]
+        )
+        premises = {row[0]: row for row in cur.fetchall()}
+        for k, premise_id in near.items():
+            located = _from_row(premises[premise_id], "point")
+            out[valid[k]] = Located(**{**located.__dict__, "lon": lons[k], "lat": lats[k]})
+    if far:
+        cur.execute(
+            _NEAREST_ON_FEEDER,
+            [[lons[k] for k in far], [lats[k] for k in far], [int(feeders[k]) for k in far]],
+        )
+        proxies = {int(n) - 1: pid for n, pid in cur.fetchall()}
+        for j, k in enumerate(far):
+            out[valid[k]] = Located(
+                located_by="point",
+                premise_id=None,
+                proxy_premise_id=proxies.get(j),
+                region_id=int(regions[k]),
+                feeder_id=int(feeders[k]),
+                lon=lons[k],
+                lat=lats[k],
+                address=None,
+            )
