@@ -100,12 +100,16 @@ def prelude(session: Session, settings: Settings) -> list[BatchReport]:
             actor=ACTOR,
             is_agent=True,
         )
-    by_phone = session.execute(
-        text(
-            "SELECT phone FROM premise WHERE phone IS NOT NULL GROUP BY phone "
-            "HAVING count(*) = 1 ORDER BY phone LIMIT 3"
+    by_phone = (
+        session.execute(
+            text(
+                "SELECT phone FROM premise WHERE phone IS NOT NULL GROUP BY phone "
+                "HAVING count(*) = 1 ORDER BY phone LIMIT 3"
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     far_point = session.execute(
         text(
             "SELECT ST_X(g), ST_Y(g) FROM (SELECT (ST_Dump(ST_GeneratePoints(geom, 200, 5))).geom "
@@ -273,9 +277,7 @@ def canonical_state(session: Session) -> dict[str, Any]:
             r.area_m2,
         )
         for r in session.execute(
-            text(
-                "SELECT *, round(ST_Area(geom::geography)) AS area_m2 FROM outage ORDER BY id"
-            )
+            text("SELECT *, round(ST_Area(geom::geography)) AS area_m2 FROM outage ORDER BY id")
         )
     ]
     reports = [
@@ -303,9 +305,7 @@ def canonical_state(session: Session) -> dict[str, Any]:
             rank.text(r.answer["message"]),
             rank("outage", r.answer.get("outage_id")),
         )
-        for r in session.execute(
-            text("SELECT *, ST_AsText(geom) AS wkt FROM report ORDER BY id")
-        )
+        for r in session.execute(text("SELECT *, ST_AsText(geom) AS wkt FROM report ORDER BY id"))
     ]
     affected = sorted(
         (rank("outage", o), p, restored is None)
