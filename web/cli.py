@@ -180,6 +180,24 @@ def user_add(
 
 
 @app.command()
+def notify(
+    limit: Annotated[int, typer.Option(help="The most messages to send in this run.")] = 500,
+) -> None:
+    """Send queued customer notifications (critical customers first) with the log sender."""
+    import datetime as dt
+    import logging
+
+    from outages.notify import LoggingSender, send_pending
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    with _session(Settings()) as session:
+        sent = send_pending(
+            session=session, sender=LoggingSender(), now=dt.datetime.now(dt.UTC), limit=limit
+        )
+    console.print(f"Sent {sent} notification(s).")
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, pool, text
 
 from geo import migrate
 from geo.cluster import Cluster
@@ -83,3 +84,21 @@ def test_user_add_refuses_bad_input(
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_notify_sends_queued_messages(cli_env: dict[str, str]) -> None:
+    assert run_cli(cli_env, "db", "migrate").returncode == 0
+    engine = create_engine(cli_env["DATABASE_URL"], poolclass=pool.NullPool)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO notification (event_key, kind, recipient, priority, message) "
+                "VALUES ('test:1', 'test', '+358 40 000 0001', 1, 'power is back')"
+            )
+        )
+    result = run_cli(cli_env, "notify")
+    assert result.returncode == 0, result.stderr
+    assert "Sent 1 notification" in result.stdout
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT status FROM notification")).scalar_one() == "sent"
+    engine.dispose()
