@@ -8,30 +8,19 @@ a copy made by hand, so test runs never dirty a committed file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, ConsoleMessage, Request, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo.models import Feeder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SCREENSHOT = REPO_ROOT / "var" / "console.png"
 ASSET_URL = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"([^\"]+)\"")
+SCREENSHOT = REPO_ROOT / "var" / "console.png"
 
 
 def test_console_html_links_only_local_assets(client: TestClient) -> None:
@@ -45,16 +34,6 @@ def test_console_html_links_only_local_assets(client: TestClient) -> None:
     assert "cdn" not in html
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_console_draws_layers_offline(

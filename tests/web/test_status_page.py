@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,7 +24,6 @@ from playwright.sync_api import (
     Page,
     Route,
     expect,
-    sync_playwright,
 )
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -33,19 +31,10 @@ from sqlalchemy.orm import Session
 from outages.models import Report
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+ASSET_URL = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"([^\"]+)\"")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 SHOTS = REPO_ROOT / "var"
-ASSET_URL = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"([^\"]+)\"")
 UNKNOWN_REPORT = 987654321
 CANNED_ANSWER = {
     "id": 4242,
@@ -115,16 +104,6 @@ def test_report_as_the_page_sends_it_is_filed_once(client: TestClient, db_sessio
     assert tracked.status_code == 200
     assert "123 4567" not in tracked.text  # the call-back phone is never shown back
     assert client.get(f"/api/v1/reports/{UNKNOWN_REPORT}").status_code == 404
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Watch:
