@@ -17,13 +17,13 @@ the benchmark, so the index cannot change the plans of the geocoder's own querie
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import subprocess
 import sys
 import time
+import types
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +44,7 @@ from geo.database import make_engine
 from geo.geocoder import geocode
 from geo.normalize import fold
 from geo.schemas import GeocodeResult
+from geo.settings import REPO_ROOT
 
 KINDS = (
     "delete",
@@ -113,15 +114,21 @@ def make_queries(t: SynthTerritory, rng: np.random.Generator, n: int) -> list[tu
     return [queries[k] for k in order]
 
 
-def load_geocode(path: Path) -> Callable[..., GeocodeResult]:
-    """``geocode`` from another version of geo/geocoder.py, e.g. one taken from git history."""
-    spec = importlib.util.spec_from_file_location("geocoder_compared", path)
-    if spec is None or spec.loader is None:
-        msg = f"cannot load a module from {path}: pass a path to a geocoder.py file"
+def load_geocode(revision: str) -> Callable[..., GeocodeResult]:
+    """``geocode`` from geo/geocoder.py as it was at a git revision, to race the current one."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:geo/geocoder.py"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if source.returncode != 0:
+        msg = f"cannot read geo/geocoder.py at {revision!r}: {source.stderr.strip()}"
         raise SystemExit(msg)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it runs
-    spec.loader.exec_module(module)
+    module = types.ModuleType(f"geocoder_at_{revision}")
+    sys.modules[module.__name__] = module  # dataclasses look their module up while it runs
+    exec(compile(source.stdout, f"{revision}:geo/geocoder.py", "exec"), module.__dict__)
     return module.geocode  # type: ignore[no-any-return]
 
 
@@ -170,10 +177,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--compare",
-        type=Path,
+        metavar="REV",
         default=None,
-        help="another geo/geocoder.py (e.g. from `git show REV:geo/geocoder.py`) to run "
-        "interleaved with the current one on the same queries",
+        help="also run geo/geocoder.py as it was at git revision REV, interleaved with the "
+        "current one on the same queries",
     )
     args = parser.parse_args(argv)
     resolve_sizes(args)
@@ -266,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
         row("geo.geocoder.geocode", latencies, right),
         row("baseline: whole-address trigram KNN (`<->`, GiST)", base_lat, base_right),
         *(
-            [row(f"geocode from `{args.compare}`, interleaved", other_latencies, other_right)]
+            [row(f"geocode at {args.compare}, interleaved", other_latencies, other_right)]
             if other
             else []
         ),
