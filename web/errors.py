@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from dispatch.exceptions import CloseRefused, StaleVersion
 from geo import exceptions as geo_errors
 from outages.exceptions import AddressNotFound, InvalidTransition
 
@@ -24,6 +25,7 @@ STATUS_BY_ERROR: dict[type[geo_errors.StormdeskError], int] = {
     geo_errors.Forbidden: 403,
     geo_errors.ClusterError: 503,
     InvalidTransition: 409,
+    StaleVersion: 409,
 }
 
 
@@ -43,6 +45,10 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
         body["suggestions"] = error.suggestions
     if isinstance(error, InvalidTransition):
         body["allowed"] = error.allowed
+    if isinstance(error, CloseRefused):
+        body["missing"] = error.missing
+    if isinstance(error, StaleVersion):
+        body["current_version"] = error.current_version
     return JSONResponse(body, status_code=status, headers=headers)
 
 

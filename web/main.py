@@ -13,6 +13,7 @@ from geo.database import engine_from_settings, make_sessionmaker
 from geo.settings import Settings
 from web import errors
 from web.api import auth, geo, health, layers, open311, outages, planned, reports, status
+from web.api import dispatch as dispatch_api
 from web.pages import console, status_page
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         status.router,
         status_page.router,
         open311.router,
+        dispatch_api.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -4,6 +4,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
+import dispatch.models  # noqa: F401  (registers its tables on Base.metadata)
 import outages.models  # noqa: F401  (registers its tables on Base.metadata)
 from geo.models import Base
 

@@ -1,0 +1,265 @@
+"""Dispatch: work orders (lifecycle, assignment, the 95598 closing loop), clocks and crews."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from dispatch import clocks, service
+from dispatch.models import WorkOrder
+from dispatch.schemas import (
+    AppointmentCreate,
+    AssignRequest,
+    CompletionCreate,
+    CrewCollection,
+    EscalationRead,
+    OrderStatus,
+    PositionCreate,
+    ReturnCallCreate,
+    ReviewCreate,
+    SyncResult,
+    TransitionRequest,
+    WorkOrderRead,
+)
+from geo.exceptions import Forbidden
+from geo.models import Crew, User
+from web.deps import NowDep, SessionDep, SettingsDep, commit_now, require_role
+
+router = APIRouter(prefix="/api/v1", tags=["dispatch"])
+Dispatcher = Annotated[User, Depends(require_role("dispatcher"))]
+DispatcherOrCrew = Annotated[User, Depends(require_role("dispatcher", "crew"))]
+DispatcherOrAgent = Annotated[User, Depends(require_role("dispatcher", "agent"))]
+Staff = Annotated[User, Depends(require_role("dispatcher", "agent", "crew"))]
+
+
+def valid_work_order_id(work_order_id: int, session: SessionDep) -> WorkOrder:
+    return service.get_work_order(session=session, work_order_id=work_order_id)
+
+
+def locked_work_order_id(work_order_id: int, session: SessionDep) -> WorkOrder:
+    """The order, its row locked for the rest of the request (writes check its version)."""
+    return service.get_work_order(session=session, work_order_id=work_order_id, for_update=True)
+
+
+def valid_crew_id(crew_id: int, session: SessionDep) -> Crew:
+    return service.get_crew(session=session, crew_id=crew_id)
+
+
+OrderDep = Annotated[WorkOrder, Depends(valid_work_order_id)]
+LockedOrderDep = Annotated[WorkOrder, Depends(locked_work_order_id)]
+CrewDep = Annotated[Crew, Depends(valid_crew_id)]
+
+
+def _own_order(user: User, order: WorkOrder) -> None:
+    if user.role == "crew" and (user.crew_id is None or order.crew_id != user.crew_id):
+        msg = f"work order #{order.id} is not assigned to your crew"
+        raise Forbidden(msg)
+
+
+@router.get("/work-orders", response_model=list[WorkOrderRead])
+def list_work_orders(
+    session: SessionDep,
+    now: NowDep,
+    user: Staff,
+    status: Annotated[OrderStatus | None, Query()] = None,
+    live: Annotated[bool, Query(description="Only orders a crew still has to serve.")] = False,
+    crew: Annotated[int | None, Query(description="Crew id.")] = None,
+    escalated: Annotated[bool | None, Query()] = None,
+) -> list[WorkOrderRead]:
+    """Work orders, most urgent first, with urgency breakdown, deadlines and countdowns."""
+    return service.list_work_orders(
+        session=session,
+        now=now,
+        status="live" if live and status is None else status,
+        crew_id=crew,
+        escalated=escalated,
+    )
+
+
+@router.post("/work-orders/sync", response_model=SyncResult)
+def sync(session: SessionDep, settings: SettingsDep, now: NowDep, user: Dispatcher) -> SyncResult:
+    """Create and refresh work orders from active outages and open reports."""
+    result = service.sync_work_orders(
+        session=session, now=now, settings=settings, actor=user.username
+    )
+    commit_now(session)
+    return result
+
+
+@router.get("/work-orders/{work_order_id}", response_model=WorkOrderRead)
+def get_work_order(order: OrderDep, session: SessionDep, now: NowDep, user: Staff) -> WorkOrderRead:
+    """One work order."""
+    return service.read_work_order(session=session, order=order, now=now)
+
+
+@router.post("/work-orders/{work_order_id}/transition", response_model=WorkOrderRead)
+def transition(
+    data: TransitionRequest,
+    order: LockedOrderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    user: DispatcherOrCrew,
+) -> WorkOrderRead:
+    """Move an order along its lifecycle; a repeat of the current state changes nothing."""
+    _own_order(user, order)
+    if user.role == "crew" and data.to not in service.CREW_TARGETS and data.to != order.status:
+        msg = f"crews may set {', '.join(service.CREW_TARGETS)}; ask the dispatcher for {data.to}"
+        raise Forbidden(msg)
+    service.transition(
+        session=session,
+        order=order,
+        to=data.to,
+        actor=user.username,
+        now=now,
+        settings=settings,
+        note=data.note,
+        expected_version=data.version,
+    )
+    result = service.read_work_order(session=session, order=order, now=now)
+    commit_now(session)
+    return result
+
+
+@router.post("/work-orders/{work_order_id}/assign", response_model=WorkOrderRead)
+def assign(
+    data: AssignRequest,
+    order: LockedOrderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    user: Dispatcher,
+) -> WorkOrderRead:
+    """Assign, reassign or unassign a crew, and lock or unlock the assignment."""
+    crew = None if data.crew_id is None else service.get_crew(session=session, crew_id=data.crew_id)
+    service.assign(
+        session=session,
+        order=order,
+        crew=crew,
+        lock=data.lock,
+        actor=user.username,
+        now=now,
+        settings=settings,
+        expected_version=data.version,
+    )
+    result = service.read_work_order(session=session, order=order, now=now)
+    commit_now(session)
+    return result
+
+
+@router.post("/work-orders/{work_order_id}/completion", response_model=WorkOrderRead)
+def file_completion(
+    data: CompletionCreate,
+    order: LockedOrderDep,
+    session: SessionDep,
+    now: NowDep,
+    user: DispatcherOrCrew,
+) -> WorkOrderRead:
+    """The crew's completion report: cause found, action, device, materials."""
+    _own_order(user, order)
+    service.file_completion(session=session, order=order, data=data, actor=user.username, now=now)
+    return _read_and_commit(session, order, now)
+
+
+@router.post("/work-orders/{work_order_id}/review", response_model=WorkOrderRead)
+def review(
+    data: ReviewCreate, order: LockedOrderDep, session: SessionDep, now: NowDep, user: Dispatcher
+) -> WorkOrderRead:
+    """A supervisor accepts or rejects the completion report."""
+    service.review_completion(
+        session=session, order=order, ok=data.ok, note=data.note, actor=user.username, now=now
+    )
+    return _read_and_commit(session, order, now)
+
+
+@router.post("/work-orders/{work_order_id}/return-call", response_model=WorkOrderRead)
+def return_call(
+    data: ReturnCallCreate,
+    order: LockedOrderDep,
+    session: SessionDep,
+    now: NowDep,
+    user: DispatcherOrAgent,
+) -> WorkOrderRead:
+    """Record the return call to the customer (reached or not, satisfied or not)."""
+    service.record_return_call(
+        session=session,
+        order=order,
+        customer_reached=data.customer_reached,
+        satisfied=data.satisfied,
+        note=data.note,
+        actor=user.username,
+        now=now,
+    )
+    return _read_and_commit(session, order, now)
+
+
+@router.post("/work-orders/{work_order_id}/appointment", response_model=WorkOrderRead)
+def appointment(
+    data: AppointmentCreate,
+    order: LockedOrderDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    user: DispatcherOrAgent,
+) -> WorkOrderRead:
+    """Book the customer's repair slot for a non-urgent fault."""
+    service.book_appointment(
+        session=session,
+        order=order,
+        start_at=data.start_at,
+        end_at=data.end_at,
+        actor=user.username,
+        now=now,
+        settings=settings,
+    )
+    return _read_and_commit(session, order, now)
+
+
+def _read_and_commit(session: Session, order: WorkOrder, now: dt.datetime) -> WorkOrderRead:
+    result = service.read_work_order(session=session, order=order, now=now)
+    commit_now(session)
+    return result
+
+
+@router.post("/dispatch/escalate", response_model=list[EscalationRead])
+def escalate(
+    session: SessionDep, settings: SettingsDep, now: NowDep, user: Dispatcher
+) -> list[EscalationRead]:
+    """Run the 95598 clocks now: escalate orders at risk or overdue (催办)."""
+    raised = clocks.escalate_due(session=session, now=now, settings=settings)
+    result = [
+        EscalationRead(
+            work_order_id=e.work_order_id, level=e.level, reason=e.reason, recipient=e.recipient
+        )
+        for e in raised
+    ]
+    commit_now(session)
+    return result
+
+
+@router.get("/crews", response_model=CrewCollection)
+def crews(session: SessionDep, settings: SettingsDep, now: NowDep, user: Staff) -> CrewCollection:
+    """Crews as GeoJSON: live position (else depot), shift, skills, status, current order."""
+    return service.crew_collection(session=session, now=now, settings=settings)
+
+
+@router.post("/crews/{crew_id}/position", status_code=204)
+def post_position(
+    data: PositionCreate,
+    crew: CrewDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    user: DispatcherOrCrew,
+) -> None:
+    """The crew page posts the crew's live position (the crew itself or a dispatcher)."""
+    if user.role == "crew" and user.crew_id != crew.id:
+        msg = f"you may post the position of your own crew only, not {crew.code}"
+        raise Forbidden(msg)
+    service.post_position(
+        session=session, crew=crew, lon=data.lon, lat=data.lat, now=now, settings=settings
+    )
+    commit_now(session)
