@@ -774,7 +774,13 @@ def main(argv: list[str] | None = None) -> None:
             "Intake",
             "bench.intake",
             "The load generator (aiohttp, closed loop) runs on the same 2 cores as uvicorn and "
-            "PostgreSQL: its CPU share is in the table.\n\n" + report,
+            "PostgreSQL: its CPU share is in the table. `shipped` is `web.main:create_app` as "
+            f"it is; `gated` is the same app behind an admission gate of {GATE} requests per "
+            "worker (`bench.intake.gated_app`), the fix proposed for the deadlock between the "
+            "connection pool (10 + 20) and anyio's 40 threads that the shipped app hits under "
+            "200 clients (pool timeouts after 30 s, then a wedged server). Figures are noisy: "
+            "other work shared the machine, hence the same-run healthz baseline and ratios.\n\n"
+            + report,
         )
 
 
