@@ -43,7 +43,7 @@ from outages.rules import DUPLICATE_OF_CLASSIFICATIONS, OUTAGE_CATEGORIES, Outag
 from outages.schemas import MAX_BATCH_REPORTS, BatchItemError, BatchReport, ReportAnswer
 from outages.service import LOCK_FEEDER, LOCK_IDEMPOTENCY
 from outages.store import HULL_SQL
-from outages.topology import FeederTree, Group, RollUp, RollUpRule, load_feeder_tree, plan_rollups
+from outages.topology import FeederTree, Group, RollUp, RollUpRule, load_feeder_trees, plan_rollups
 
 OUTAGE_ID_BLOCK = 32
 _OUTAGE_COLUMNS = (
@@ -105,6 +105,7 @@ class MemOutage:
     unrestored: int = 0
     critical_unrestored: int = 0
     refreshed: bool = False
+    marked: set[int] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -316,6 +317,7 @@ class BatchStore:
             if evidence:
                 self.groups.setdefault(outage.feeder_id, {}).setdefault(oid, set()).add(pid)
         self.dirty = set(self.groups)
+        self.load_trees(self.feeders)
 
     def _lock_feeders(self, feeders: Iterable[int]) -> None:
         new = sorted(set(feeders))
@@ -327,28 +329,38 @@ class BatchStore:
             )
             self.feeders.update(new)
 
-    def tree(self, feeder_id: int) -> CachedTree:
-        tree = self.trees.get(feeder_id)
-        if tree is None:
-            tree = self.trees[feeder_id] = CachedTree.of(
-                load_feeder_tree(session=self.session, feeder_id=feeder_id)
-            )
+    def load_trees(self, feeders: Iterable[int]) -> None:
+        """Device trees of these feeders and the premises on their transformers."""
+        wanted = sorted(set(feeders) - set(self.trees))
+        if not wanted:
+            return
+        for feeder_id, tree in load_feeder_trees(session=self.session, feeder_ids=wanted).items():
+            self.trees[feeder_id] = CachedTree.of(tree)
             self.device_codes.update(tree.codes)
-        return tree
+        devices = [d for f in wanted for d in self.trees[f].kinds]
+        self._load_premises_on(devices)
 
-    def _premises_on(self, devices: Iterable[int]) -> Iterable[tuple[int, bool]]:
+    def _load_premises_on(self, devices: Sequence[int]) -> None:
         missing = [d for d in devices if d not in self.loaded_transformers]
-        if missing:
-            self.cur.execute(
-                "SELECT transformer_id, id, critical IS NOT NULL FROM premise "
-                "WHERE transformer_id = ANY(%s) ORDER BY id",
-                [missing],
-            )
-            for transformer, pid, critical in self.cur.fetchall():
-                self.premises_by_transformer.setdefault(transformer, []).append((pid, critical))
-            self.loaded_transformers.update(missing)
-        for d in devices:
-            yield from self.premises_by_transformer.get(d, ())
+        if not missing:
+            return
+        self.cur.execute(
+            "SELECT transformer_id, id, critical IS NOT NULL FROM premise "
+            "WHERE transformer_id = ANY(%s)",
+            [missing],
+        )
+        by_transformer = self.premises_by_transformer
+        for transformer, pid, critical in self.cur.fetchall():
+            held = by_transformer.get(transformer)
+            if held is None:
+                held = by_transformer[transformer] = []
+            held.append((pid, critical))
+        self.loaded_transformers.update(missing)
+
+    def tree(self, feeder_id: int) -> CachedTree:
+        if feeder_id not in self.trees:
+            self.load_trees([feeder_id])
+        return self.trees[feeder_id]
 
     def new_outage_id(self) -> int:
         if not self.outage_ids:
@@ -504,18 +516,26 @@ class BatchStore:
         assert isinstance(outage, MemOutage) and outage.rows is not None
         tree = self.tree(outage.feeder_id)
         devices = (
-            sorted(tree.below(outage.device_id))
-            if outage.device_id in tree.graph
-            else [outage.device_id]
+            tree.below(outage.device_id) if outage.device_id in tree.graph else {outage.device_id}
         )
+        # Rows only grow while an outage lives, so devices marked before add nothing new.
+        fresh = [d for d in devices if d not in outage.marked]
+        self._load_premises_on(fresh)
         rows = outage.rows
-        for pid, critical in self._premises_on(devices):
-            if pid not in rows:
-                rows[pid] = (False, critical)
-                outage.added.add(pid)
-                outage.unrestored += 1
-                outage.critical_unrestored += critical
-                self.covering.setdefault(pid, set()).add(outage.id)
+        covering = self.covering
+        for d in fresh:
+            for pid, critical in self.premises_by_transformer.get(d, ()):
+                if pid not in rows:
+                    rows[pid] = (False, critical)
+                    outage.added.add(pid)
+                    outage.unrestored += 1
+                    outage.critical_unrestored += critical
+                    held = covering.get(pid)
+                    if held is None:
+                        covering[pid] = {outage.id}
+                    else:
+                        held.add(outage.id)
+        outage.marked.update(fresh)
         outage.customers_affected = outage.unrestored
         outage.critical_affected = outage.critical_unrestored
         outage.refreshed = True

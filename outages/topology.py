@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 from sqlalchemy import func, select
@@ -68,26 +69,47 @@ class FeederTree:
 
 def load_feeder_tree(*, session: Session, feeder_id: int) -> FeederTree:
     """Build the tree of one feeder from ``device.upstream_id`` and premise counts."""
+    return load_feeder_trees(session=session, feeder_ids=[feeder_id])[feeder_id]
+
+
+def load_feeder_trees(*, session: Session, feeder_ids: Iterable[int]) -> dict[int, FeederTree]:
+    """The trees of several feeders in two queries (the batch path loads many at once)."""
+    wanted = sorted(set(feeder_ids))
     rows = session.execute(
-        select(Device.id, Device.kind, Device.code, Device.upstream_id, Device.normally_open).where(
-            Device.feeder_id == feeder_id
-        )
+        select(
+            Device.id,
+            Device.kind,
+            Device.code,
+            Device.upstream_id,
+            Device.normally_open,
+            Device.feeder_id,
+        ).where(Device.feeder_id.in_(wanted))
     ).all()
-    graph = nx.DiGraph()
-    graph.add_nodes_from(r.id for r in rows)
-    graph.add_edges_from((r.upstream_id, r.id) for r in rows if r.upstream_id is not None)
     counts = session.execute(
-        select(Premise.transformer_id, func.count())
-        .where(Premise.feeder_id == feeder_id, Premise.transformer_id.is_not(None))
-        .group_by(Premise.transformer_id)
+        select(Premise.feeder_id, Premise.transformer_id, func.count())
+        .where(Premise.feeder_id.in_(wanted), Premise.transformer_id.is_not(None))
+        .group_by(Premise.feeder_id, Premise.transformer_id)
     ).all()
-    return FeederTree(
-        graph=graph,
-        kinds={r.id: r.kind for r in rows},
-        codes={r.id: r.code for r in rows},
-        direct_customers={int(t): int(n) for t, n in counts if t is not None},
-        normally_open=frozenset(r.id for r in rows if r.normally_open),
-    )
+    devices: dict[int, list[Any]] = {f: [] for f in wanted}
+    for r in rows:
+        devices[r.feeder_id].append(r)
+    customers: dict[int, dict[int, int]] = {f: {} for f in wanted}
+    for f, t, n in counts:
+        if f is not None and t is not None:
+            customers[f][int(t)] = int(n)
+    trees = {}
+    for f in wanted:
+        graph = nx.DiGraph()
+        graph.add_nodes_from(r.id for r in devices[f])
+        graph.add_edges_from((r.upstream_id, r.id) for r in devices[f] if r.upstream_id is not None)
+        trees[f] = FeederTree(
+            graph=graph,
+            kinds={r.id: r.kind for r in devices[f]},
+            codes={r.id: r.code for r in devices[f]},
+            direct_customers=customers[f],
+            normally_open=frozenset(r.id for r in devices[f] if r.normally_open),
+        )
+    return trees
 
 
 @dataclass
