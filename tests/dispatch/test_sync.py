@@ -1,0 +1,141 @@
+"""Sync: one order per outage and per hazard or fault report; roll-up merges followed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import service
+from dispatch.models import WorkOrder
+from geo.models import Device
+from geo.settings import Settings
+from outages.models import Outage
+from outages.service import get_outage, restore_outage
+from tests.dispatch.helpers import NOW, crew, order_of, sync
+from tests.outages.helpers import file, fuse_with_transformers, premises_of
+
+
+def _orders(session: Session) -> list[WorkOrder]:
+    return list(session.scalars(select(WorkOrder).order_by(WorkOrder.id)))
+
+
+def test_one_order_per_outage_and_per_hazard_report(
+    db_session: Session, settings: Settings
+) -> None:
+    _, transformers = fuse_with_transformers(db_session)
+    first, second = premises_of(db_session, transformers[0])[:2]
+    elsewhere = premises_of(db_session, transformers[1])[0]
+    wire = file(db_session, settings, account=first.account, category="wire_down")
+    pole = file(db_session, settings, account=second.account, category="pole_damage")
+    assert pole.classification == "known" and pole.outage_id == wire.outage_id
+    flicker = file(db_session, settings, account=elsewhere.account, category="flicker")
+    assert flicker.outage_id is None
+    result = service.sync_work_orders(
+        session=db_session, now=NOW, settings=settings, actor="dispatcher"
+    )
+    orders = _orders(db_session)
+    assert sorted(result.created) == [o.id for o in orders]
+    by_kind = sorted((o.kind, o.outage_id, o.report_id) for o in orders)
+    assert by_kind == sorted(
+        [
+            ("outage", wire.outage_id, None),
+            ("hazard", None, wire.id),
+            ("hazard", None, pole.id),
+            ("fault", None, flicker.id),
+        ]
+    )
+    # Hazards (and the outage they flag) are priority 1 and come first; the fault is last.
+    listed = service.list_work_orders(session=db_session, now=NOW)
+    assert [o.urgency.priority for o in listed] == [1, 1, 1, 4]
+    assert listed[-1].kind == "fault"
+    assert [o.urgency.score for o in listed] == sorted(
+        (o.urgency.score for o in listed), reverse=True
+    )
+    again = service.sync_work_orders(
+        session=db_session, now=NOW + dt.timedelta(minutes=5), settings=settings, actor="d"
+    )
+    assert again.created == [] and again.refreshed == 4
+    assert len(_orders(db_session)) == 4
+
+
+def test_roll_up_merge_keeps_the_order_with_a_crew_on_the_survivor(
+    db_session: Session, settings: Settings
+) -> None:
+    _, transformers = fuse_with_transformers(db_session)
+    left, right = (premises_of(db_session, t)[:6] for t in transformers[:2])
+    a = file(db_session, settings, account=left[0].account)
+    b = file(db_session, settings, account=right[0].account, at=NOW + dt.timedelta(minutes=1))
+    assert a.outage_id != b.outage_id
+    sync(db_session, settings, NOW + dt.timedelta(minutes=2))
+    order_a, order_b = (
+        order_of(db_session, a.outage_id or 0),
+        order_of(db_session, b.outage_id or 0),
+    )
+    service.assign(
+        session=db_session,
+        order=order_a,
+        crew=crew(db_session, "CREW-08"),
+        lock=True,
+        actor="dispatcher",
+        now=NOW + dt.timedelta(minutes=3),
+        settings=settings,
+    )
+    for i, (p, q) in enumerate(zip(left[1:], right[1:], strict=True)):
+        at = NOW + dt.timedelta(minutes=4 + i)
+        file(db_session, settings, account=p.account, at=at)
+        file(db_session, settings, account=q.account, at=at)
+    merged = db_session.scalars(select(Outage).where(Outage.status == "merged")).all()
+    assert merged, "the reports below the fuse must roll up"
+    survivor_id = merged[0].merged_into_id
+    assert survivor_id is not None
+    result = service.sync_work_orders(
+        session=db_session, now=NOW + dt.timedelta(minutes=15), settings=settings, actor="d"
+    )
+    db_session.refresh(order_a)
+    db_session.refresh(order_b)
+    assert order_a.outage_id == survivor_id and order_a.status == "dispatched"
+    assert order_a.crew_id == crew(db_session, "CREW-08").id and order_a.locked
+    assert order_b.status == "cancelled"
+    assert order_b.cancel_reason is not None
+    assert order_b.cancel_reason.startswith("merged into outage #") or (
+        f"served by order #{order_a.id}" in order_b.cancel_reason
+    )
+    assert order_b.id in result.cancelled
+    live = db_session.scalars(
+        select(WorkOrder).where(WorkOrder.kind == "outage", WorkOrder.status != "cancelled")
+    ).all()
+    assert [o.id for o in live] == [order_a.id], "one live order per outage"
+    # The order now goes where the rolled-up outage sits: the common device.
+    survivor = db_session.get(Outage, survivor_id)
+    assert survivor is not None
+    placed = db_session.scalar(
+        select(WorkOrder.geom.ST_Equals(Device.geom))
+        .join(Device, Device.id == survivor.device_id)
+        .where(WorkOrder.id == order_a.id)
+    )
+    assert placed
+
+
+def test_restored_outage_cancels_its_unstarted_order(
+    db_session: Session, settings: Settings
+) -> None:
+    premise = premises_of(db_session, fuse_with_transformers(db_session)[1][0])[0]
+    answer = file(db_session, settings, account=premise.account)
+    sync(db_session, settings)
+    order = order_of(db_session, answer.outage_id or 0)
+    outage = get_outage(session=db_session, outage_id=answer.outage_id or 0)
+    restore_outage(
+        session=db_session,
+        outage=outage,
+        device_code=None,
+        settings=settings,
+        now=NOW + dt.timedelta(minutes=10),
+        actor="scada",
+    )
+    result = service.sync_work_orders(
+        session=db_session, now=NOW + dt.timedelta(minutes=11), settings=settings, actor="d"
+    )
+    assert result.cancelled == [order.id]
+    assert order.status == "cancelled" and "restored before a crew" in (order.cancel_reason or "")
