@@ -14,6 +14,7 @@ from geo.settings import Settings
 from web import errors
 from web.api import auth, geo, health, layers, open311, outages, planned, reports, status
 from web.api import dispatch as dispatch_api
+from web.api import dispatch_plan
 from web.pages import console, status_page
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         status_page.router,
         open311.router,
         dispatch_api.router,
+        dispatch_plan.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,87 @@
+"""The solve, run in a separate worker process so the web server keeps answering.
+
+This module imports only ``routing`` (pure: numpy, scipy, OR-Tools), so a fresh worker
+process starts without SQLAlchemy, FastAPI or a database connection. The pool is created on
+first use with the ``spawn`` start method: forking a server that holds database connections
+and threads would copy both into the child (see ``bench/RESULTS.md``, section Dispatch, for the
+start-up cost measured).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from routing.check import check_plan
+from routing.plan import RoutePlan
+from routing.problem import Problem
+from routing.solver import solve
+
+START_METHOD = "spawn"
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """The plan, the auditor's verdict on it, and the worker's own wall time."""
+
+    plan: RoutePlan
+    violations: list[str]
+    worker_s: float
+
+
+def solve_and_check(problem: Problem, time_limit_s: float, seed: int) -> SolveResult:
+    """Solve, then audit with ``routing.check.check_plan`` (one checker everywhere)."""
+    started = time.perf_counter()
+    plan = solve(problem, time_limit_s=time_limit_s, seed=seed)
+    violations = check_plan(problem, plan)
+    return SolveResult(plan, violations, time.perf_counter() - started)
+
+
+def _warm() -> float:
+    """Imports are done at module load; this only proves the worker is up."""
+    return time.perf_counter()
+
+
+def pool() -> ProcessPoolExecutor:
+    """The process-wide pool (one worker: solves queue rather than share two cores)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context(START_METHOD)
+            )
+        return _pool
+
+
+def submit(problem: Problem, *, time_limit_s: float, seed: int = 0) -> Future[SolveResult]:
+    """Start a solve in the worker; a pool broken by a crashed worker is replaced once."""
+    global _pool
+    try:
+        return pool().submit(solve_and_check, problem, time_limit_s, seed)
+    except BrokenProcessPool:
+        with _pool_lock:
+            _pool = None
+        return pool().submit(solve_and_check, problem, time_limit_s, seed)
+
+
+def warm_up() -> float:
+    """Start the worker now (it imports OR-Tools); returns the seconds it took."""
+    started = time.perf_counter()
+    pool().submit(_warm).result()
+    return time.perf_counter() - started
+
+
+def shutdown() -> None:
+    """Stop the worker (tests and the benchmark call this at the end)."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=True, cancel_futures=True)
+            _pool = None
