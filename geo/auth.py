@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy import select
@@ -12,9 +14,13 @@ from geo.models import ROLES, User
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_CHARS = 8
-# Verifying against a dummy hash for unknown users keeps response times from telling
-# an attacker which usernames exist.
-_DUMMY_HASH = _hasher.hash("stormdesk-dummy-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against a dummy hash for unknown users keeps response times from telling
+    an attacker which usernames exist; made on first use, not at import (it costs ~50 ms)."""
+    return _hasher.hash("stormdesk-dummy-password")
 
 
 def hash_password(password: str) -> str:
@@ -46,7 +52,7 @@ def authenticate(*, session: Session, username: str, password: str) -> User:
     """The active user with this name and password, else ``AuthError``."""
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except VerificationError:
         user = None
     if user is None:
