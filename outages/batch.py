@@ -317,7 +317,25 @@ class BatchStore:
             if evidence:
                 self.groups.setdefault(outage.feeder_id, {}).setdefault(oid, set()).add(pid)
         self.dirty = set(self.groups)
-        self.load_trees(self.feeders)
+        # Trees are prefetched where a report can open or roll up an outage: a storm's
+        # bulk, callers below a confirmed outage, needs none (``tree`` loads any missed).
+        needed: set[int] = set()
+        for report, loc in located:
+            pid = loc.proxy_premise_id
+            if pid is None or report.category not in OUTAGE_CATEGORIES:
+                continue
+            if pid in self.planned_by_premise:
+                continue
+            ids = self.covering.get(pid)
+            if ids:
+                outage = self.outages_by_id[min(ids)]
+                if outage.status == "suspected":
+                    needed.add(outage.feeder_id)
+                continue
+            premise = self.premises.get(pid)
+            if premise is not None and premise.feeder_id is not None:
+                needed.add(premise.feeder_id)
+        self.load_trees(needed)
 
     def _lock_feeders(self, feeders: Iterable[int]) -> None:
         new = sorted(set(feeders))
