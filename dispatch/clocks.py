@@ -141,12 +141,23 @@ def escalate_due(*, session: Session, now: dt.datetime, settings: Settings) -> l
     """Escalate every live order whose level rose: an event, a supervisor message, a flag.
 
     Idempotent: a level is raised once per order, and the message key
-    ``work_order:<id>:escalation:<level>`` is checked before queuing. Orders are locked
-    (``FOR UPDATE``) and re-read so two concurrent runs cannot both raise the same level.
+    ``work_order:<id>:escalation:<level>`` is checked before queuing. Orders to raise are
+    locked (``FOR UPDATE``) and re-read, so two concurrent runs cannot both raise a level.
     """
+    # Read without locks, then lock and re-read only the orders whose level rose: crews'
+    # status updates on every other order go on undisturbed during a storm.
+    rising = [
+        order.id
+        for order in session.scalars(
+            select(WorkOrder).where(WorkOrder.status.in_(LIVE_STATUSES)).order_by(WorkOrder.id)
+        )
+        if level_now(order, now) > order.escalation_level
+    ]
+    if not rising:
+        return []
     orders = session.scalars(
         select(WorkOrder)
-        .where(WorkOrder.status.in_(LIVE_STATUSES))
+        .where(WorkOrder.id.in_(rising))
         .order_by(WorkOrder.id)
         .with_for_update()
         .execution_options(populate_existing=True)
