@@ -78,6 +78,11 @@ def warm_up() -> float:
     return time.perf_counter() - started
 
 
+def start_in_background() -> None:
+    """Start the worker without waiting, so the first plan does not pay its start-up."""
+    pool().submit(_warm)
+
+
 def shutdown() -> None:
     """Stop the worker (tests and the benchmark call this at the end)."""
     global _pool

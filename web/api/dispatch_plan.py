@@ -96,4 +96,6 @@ def apply_plan(plan_id: int, session: SessionDep, now: NowDep, user: Dispatcher)
 @router.get("/current")
 def current(session: SessionDep, settings: SettingsDep, now: NowDep, user: Staff) -> dict[str, Any]:
     """Current routes per crew with ETAs and leg geometry; flags unassigned priority-1 orders."""
+    # The console loads this first: start the solver's worker process now, not on the plan.
+    solve_worker.start_in_background()
     return planning.current_routes(session=session, now=now, settings=settings)
