@@ -261,7 +261,14 @@ def classify(
     if not report.hazard:
         since = now - dt.timedelta(hours=settings.duplicate_window_h)
         earlier = store.recent_open_report(report, since)
-        if earlier is not None:
+        # A caller who reported a flicker and now has no power reports something new: a
+        # duplicate of a report without an outage must not swallow a loss of supply.
+        escalates = (
+            earlier is not None
+            and earlier.outage_id is None
+            and report.category in OUTAGE_CATEGORIES
+        )
+        if earlier is not None and not escalates:
             report.classification = "duplicate"
             report.duplicate_of_id = earlier.id
             if earlier.outage_id is None:

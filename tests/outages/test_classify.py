@@ -192,3 +192,13 @@ def test_non_outage_categories_open_no_outage(
     answer = file(db_session, settings, account=_premise(db_session).account, category=category)
     assert answer.classification == "new"
     assert answer.outage_id is None
+
+
+def test_no_power_after_a_flicker_report_is_new_not_duplicate(
+    db_session: Session, settings: Settings
+) -> None:
+    premise = _premise(db_session)
+    file(db_session, settings, account=premise.account, category="flicker")
+    dark = file(db_session, settings, account=premise.account, at=NOW + dt.timedelta(minutes=20))
+    assert dark.classification == "new"
+    assert dark.outage_id is not None
