@@ -12,10 +12,21 @@ from fastapi.staticfiles import StaticFiles
 from geo.database import engine_from_settings, make_sessionmaker
 from geo.settings import Settings
 from web import errors
-from web.api import auth, geo, health, layers, open311, outages, planned, reports, status
+from web.api import (
+    auth,
+    dispatch_plan,
+    geo,
+    health,
+    layers,
+    open311,
+    outages,
+    planned,
+    reports,
+    status,
+)
+from web.api import crew as crew_api
 from web.api import dispatch as dispatch_api
-from web.api import dispatch_plan
-from web.pages import console, status_page
+from web.pages import console, crew, status_page
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -56,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         open311.router,
         dispatch_api.router,
         dispatch_plan.router,
+        crew_api.router,
+        crew.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -90,3 +90,18 @@ def committed_intake(engine: Engine) -> Iterator[Engine]:
     yield engine
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(INTAKE_TABLES)} RESTART IDENTITY CASCADE"))
+
+
+DISPATCH_TABLES = ("completion_report", "work_order", "dispatch_plan")
+
+
+@pytest.fixture
+def committed_dispatch(committed_intake: Engine) -> Iterator[Engine]:
+    """For tests that commit work orders and plans through ``live_server``: afterwards the
+    dispatch tables are emptied, crews go back to their depots, and ``dispatch_state`` goes
+    back to version 0 (``committed_intake`` then empties the intake tables)."""
+    yield committed_intake
+    with committed_intake.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(DISPATCH_TABLES)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE dispatch_state SET version = 0"))
+        conn.execute(text("UPDATE crew SET geom = NULL, position_at = NULL, status = 'available'"))

@@ -109,6 +109,20 @@ def transition(
     if user.role == "crew" and data.to not in service.CREW_TARGETS and data.to != order.status:
         msg = f"crews may set {', '.join(service.CREW_TARGETS)}; ask the dispatcher for {data.to}"
         raise Forbidden(msg)
+    expected_version = data.version
+    if user.role == "crew" and data.to == "en_route" and order.status == "planned":
+        # A planned job is in the crew's route: setting out on it dispatches it first.
+        service.transition(
+            session=session,
+            order=order,
+            to="dispatched",
+            actor=user.username,
+            now=now,
+            settings=settings,
+            note="dispatched by the crew setting out",
+            expected_version=expected_version,
+        )
+        expected_version = None
     service.transition(
         session=session,
         order=order,
@@ -117,7 +131,7 @@ def transition(
         now=now,
         settings=settings,
         note=data.note,
-        expected_version=data.version,
+        expected_version=expected_version,
     )
     result = service.read_work_order(session=session, order=order, now=now)
     commit_now(session)

@@ -1,0 +1,249 @@
+"""The crew page on a phone: log in, see my job, en route -> on site (queued through a network
+drop) -> restored; the outage and the customer's status follow. And a crew's 403 on another
+crew's job.
+
+The browser test commits through ``live_server`` (``committed_dispatch`` cleans up). It
+leaves ``var/crew.png``; ``docs/crew.png`` (the README's) is a copy made by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from geo.models import Crew, Device, Premise
+from geo.settings import Settings
+from tests.dispatch.helpers import NOW, frozen, login, order_of, outage_on, sync, urban_device
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = REPO_ROOT / "var" / "crew.png"
+PHONE = {"width": 390, "height": 844}
+CREW = "CREW-08"  # round the clock, skills cable, line and transformer: on shift whenever run
+CREW_LOGIN = "crew08"
+
+
+def _token(http: httpx.Client, username: str) -> dict[str, str]:
+    answer = http.post(
+        "/api/v1/auth/token", data={"username": username, "password": f"{username}-demo"}
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def _order_status(http: httpx.Client, headers: dict[str, str], order_id: int) -> str:
+    answer = http.get(f"/api/v1/work-orders/{order_id}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    status: str = answer.json()["status"]
+    return status
+
+
+def _tap(page: Page, order_id: int, step: str) -> None:
+    page.locator(f'[data-order="{order_id}"] button[data-step="{step}"]').click()
+
+
+def _shown(page: Page, order_id: int, status: str) -> None:
+    page.wait_for_selector(
+        f'[data-order="{order_id}"]:not(.waiting) .chip[data-status="{status}"]', timeout=15_000
+    )
+
+
+def test_crew_takes_a_job_from_en_route_to_restored_through_a_network_drop(
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    live_server: str,
+    db_session: Session,
+    committed_dispatch: Engine,
+) -> None:
+    premise = db_session.scalar(
+        select(Premise)
+        .join(Device, Device.id == Premise.transformer_id)
+        .where(Premise.critical.is_(None))
+        .order_by(Premise.id)
+        .limit(1)
+    )
+    assert premise is not None
+    account = premise.account
+    http = httpx.Client(base_url=live_server, timeout=30)
+    request.addfinalizer(http.close)
+    dispatcher = _token(http, "dispatcher")
+    report = http.post("/api/v1/reports", json={"account": account, "category": "no_power"})
+    assert report.status_code in (200, 201), report.text
+    outage_id = report.json()["outage_id"]
+    assert outage_id is not None, report.json()
+    synced = http.post("/api/v1/work-orders/sync", headers=dispatcher)
+    assert synced.status_code == 200, synced.text
+    orders = http.get("/api/v1/work-orders?live=true", headers=dispatcher).json()
+    order_id = next(o["id"] for o in orders if o["outage_id"] == outage_id)
+    crews = http.get("/api/v1/crews", headers=dispatcher).json()["features"]
+    crew_id = next(f["id"] for f in crews if f["properties"]["code"] == CREW)
+    assigned = http.post(
+        f"/api/v1/work-orders/{order_id}/assign",
+        json={"crew_id": crew_id, "lock": True},
+        headers=dispatcher,
+    )
+    assert assigned.status_code == 200, assigned.text
+    assert http.get(f"/api/v1/status?account={account}").json()["state"] == "outage"
+
+    requested: list[str] = []
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        # Chromium logs each request refused while offline; that is the drop we made.
+        if message.type == "error" and "ERR_INTERNET_DISCONNECTED" not in message.text:
+            errors.append(f"console: {message.text}")
+
+    def on_request(sent: Request) -> None:
+        requested.append(sent.url)
+
+    context = browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        geolocation=_where(db_session, premise),
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    page.on("request", on_request)
+    try:
+        page.goto(f"{live_server}/crew")
+        page.wait_for_function("document.documentElement.dataset.crew === 'login'")
+        page.fill("#username", CREW_LOGIN)
+        page.fill("#password", f"{CREW_LOGIN}-demo")
+        page.click("#login-form button[type=submit]")
+        page.wait_for_function("document.documentElement.dataset.crew === 'ready'", timeout=20_000)
+        card = page.locator(f'[data-order="{order_id}"]')
+        assert card.is_visible()
+        assert CREW in page.locator("#crew-name").inner_text()
+        assert "customers off" in card.inner_text()
+        geo_link = card.locator('a[data-nav="geo"]').get_attribute("href") or ""
+        assert geo_link.startswith("geo:")
+        https_link = card.locator('a[data-nav="https"]').get_attribute("href") or ""
+        assert https_link.startswith("https://")
+        assert page.locator("path.crew-route").count() >= 1
+        # Leaflet sizes the map: the page must not scroll sideways on a phone.
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+        _tap(page, order_id, "en_route")
+        _shown(page, order_id, "en_route")
+        assert _order_status(http, dispatcher, order_id) == "en_route"
+
+        context.set_offline(True)
+        card.locator("textarea.note").fill("Fuse blown at the pole-mounted transformer")
+        _tap(page, order_id, "on_site")
+        queue = page.locator("#queue")
+        queue.wait_for(state="visible")
+        assert "1 update waiting" in queue.inner_text()
+        assert "waiting" in card.locator(".chip").inner_text()
+        assert page.locator("#net").inner_text() == "Offline"
+        assert _order_status(http, dispatcher, order_id) == "en_route"
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=SCREENSHOT)
+
+        context.set_offline(False)
+        queue.wait_for(state="hidden", timeout=15_000)
+        _shown(page, order_id, "on_site")
+        assert _order_status(http, dispatcher, order_id) == "on_site"
+
+        _tap(page, order_id, "restored")
+        _shown(page, order_id, "restored")
+        assert _order_status(http, dispatcher, order_id) == "restored"
+    finally:
+        context.close()
+
+    assert not errors, errors
+    off_host = [u for u in requested if urlsplit(u).scheme not in ("data", "blob")]
+    off_host = [u for u in off_host if urlsplit(u).hostname != "127.0.0.1"]
+    assert not off_host, off_host
+    assert any(u.endswith(f"/api/v1/crews/{crew_id}/position") for u in requested)
+    outage = http.get(f"/api/v1/outages/{outage_id}", headers=dispatcher).json()
+    assert outage["status"] == "restored", outage
+    assert http.get(f"/api/v1/status?account={account}").json()["state"] == "restored"
+
+
+def _where(session: Session, premise: Premise) -> dict[str, float]:
+    """The phone's GPS fix: at the premise."""
+    lon, lat = session.execute(
+        select(Premise.geom.ST_X(), Premise.geom.ST_Y()).where(Premise.id == premise.id)
+    ).one()
+    return {"longitude": float(lon), "latitude": float(lat)}
+
+
+def test_a_crew_may_not_touch_another_crews_job(
+    client: TestClient, db_session: Session, settings: Settings
+) -> None:
+    outage = outage_on(db_session, settings, urban_device(db_session, "transformer"))
+    sync(db_session, settings)
+    order = order_of(db_session, outage.id)
+    crew08 = db_session.scalar(select(Crew).where(Crew.code == CREW))
+    crew01 = db_session.scalar(select(Crew).where(Crew.code == "CREW-01"))
+    assert crew08 is not None and crew01 is not None
+    dispatcher = login(client, "dispatcher")
+    other = login(client, "crew01")
+    owner = login(client, CREW_LOGIN)
+    with frozen(client, NOW):
+        assigned = client.post(
+            f"/api/v1/work-orders/{order.id}/assign",
+            json={"crew_id": crew08.id},
+            headers=dispatcher,
+        )
+        assert assigned.status_code == 200, assigned.text
+        base = f"/api/v1/work-orders/{order.id}"
+        refused = client.post(f"{base}/transition", json={"to": "en_route"}, headers=other)
+        assert refused.status_code == 403
+        assert "not assigned to your crew" in refused.json()["detail"]
+        assert client.post(f"{base}/help", json={"note": "x"}, headers=other).status_code == 403
+        position = {"lon": 24.94, "lat": 60.17}
+        elsewhere = client.post(f"/api/v1/crews/{crew08.id}/position", json=position, headers=other)
+        assert elsewhere.status_code == 403
+        assert client.get(base, headers=dispatcher).json()["status"] == "dispatched"
+        # The owner may; a repeat is idempotent, help is recorded once per request id.
+        for _ in range(2):
+            mine = client.post(f"{base}/transition", json={"to": "en_route"}, headers=owner)
+            assert mine.status_code == 200, mine.text
+            assert mine.json()["status"] == "en_route"
+        ask = {"note": "need a second crew", "request_id": "r-1"}
+        first = client.post(f"{base}/help", json=ask, headers=owner)
+        again = client.post(f"{base}/help", json=ask, headers=owner)
+        assert first.status_code == again.status_code == 202
+        assert first.json()["recorded"] is True
+        assert again.json()["recorded"] is False
+        # Crew 01's own position is fine.
+        own = client.post(f"/api/v1/crews/{crew01.id}/position", json=position, headers=other)
+        assert own.status_code == 204
+
+
+def test_planned_job_can_be_set_out_on_by_its_crew(
+    client: TestClient, db_session: Session, settings: Settings
+) -> None:
+    outage = outage_on(db_session, settings, urban_device(db_session, "transformer"))
+    sync(db_session, settings)
+    order = order_of(db_session, outage.id)
+    crew08 = db_session.scalar(select(Crew).where(Crew.code == CREW))
+    assert crew08 is not None
+    order.crew_id, order.status, order.route_seq = crew08.id, "planned", 1
+    db_session.flush()
+    with frozen(client, NOW):
+        answer = client.post(
+            f"/api/v1/work-orders/{order.id}/transition",
+            json={"to": "en_route"},
+            headers=login(client, CREW_LOGIN),
+        )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "en_route"
+
+
+def test_crew_page_links_only_local_assets(client: TestClient) -> None:
+    html = client.get("/crew").text
+    assert 'name="viewport"' in html
+    assert "cdn" not in html
+    assert "/static/crew.js" in html and "/static/vendor/leaflet/leaflet.js" in html
