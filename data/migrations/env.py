@@ -4,8 +4,10 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-import dispatch.models  # noqa: F401  (registers its tables on Base.metadata)
-import outages.models  # noqa: F401  (registers its tables on Base.metadata)
+# Importing the model modules registers their tables on Base.metadata.
+import dispatch.models
+import dispatch.plan_models  # noqa: F401
+import outages.models  # noqa: F401
 from geo.models import Base
 
 config = context.config
