@@ -28,7 +28,7 @@ from dispatch.exceptions import StaleVersion
 from dispatch.models import LIVE_STATUSES, WorkOrder
 from dispatch.plan_models import DispatchPlan
 from dispatch.roads import road_network
-from dispatch.service import on_shift, state_version
+from dispatch.service import bump_state, feed_etr, on_shift, state_version
 from geo.audit import record
 from geo.exceptions import InvalidInput, NotFound
 from geo.models import Crew
@@ -605,7 +605,9 @@ class ApplyResult:
     skipped: list[dict[str, Any]] = field(default_factory=list)
 
 
-def apply_plan(*, session: Session, plan_id: int, now: dt.datetime, actor: str) -> ApplyResult:
+def apply_plan(
+    *, session: Session, plan_id: int, settings: Settings, now: dt.datetime, actor: str
+) -> ApplyResult:
     """Make a proposal the current plan: crews, route order and ETAs of its orders.
 
     Raises ``PlanConflict`` (409) when the dispatch version moved since the plan was made,
@@ -678,16 +680,11 @@ def apply_plan(*, session: Session, plan_id: int, now: dt.datetime, actor: str) 
             order.status = "planned"
         order.route_seq, order.eta_at = seq, eta
         _touch_and_audit(session, order, actor, now, plan.id, crew_from=previous, crew_to=crew_id)
+        crew = session.get(Crew, crew_id)
+        if crew is not None:
+            feed_etr(session, order, crew, eta, settings=settings, now=now, actor=actor)
         result.changed.append(order_id)
-    result.version = int(
-        session.execute(
-            text(
-                "UPDATE dispatch_state SET version = version + 1, updated_at = :now "
-                "WHERE id = 1 RETURNING version"
-            ),
-            {"now": now},
-        ).scalar_one()
-    )
+    result.version = bump_state(session, now)
     plan.status, plan.applied_at, plan.applied_by = "applied", now, actor
     session.execute(
         update(DispatchPlan)

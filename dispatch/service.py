@@ -96,8 +96,11 @@ def state_version(*, session: Session) -> int:
     return int(session.execute(select(DispatchState.version).where(DispatchState.id == 1)).one()[0])
 
 
-def _bump_state(session: Session, now: dt.datetime) -> int:
-    # The row lock this takes serializes assignment changes until the transaction ends.
+def bump_state(session: Session, now: dt.datetime) -> int:
+    """Raise the dispatch version after an assignment change; plans made before go stale.
+
+    The row lock this takes serializes assignment changes until the transaction ends.
+    """
     return int(
         session.execute(
             text(
@@ -275,7 +278,7 @@ def _cancel(
         note=reason,
     )
     if order.crew_id is not None:
-        _bump_state(session, now)
+        bump_state(session, now)
         session.flush()
         crew = session.get(Crew, order.crew_id)
         if crew is not None:
@@ -571,11 +574,11 @@ def transition(
     _touch(order, now)
     if to == "new":  # unassign
         order.crew_id, order.locked, order.route_seq, order.eta_at = None, False, None, None
-        _bump_state(session, now)
+        bump_state(session, now)
     elif to == "cancelled":
         order.cancel_reason = note or f"cancelled by {actor}"
         if crew is not None:
-            _bump_state(session, now)
+            bump_state(session, now)
     elif to in ("dispatched", "en_route") and crew is not None:
         order.eta_at = _eta(session, crew, order, now, settings)
     elif to == "on_site":
@@ -601,7 +604,7 @@ def transition(
         _restore_outage(session, order, settings=settings, now=now, actor=actor)
     elif to in ("en_route", "on_site") and crew is not None:
         arrival = now if to == "on_site" else (order.eta_at or now)
-        _feed_etr(session, order, crew, arrival, settings=settings, now=now, actor=actor)
+        feed_etr(session, order, crew, arrival, settings=settings, now=now, actor=actor)
     session.flush()
     return True
 
@@ -627,7 +630,7 @@ def _restore_outage(
         )
 
 
-def _feed_etr(
+def feed_etr(
     session: Session,
     order: WorkOrder,
     crew: Crew,
@@ -745,7 +748,7 @@ def assign(
     if order.crew_id == crew.id:
         order.locked = lock
         _touch(order, now)
-        _bump_state(session, now)
+        bump_state(session, now)
         _audit(session, order, "locked" if lock else "unlocked", actor, now, crew=crew.code)
         session.flush()
         return True
@@ -758,7 +761,7 @@ def assign(
     _touch(order, now)
     session.flush()
     order.eta_at = _eta(session, crew, order, now, settings)
-    _bump_state(session, now)
+    bump_state(session, now)
     _audit(
         session,
         order,
@@ -775,7 +778,7 @@ def assign(
     for each in (previous_crew, crew):
         if each is not None:
             _refresh_crew_status(session, each, now=now, actor=actor)
-    _feed_etr(session, order, crew, order.eta_at, settings=settings, now=now, actor=actor)
+    feed_etr(session, order, crew, order.eta_at, settings=settings, now=now, actor=actor)
     session.flush()
     return True
 
@@ -1004,7 +1007,7 @@ def book_appointment(
     order.appointment_start_at, order.appointment_end_at = start_at, end_at
     _touch(order, now)
     if order.crew_id is not None:
-        _bump_state(session, now)
+        bump_state(session, now)
     _audit(
         session,
         order,

@@ -19,6 +19,7 @@ from dispatch.plan_models import DispatchPlan
 from dispatch.service import assign, state_version, transition
 from geo.models import Crew, Device, Event, Feeder
 from geo.settings import Settings
+from outages.models import EtrChange
 from routing.check import check_plan
 from tests.dispatch.helpers import NOW, crew, order_of, outage_on, sync
 
@@ -202,7 +203,9 @@ def test_apply_makes_it_current_and_a_second_plan_of_the_same_state_is_409(
     second = planning.propose(time_limit_s=0.5, **kw)  # type: ignore[arg-type]
     assert first.based_on_version == second.based_on_version
     before = state_version(session=db_session)
-    result = planning.apply_plan(session=db_session, plan_id=first.id, now=NOW, actor="d")
+    result = planning.apply_plan(
+        session=db_session, settings=settings, plan_id=first.id, now=NOW, actor="d"
+    )
     assert result.version == before + 1
     assert sorted(result.changed) == sorted(o.id for o in orders)
     served = {
@@ -215,10 +218,20 @@ def test_apply_makes_it_current_and_a_second_plan_of_the_same_state_is_409(
         assert order.status == "planned"
         assert order.route_seq == visit["seq"]
         assert order.eta_at == dt.datetime.fromisoformat(visit["eta_at"])
+        # The outage's ETR now follows the crew: arrival plus repair time.
+        feedback = db_session.scalars(
+            select(EtrChange).where(
+                EtrChange.outage_id == order.outage_id, EtrChange.source == "dispatch"
+            )
+        ).all()
+        assert feedback, f"order {order.id}: no ETR feedback from the applied plan"
+        assert feedback[-1].etr_at >= order.eta_at
     db_session.refresh(second)
     assert second.status == "superseded"
     with pytest.raises(planning.PlanConflict, match="re-plan"):
-        planning.apply_plan(session=db_session, plan_id=second.id, now=NOW, actor="d")
+        planning.apply_plan(
+            session=db_session, settings=settings, plan_id=second.id, now=NOW, actor="d"
+        )
     current = planning.current_routes(session=db_session, now=NOW, settings=settings)
     assert current["plan_id"] == first.id
     listed = {v["work_order_id"] for r in current["routes"] for v in r["visits"]}
@@ -242,7 +255,9 @@ def test_apply_refuses_a_plan_older_than_a_manual_assignment(
         settings=settings,
     )
     with pytest.raises(planning.PlanConflict) as caught:
-        planning.apply_plan(session=db_session, plan_id=plan.id, now=NOW, actor="d")
+        planning.apply_plan(
+            session=db_session, settings=settings, plan_id=plan.id, now=NOW, actor="d"
+        )
     assert caught.value.current_version == state_version(session=db_session)
     assert plan.status == "conflict"
 

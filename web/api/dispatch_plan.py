@@ -75,10 +75,14 @@ def get_plan(plan_id: int, session: SessionDep, user: Staff) -> dict[str, Any]:
 
 
 @router.post("/plans/{plan_id}/apply")
-def apply_plan(plan_id: int, session: SessionDep, now: NowDep, user: Dispatcher) -> dict[str, Any]:
+def apply_plan(
+    plan_id: int, session: SessionDep, settings: SettingsDep, now: NowDep, user: Dispatcher
+) -> dict[str, Any]:
     """Make a proposal the current plan; 409 when assignments changed since it was made."""
     try:
-        result = planning.apply_plan(session=session, plan_id=plan_id, now=now, actor=user.username)
+        result = planning.apply_plan(
+            session=session, plan_id=plan_id, settings=settings, now=now, actor=user.username
+        )
     except planning.PlanConflict:
         commit_now(session)  # keep the plan marked as a conflict
         raise
