@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     big_outage_customers: int = Field(
         default=100, description="Customers out that make an outage priority 2."
     )
+    cycle_interval_s: float = Field(
+        default=15.0,
+        description="Seconds between dispatch cycles in the web app (0 turns them off).",
+    )
     straight_line_speed_kmh: float = Field(
         default=30.0, description="ETA speed over straight-line distance until road ETAs exist."
     )

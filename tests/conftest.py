@@ -81,6 +81,8 @@ def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         DATABASE_URL=db_url,
         var_dir=tmp_path_factory.mktemp("var"),
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
+        # Tests drive the dispatch cycle themselves; a timer would race their assertions.
+        cycle_interval_s=0,
     )
 
 

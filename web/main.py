@@ -26,6 +26,7 @@ from web.api import (
 )
 from web.api import crew as crew_api
 from web.api import dispatch as dispatch_api
+from web.heartbeat import heartbeat
 from web.pages import console, crew, status_page
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -41,7 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         try:
-            yield
+            async with heartbeat(app):
+                yield
         finally:
             engine.dispose()
 
