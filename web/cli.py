@@ -180,21 +180,27 @@ def user_add(
 
 
 @app.command()
-def notify(
-    limit: Annotated[int, typer.Option(help="The most messages to send in this run.")] = 500,
-) -> None:
-    """Send queued customer notifications (critical customers first) with the log sender."""
+def cycle() -> None:
+    """Run one dispatch cycle now: orders follow outages, escalations, queued notifications.
+
+    The web app runs it every few seconds; this is for a desk without the server running.
+    """
     import datetime as dt
     import logging
 
-    from outages.notify import LoggingSender, send_pending
+    from dispatch.cycle import run_cycle
+    from outages.notify import LoggingSender
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    with _session(Settings()) as session:
-        sent = send_pending(
-            session=session, sender=LoggingSender(), now=dt.datetime.now(dt.UTC), limit=limit
+    settings = Settings()
+    with _session(settings) as session:
+        result = run_cycle(
+            session=session, now=dt.datetime.now(dt.UTC), settings=settings, sender=LoggingSender()
         )
-    console.print(f"Sent {sent} notification(s).")
+    console.print(
+        f"Orders created {result.orders_created}, cancelled {result.orders_cancelled}; "
+        f"escalations {result.escalations}; notifications sent {result.notifications_sent}."
+    )
 
 
 @app.command()

@@ -86,7 +86,7 @@ def test_user_add_refuses_bad_input(
     assert "Traceback" not in result.stderr
 
 
-def test_notify_sends_queued_messages(cli_env: dict[str, str]) -> None:
+def test_cycle_sends_queued_messages(cli_env: dict[str, str]) -> None:
     assert run_cli(cli_env, "db", "migrate").returncode == 0
     engine = create_engine(cli_env["DATABASE_URL"], poolclass=pool.NullPool)
     with engine.begin() as conn:
@@ -96,9 +96,9 @@ def test_notify_sends_queued_messages(cli_env: dict[str, str]) -> None:
                 "VALUES ('test:1', 'test', '+358 40 000 0001', 1, 'power is back')"
             )
         )
-    result = run_cli(cli_env, "notify")
+    result = run_cli(cli_env, "cycle")
     assert result.returncode == 0, result.stderr
-    assert "Sent 1 notification" in result.stdout
+    assert "notifications sent 1" in result.stdout
     with engine.begin() as conn:
         assert conn.execute(text("SELECT status FROM notification")).scalar_one() == "sent"
     engine.dispose()
