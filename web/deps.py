@@ -32,8 +32,15 @@ def get_session(request: Request) -> Iterator[Session]:
     the lock, the holder's commit here would wait for a thread forever.
     """
     factory = request.app.state.sessionmaker
-    with factory() as session, session.begin():
-        yield session
+    # Not ``session.begin()`` as a context manager: after ``commit_now`` that block refuses
+    # the session, and the planning route reads, commits, solves, then writes.
+    with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
 
 
 def commit_now(session: Session) -> None:

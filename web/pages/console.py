@@ -34,6 +34,8 @@ OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
 FALLBACK_CENTER = (60.1699, 24.9384)
 # The live layers are reloaded this often (seconds); the map view is kept.
 REFRESH_S = 10.0
+# The solver's wall time when the dispatcher presses "Plan" (the answer comes that much later).
+PLAN_TIME_LIMIT_S = 3.0
 
 
 class ConsoleMap(folium.Map):
@@ -116,6 +118,8 @@ def render_console(
         ConsoleBoot(
             {
                 "layersUrl": f"{root_path}/api/v1/layers",
+                "apiUrl": f"{root_path}/api/v1",
+                "planTimeLimitS": PLAN_TIME_LIMIT_S,
                 "timeZone": timezone,
                 "refreshMs": int(refresh_s * 1000),
                 "attribution": (

@@ -529,7 +529,11 @@
   }
 
   async function loadRoads(bounds) {
-    const box = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map((v) => v.toFixed(5));
+    // At least a few blocks around: one job at the crew's own position is a point, no box.
+    const c = bounds.getCenter();
+    const halfLat = Math.max((bounds.getNorth() - bounds.getSouth()) / 2, 0.004);
+    const halfLon = Math.max((bounds.getEast() - bounds.getWest()) / 2, 0.008);
+    const box = [c.lng - halfLon, c.lat - halfLat, c.lng + halfLon, c.lat + halfLat].map((v) => v.toFixed(5));
     try {
       const collection = await api(`/layers/roads?bbox=${box.join(",")}`);
       roads.clearLayers();
