@@ -80,9 +80,10 @@ GATED = "bench.intake:gated_app"
 # and anyio's 40 threads, so no thread ever waits for a connection (see gated_app).
 GATE = 24
 BATCH_PATH = "/api/v1/reports/batch"
-TIME_CAP_S = 90.0
-SHIPPED_TIME_CAP_S = 30.0
-REQUEST_TIMEOUT_S = 60.0
+TIME_CAP_S = 60.0
+SHIPPED_TIME_CAP_S = 20.0
+# The pool's own checkout timeout: an answer later than this is a failure anyway.
+REQUEST_TIMEOUT_S = 30.0
 # The storm: share of breakers and of reclosers (on other feeders) tripped before the load.
 TRIPPED_BREAKER_SHARE = 0.04
 TRIPPED_RECLOSER_SHARE = 0.08
@@ -131,6 +132,7 @@ class PhaseResult:
     errors: Counter[str] = field(default_factory=Counter)
     classes: Counter[str] = field(default_factory=Counter)
     client_cpu_s: float = 0.0
+    unsent: int = 0
     stored: int | None = None
     items_per_request: int = 1
 
@@ -185,10 +187,16 @@ def template_database(
 
 
 def fresh_copy(cluster: Cluster, template: str, name: str) -> str:
-    """A new database copied from the template (a file copy: seconds, not a reload)."""
+    """A new database copied from the template (a file copy: seconds, not a reload).
+
+    The copy is migrated to head: a template reused from an earlier run may predate
+    migrations added since, and the app (its dispatch loop, say) expects every table.
+    """
     cluster.drop_database(name)
     cluster.create_database(name, template=template)
-    return cluster.url(name)
+    url = cluster.url(name)
+    migrate.upgrade(url)
+    return url
 
 
 def trip_devices(url: str, grid: SynthGrid, rng: np.random.Generator) -> Storm:
@@ -442,9 +450,7 @@ def run_phase(
         client_cpu_s=cpu,
         items_per_request=items_per_request,
     )
-    unsent = len(calls) - len(latencies) - sum(errors.values())
-    if unsent:
-        result.errors["not sent (time cap)"] += unsent
+    result.unsent = len(calls) - len(latencies) - sum(errors.values())
     for answer in answers:
         for item in answer if isinstance(answer, list) else [answer]:
             if isinstance(item, dict) and "classification" in item:
@@ -593,7 +599,7 @@ def run_workers(
         low = lookups[: min(LOW_CONCURRENCY_LOOKUPS, len(lookups))]
         results.append(run_phase("status", base, low, clients=1, **on)[0])
         if shape is not None:
-            bodies = report_bodies(territory, storm, rng, args.requests * 2)
+            bodies = report_bodies(territory, storm, rng, args.requests)
             calls = batch_calls(bodies, shape, BATCH_SIZE)
             before = count_reports(cluster, dbname)
             batch, _ = run_phase(
@@ -612,15 +618,16 @@ def run_workers(
 
 def table(results: Sequence[PhaseResult]) -> list[str]:
     lines = [
-        "| app | workers | phase | clients | sent | ok | errors | s | per s | p50 ms "
-        "| p95 ms | p99 ms | client CPU |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| app | workers | phase | clients | sent | ok | errors | unsent (time cap) | s "
+        "| per s | p50 ms | p95 ms | p99 ms | client CPU |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         unit = " reports" if r.items_per_request > 1 else ""
         lines.append(
-            f"| {r.app} | {r.workers} | {r.name} | {r.clients} | {r.sent:,} | {r.ok:,} | "
-            f"{sum(r.errors.values()):,} | {r.seconds:.1f} | {r.rate:,.0f}{unit} | "
+            f"| {r.app} | {r.workers} | {r.name} | {r.clients} | {r.sent - r.unsent:,} | "
+            f"{r.ok:,} | {sum(r.errors.values()):,} | {r.unsent:,} | {r.seconds:.1f} | "
+            f"{r.rate:,.0f}{unit} | "
             f"{r.percentile(50):.1f} | {r.percentile(95):.1f} | {r.percentile(99):.1f} | "
             f"{r.client_cpu_s / r.seconds:.0%} |"
         )
@@ -717,7 +724,7 @@ def profile_single_path(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # Only the load shrinks with --quick: the territory stays province-like (100k+ premises).
-    add_common_options(parser, requests=10_000, lookups=5_000)
+    add_common_options(parser, requests=10_000, lookups=3_000)
     parser.add_argument("--premises", type=int, default=200_000)
     parser.add_argument("--feeders", type=int, default=500)
     parser.add_argument("--clients", type=int, default=200, help="concurrent clients")
