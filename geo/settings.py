@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     geocode_max_query_chars: int = 200
     geocode_min_fuzzy_score: float = 0.35
     sql_echo: bool = False
+    max_inflight_requests: int = Field(
+        default=24,
+        description=(
+            "Requests inside the app at once per worker: keep it below the database pool "
+            "(10 + 20) and anyio's 40 threads (see web/admission.py)."
+        ),
+    )
     timezone: str = Field(default="Europe/Helsinki", description="Local time for messages.")
 
     # Intake (outages/): how reports are located, deduplicated and rolled up.

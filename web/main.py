@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from geo.database import engine_from_settings, make_sessionmaker
 from geo.settings import Settings
 from web import errors
+from web.admission import AdmissionGate
 from web.api import (
     auth,
     dispatch_plan,
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(AdmissionGate, limit=settings.max_inflight_requests)
     errors.install(app)
     for router in (
         health.router,
