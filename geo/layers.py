@@ -7,6 +7,7 @@ columns go into the properties: a premise's customer name and phone never leave 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -62,6 +63,10 @@ class LayerSpec:
     properties: str
     geom: str = "t.geom"
     where: str | None = None  # an SQL condition on ``t``, e.g. only active rows
+    # What an anonymous reader gets instead, where the full layer is for staff only
+    # (a life-support flag is health data; a crew's live position is staff's business).
+    public_properties: str | None = None
+    public_geom: str | None = None
 
 
 LAYERS: dict[str, LayerSpec] = {
@@ -93,10 +98,11 @@ LAYERS: dict[str, LayerSpec] = {
             'length_m', round(t.length_m::numeric, 1)""",
     ),
     "premises": LayerSpec(
-        description="Service points: address, feeder and critical flag (no personal data).",
+        description="Service points: address, feeder; the critical flag for staff only.",
         source="premise t LEFT JOIN feeder f ON f.id = t.feeder_id",
         properties="""'id', t.id, 'address', t.address, 'feeder', f.code,
             'critical', t.critical""",
+        public_properties="'id', t.id, 'address', t.address, 'feeder', f.code",
     ),
     "substations": LayerSpec(
         description="Substations.",
@@ -110,12 +116,14 @@ LAYERS: dict[str, LayerSpec] = {
             'region_class', t.region_class, 'parent_id', t.parent_id""",
     ),
     "crews": LayerSpec(
-        description="Field crews at their last known position, else at their depot.",
+        description="Field crews at their last known position (staff), else at their depot.",
         source="crew t",
         geom="COALESCE(t.geom, t.depot_geom)",
         properties=f"""'id', t.id, 'code', t.code, 'name', t.name, 'skills', t.skills,
             'status', t.status, 'position_at', t.position_at,
             'depot', ST_AsGeoJSON(t.depot_geom, {COORDINATE_DIGITS})::json -> 'coordinates'""",
+        public_properties="'id', t.id, 'code', t.code, 'name', t.name",
+        public_geom="t.depot_geom",
     ),
 }
 
@@ -180,17 +188,25 @@ def get_layer(
     name: str,
     bbox: BBox | None = None,
     layers: Mapping[str, LayerSpec] = LAYERS,
+    staff: bool = False,
 ) -> str:
     """One layer as GeoJSON text, optionally only the features meeting ``bbox``.
 
     Returned as text rather than parsed: the web layer passes it through untouched.
     ``layers`` lets packages above ``geo`` (which ``geo`` must not import) add their own
-    layer specs, e.g. ``outages.layers.LAYERS``.
+    layer specs, e.g. ``outages.layers.LAYERS``. Without ``staff`` a layer's public
+    properties and geometry are used where it has them.
     """
     spec = layers.get(name)
     if spec is None:
         msg = f"unknown layer {name!r}; known layers: {', '.join(layers)}"
         raise NotFound(msg)
+    if not staff:
+        spec = dataclasses.replace(
+            spec,
+            properties=spec.public_properties or spec.properties,
+            geom=spec.public_geom or spec.geom,
+        )
     conditions = [spec.where] if spec.where else []
     if bbox is not None:
         conditions.append(_IN_BBOX.format(geom=spec.geom))

@@ -91,6 +91,19 @@ def optional_user(
     return user
 
 
+def lenient_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> User | None:
+    """Like ``optional_user``, but an expired or bad token reads as anonymous: for public
+    resources that only show staff more, a stale login must not break the page."""
+    try:
+        return optional_user(session, settings, token)
+    except AuthError:
+        return None
+
+
 def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     if user is None:
         msg = "not authenticated: log in at POST /api/v1/auth/token"

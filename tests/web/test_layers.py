@@ -86,7 +86,7 @@ def test_devices_and_premises_carry_their_feeder(client: TestClient) -> None:
 
 def test_premises_carry_no_personal_data(client: TestClient) -> None:
     for feature in get_layer(client, "premises")["features"]:
-        assert set(feature["properties"]) == {"id", "address", "feeder", "critical"}
+        assert set(feature["properties"]) == {"id", "address", "feeder"}
         assert not PII_FIELDS & set(feature["properties"])
 
 
@@ -123,3 +123,35 @@ def test_malformed_bbox_is_422(client: TestClient, bbox: str) -> None:
     response = client.get("/api/v1/layers/premises", params={"bbox": bbox})
     assert response.status_code == 422
     assert "minlon,minlat,maxlon,maxlat" in response.json()["detail"]
+
+
+def test_critical_flags_and_crew_positions_are_for_staff_only(
+    client: TestClient, db_session: Session
+) -> None:
+    from geo.auth import create_user
+    from geo.models import Crew, point
+
+    crew = db_session.scalars(select(Crew).order_by(Crew.id).limit(1)).one()
+    crew.geom = point(24.95, 60.17)
+    db_session.flush()
+    public_premises = client.get("/api/v1/layers/premises").json()["features"]
+    assert all("critical" not in f["properties"] for f in public_premises)
+    public_crews = client.get("/api/v1/layers/crews").json()["features"]
+    assert all("position_at" not in f["properties"] for f in public_crews)
+    first = next(f for f in public_crews if f["id"] == crew.id)
+    assert first["geometry"]["coordinates"] != [24.95, 60.17], "anonymous sees the depot"
+
+    create_user(session=db_session, username="layers-staff", role="agent", password="password-123")
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "layers-staff", "password": "password-123"}
+    ).json()["access_token"]
+    staff = {"Authorization": f"Bearer {token}"}
+    premises = client.get("/api/v1/layers/premises", headers=staff).json()["features"]
+    assert any(f["properties"]["critical"] for f in premises)
+    crews = client.get("/api/v1/layers/crews", headers=staff).json()["features"]
+    assert next(f for f in crews if f["id"] == crew.id)["geometry"]["coordinates"] == [
+        24.95,
+        60.17,
+    ]
+    stale = {"Authorization": "Bearer expired-or-forged"}
+    assert client.get("/api/v1/layers/premises", headers=stale).status_code == 200

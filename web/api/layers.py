@@ -1,19 +1,21 @@
 """Map layers as GeoJSON, one FeatureCollection per layer, for the console and GIS clients.
 
-Readable without login for now: no layer carries personal data (see ``geo/layers.py`` and
-``outages/layers.py``). ``geo`` cannot import ``outages``, so the two registries meet here.
+Readable without login, never with personal data; staff (any logged-in role) also get the
+premises' critical flags and the crews' live positions (see ``geo/layers.py``). ``geo``
+cannot import ``outages``, so the two registries meet here.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from geo.layers import LAYERS as TERRITORY_LAYERS
 from geo.layers import BBox, LayerSpec, get_layer
+from geo.models import User
 from outages.layers import LAYERS as OUTAGE_LAYERS
-from web.deps import SessionDep
+from web.deps import SessionDep, lenient_user
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 GEOJSON = "application/geo+json"
@@ -38,6 +40,7 @@ def list_layers() -> dict[str, str]:
 def layer(
     name: str,
     session: SessionDep,
+    user: Annotated[User | None, Depends(lenient_user)],
     bbox: Annotated[
         str | None,
         Query(description="minlon,minlat,maxlon,maxlat: only features meeting this box"),
@@ -46,5 +49,6 @@ def layer(
     """One map layer as a GeoJSON FeatureCollection (lon/lat, RFC 7946)."""
     box = BBox.parse(bbox) if bbox is not None else None
     return Response(
-        get_layer(session=session, name=name, bbox=box, layers=LAYERS), media_type=GEOJSON
+        get_layer(session=session, name=name, bbox=box, layers=LAYERS, staff=user is not None),
+        media_type=GEOJSON,
     )

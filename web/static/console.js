@@ -981,9 +981,11 @@
     }
 
     async function refresh(name) {
-      const response = await fetch(`${config.layersUrl}/${name}`, {
-        headers: { Accept: "application/geo+json" },
-      });
+      const headers = { Accept: "application/geo+json" };
+      // Logged-in staff also see critical customers and the crews' live positions.
+      const token = sessionStorage.getItem("stormdesk.console.token");
+      if (token) headers.Authorization = `Bearer ${token}`;
+      const response = await fetch(`${config.layersUrl}/${name}`, { headers });
       if (!response.ok) throw new Error(`layer ${name}: HTTP ${response.status}`);
       const body = await response.text();
       const collection = JSON.parse(body);
