@@ -25,8 +25,19 @@ def lookup_status(
         session=session, data=where, settings=settings, may_file_unlocated=False
     )
     assert located.proxy_premise_id is not None  # may_file_unlocated=False guarantees it
+    # A premise found by account, phone or address comes with its own coordinates; a point
+    # carries the caller's, so the premise's are looked up.
+    known_lonlat = (
+        (located.lon, located.lat)
+        if located.located_by in ("account", "phone", "address")
+        else None
+    )
     answer = status_of_premise(
-        session=session, premise_id=located.proxy_premise_id, settings=settings, now=now
+        session=session,
+        premise_id=located.proxy_premise_id,
+        settings=settings,
+        now=now,
+        lonlat=known_lonlat,
     )
     if located.premise_id is None:  # a bare point: report on the grid there, not a customer
         answer.address, answer.premise_id = None, None
@@ -35,14 +46,22 @@ def lookup_status(
 
 
 def status_of_premise(
-    *, session: Session, premise_id: int, settings: Settings, now: dt.datetime
+    *,
+    session: Session,
+    premise_id: int,
+    settings: Settings,
+    now: dt.datetime,
+    lonlat: tuple[float | None, float | None] | None = None,
 ) -> StatusAnswer:
     """The state of one premise now, and planned outages coming in the next week."""
     premise = session.get(Premise, premise_id)
     assert premise is not None
-    lon, lat = session.execute(
-        text("SELECT ST_X(geom), ST_Y(geom) FROM premise WHERE id = :id"), {"id": premise_id}
-    ).one()
+    if lonlat is None:
+        row = session.execute(
+            text("SELECT ST_X(geom), ST_Y(geom) FROM premise WHERE id = :id"), {"id": premise_id}
+        ).one()
+        lonlat = (row[0], row[1])
+    lon, lat = lonlat
     base = {"address": premise.address, "premise_id": premise.id, "lon": lon, "lat": lat}
     upcoming = _upcoming(session, premise_id, now)
     planned = planned_covering(session=session, premise_id=premise_id, now=now)
