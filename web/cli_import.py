@@ -7,7 +7,7 @@ Each command imports one file in one transaction: a refused file prints every pr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from geo.cluster import ensure_database
 from geo.database import make_engine
 from geo.exceptions import ImportFailed
-from geo.importer import ImportKind, ImportReport, import_file
 from geo.settings import Settings
+
+if TYPE_CHECKING:  # geo.importer pulls in geopandas: every CLI start would pay for it
+    from geo.importer import ImportKind, ImportReport
 
 app = typer.Typer(
     help="Import GIS layers (GeoJSON, GeoPackage, Shapefile); schemas in docs/import.md.",
@@ -43,6 +45,8 @@ def run_import(kind: ImportKind, path: Path, layer: str | None) -> ImportReport:
     The embedded cluster is started first when ``DATABASE_URL`` is unset, as every other
     command does.
     """
+    from geo.importer import import_file
+
     engine = make_engine(ensure_database(Settings()), pool_size=1)
     try:
         with (
