@@ -311,9 +311,8 @@ def _create_outage_orders(
             region_class=region_classes.get(outage.region_id),
             settings=settings,
         )
-        order = WorkOrder(
+        order = _new_order(
             kind="outage",
-            status="new",
             outage_id=outage.id,
             region_id=outage.region_id,
             feeder_id=outage.feeder_id,
@@ -323,14 +322,7 @@ def _create_outage_orders(
             first_report_at=outage.started_at,
             onsite_due_at=due.onsite_due_at,
             restore_due_at=due.restore_due_at,
-            created_at=now,
-            updated_at=now,
-            version=1,
-            escalation_level=0,
-            locked=False,
-            priority=3,
-            urgency_score=0.0,
-            urgency_breakdown=[],
+            now=now,
         )
         session.add(order)
         session.flush()
@@ -369,9 +361,8 @@ def _create_report_orders(
             region_class=region_classes.get(report.region_id),
             settings=settings,
         )
-        order = WorkOrder(
+        order = _new_order(
             kind=kind,
-            status="new",
             report_id=report.id,
             region_id=report.region_id,
             feeder_id=report.feeder_id,
@@ -381,14 +372,7 @@ def _create_report_orders(
             first_report_at=report.received_at,
             onsite_due_at=due.onsite_due_at,
             restore_due_at=due.restore_due_at,
-            created_at=now,
-            updated_at=now,
-            version=1,
-            escalation_level=0,
-            locked=False,
-            priority=3,
-            urgency_score=0.0,
-            urgency_breakdown=[],
+            now=now,
         )
         session.add(order)
         session.flush()
@@ -416,6 +400,22 @@ def _repair_s_for_device(kind: str, settings: Settings) -> int:
 
 def _repair_s_for_category(category: str, settings: Settings) -> int:
     return int(settings.repair_min_by_category.get(category, 60.0) * 60)
+
+
+def _new_order(*, now: dt.datetime, **fields: Any) -> WorkOrder:
+    """A fresh order: status new, version 1, unscored until the sync refreshes its urgency."""
+    return WorkOrder(
+        status="new",
+        created_at=now,
+        updated_at=now,
+        version=1,
+        escalation_level=0,
+        locked=False,
+        priority=3,
+        urgency_score=0.0,
+        urgency_breakdown=[],
+        **fields,
+    )
 
 
 def _region_classes(session: Session) -> dict[int | None, str]:
