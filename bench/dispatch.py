@@ -55,7 +55,6 @@ from dispatch import planning, solve_worker
 from dispatch.models import WorkOrder
 from geo import migrate
 from geo.models import Crew, point
-from geo.settings import Settings
 from outages.models import Outage
 from routing.check import check_plan
 from routing.network import ROAD_CLASS_SPEED_KMH, _parse_maxspeed, _project
@@ -63,6 +62,7 @@ from routing.plan import RoutePlan
 from routing.problem import Problem, haversine_matrix_m
 from routing.schedule import schedule_route
 from routing.solver import solve
+from web.settings import Settings
 
 TIMEZONE = "Europe/Stockholm"
 LOCAL_NOW = dt.datetime(2026, 11, 24, 10, 0)

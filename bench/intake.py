@@ -67,11 +67,12 @@ from data.synth import SynthGrid, SynthTerritory, generate_grid, generate_territ
 from geo import migrate
 from geo.cluster import Cluster
 from geo.database import make_engine
-from geo.settings import REPO_ROOT, Settings
+from geo.settings import REPO_ROOT
 from outages.models import Report
 from outages.schemas import ReportCreate
 from outages.service import file_report, open_outage
 from web.main import create_app
+from web.settings import Settings
 
 HOST = "127.0.0.1"
 SHIPPED = "web.main:create_app"

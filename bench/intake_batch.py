@@ -40,11 +40,11 @@ from geo.cluster import Cluster
 from geo.database import make_engine
 from geo.demo_city import build_demo_city
 from geo.loader import load_demo_city
-from geo.settings import Settings
 from outages.batch import file_batch
 from outages.schemas import BatchReport, ReportCreate
 from outages.service import file_report, open_outage
 from web.main import create_app
+from web.settings import Settings
 
 DEMO_TEMPLATE = "batchbench_demo"
 WARMUP = 200

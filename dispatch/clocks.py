@@ -1,6 +1,6 @@
 """The 95598 clocks: deadlines per order, at-risk and overdue checks, escalation (催办).
 
-Commitments (configurable in ``Settings``): a crew on site within 45 / 90 / 120 minutes of
+Commitments (configurable in ``DispatchSettings``): a crew on site within 45 / 90 / 120 minutes of
 the first report in urban / rural / remote regions, power back within 3 / 4 / 6 hours.
 Faults that cut no supply and endanger nobody run on the longer ``fault_*`` clocks; a booked
 appointment replaces the on-site deadline with the end of the agreed slot.
@@ -24,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.models import BEFORE_SITE_STATUSES, LIVE_STATUSES, WorkOrder
+from dispatch.settings import DispatchSettings
 from geo.audit import record
 from geo.models import Region
-from geo.settings import Settings
 from outages.models import Notification
 
 LEVEL_AT_RISK = 1
@@ -61,7 +61,7 @@ def deadlines(
     kind: str,
     first_report_at: dt.datetime,
     region_class: str | None,
-    settings: Settings,
+    settings: DispatchSettings,
     appointment_end_at: dt.datetime | None = None,
     repair_s: int = 0,
 ) -> Deadlines:
@@ -137,7 +137,9 @@ def supervisor_of(region_code: str | None) -> str:
     return f"supervisor:{region_code or 'unassigned'}"
 
 
-def escalate_due(*, session: Session, now: dt.datetime, settings: Settings) -> list[Escalation]:
+def escalate_due(
+    *, session: Session, now: dt.datetime, settings: DispatchSettings
+) -> list[Escalation]:
     """Escalate every live order whose level rose: an event, a supervisor message, a flag.
 
     Idempotent: a level is raised once per order, and the message key

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.clocks import escalate_due
 from dispatch.service import sync_work_orders
-from geo.settings import Settings
+from dispatch.settings import DispatchSettings
 from outages.notify import Sender, send_pending
 
 ACTOR = "system"
@@ -31,7 +31,7 @@ class CycleResult:
 
 
 def run_cycle(
-    *, session: Session, now: dt.datetime, settings: Settings, sender: Sender
+    *, session: Session, now: dt.datetime, settings: DispatchSettings, sender: Sender
 ) -> CycleResult:
     """Sync orders with outages, escalate overdue orders, send queued notifications."""
     synced = sync_work_orders(session=session, now=now, settings=settings, actor=ACTOR)

@@ -29,10 +29,10 @@ from dispatch.models import LIVE_STATUSES, WorkOrder
 from dispatch.plan_models import DispatchPlan
 from dispatch.roads import road_network
 from dispatch.service import bump_state, feed_etr, on_shift, state_version
+from dispatch.settings import DispatchSettings
 from geo.audit import record
 from geo.exceptions import InvalidInput, NotFound
 from geo.models import Crew
-from geo.settings import Settings
 from routing.network import RoadNetwork, leg_geometry, travel_time_matrix
 from routing.plan import RoutePlan
 from routing.problem import Crew as RoutingCrew
@@ -52,7 +52,12 @@ class PlanNotFound(NotFound):
 
 
 class PlanConflict(StaleVersion):
-    """The plan was made from an older dispatch state (or is no longer a proposal): 409."""
+    """The plan was made from an older dispatch state (or is no longer a proposal): 409.
+
+    The plan is marked as a conflict before this is raised, and that mark is kept.
+    """
+
+    keep_changes = True
 
 
 class NothingToPlan(InvalidInput):
@@ -113,7 +118,7 @@ class PlanContext:
     build_s: float = 0.0
 
 
-def shift_end_at(crew: Crew, now: dt.datetime, settings: Settings) -> dt.datetime:
+def shift_end_at(crew: Crew, now: dt.datetime, settings: DispatchSettings) -> dt.datetime:
     """The end of the shift a crew on shift at ``now`` is in: the next ``shift_end`` after
     ``now`` in local time (so a 19:00-07:00 shift seen at 20:00 ends tomorrow at 07:00)."""
     if crew.shift_start == crew.shift_end:
@@ -131,7 +136,7 @@ def _seconds(at: dt.datetime, now: dt.datetime) -> int:
 
 
 def build_problem(
-    *, session: Session, now: dt.datetime, settings: Settings
+    *, session: Session, now: dt.datetime, settings: DispatchSettings
 ) -> tuple[Problem, PlanContext]:
     """The routing problem of the live orders and the crews available now.
 
@@ -544,7 +549,7 @@ def propose(
     *,
     session: Session,
     now: dt.datetime,
-    settings: Settings,
+    settings: DispatchSettings,
     time_limit_s: float,
     actor: str,
     seed: int = 0,
@@ -606,7 +611,7 @@ class ApplyResult:
 
 
 def apply_plan(
-    *, session: Session, plan_id: int, settings: Settings, now: dt.datetime, actor: str
+    *, session: Session, plan_id: int, settings: DispatchSettings, now: dt.datetime, actor: str
 ) -> ApplyResult:
     """Make a proposal the current plan: crews, route order and ETAs of its orders.
 
@@ -742,7 +747,9 @@ def _touch_and_audit(
 # --- the current plan -----------------------------------------------------------------------
 
 
-def current_routes(*, session: Session, now: dt.datetime, settings: Settings) -> dict[str, Any]:
+def current_routes(
+    *, session: Session, now: dt.datetime, settings: DispatchSettings
+) -> dict[str, Any]:
     """Current routes per crew (live orders in route order) with ETAs and leg geometry.
 
     ``replan_suggested`` lists unassigned priority-1 orders: the console offers a re-plan.

@@ -37,15 +37,14 @@ from dispatch.schemas import (
     UrgencyRead,
     WorkOrderRead,
 )
+from dispatch.settings import DispatchSettings
 from geo.audit import record
 from geo.exceptions import InvalidInput
+from geo.locks import LockSpace, xact_lock
 from geo.models import Crew, Device, Feeder, Premise, Region
-from geo.settings import Settings
 from outages import service as outages
 from outages.exceptions import InvalidTransition
 from outages.models import ACTIVE_OUTAGE_STATUSES, Outage, OutagePremise, Report
-
-LOCK_SYNC = 3  # advisory lock namespace; outages/service.py uses 1 and 2
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "new": ("planned", "dispatched", "cancelled"),
@@ -144,7 +143,7 @@ def _audit(
 
 
 def sync_work_orders(
-    *, session: Session, now: dt.datetime, settings: Settings, actor: str
+    *, session: Session, now: dt.datetime, settings: DispatchSettings, actor: str
 ) -> SyncResult:
     """Create and update orders from active outages and open reports; refresh urgency.
 
@@ -161,7 +160,7 @@ def sync_work_orders(
     - Every live order's deadlines, urgency and (for outages) place, skills and repair
       time are refreshed: a roll-up moves the outage to another device.
     """
-    session.execute(text("SELECT pg_advisory_xact_lock(:ns, 0)"), {"ns": LOCK_SYNC})
+    xact_lock(session, LockSpace.DISPATCH_SYNC, 0)
     result = SyncResult()
     _follow_outages(session, result, now=now, actor=actor)
     _create_outage_orders(session, result, now=now, settings=settings, actor=actor)
@@ -286,7 +285,12 @@ def _cancel(
 
 
 def _create_outage_orders(
-    session: Session, result: SyncResult, *, now: dt.datetime, settings: Settings, actor: str
+    session: Session,
+    result: SyncResult,
+    *,
+    now: dt.datetime,
+    settings: DispatchSettings,
+    actor: str,
 ) -> None:
     has_order = (
         select(WorkOrder.id)
@@ -331,7 +335,12 @@ def _create_outage_orders(
 
 
 def _create_report_orders(
-    session: Session, result: SyncResult, *, now: dt.datetime, settings: Settings, actor: str
+    session: Session,
+    result: SyncResult,
+    *,
+    now: dt.datetime,
+    settings: DispatchSettings,
+    actor: str,
 ) -> None:
     any_order = select(WorkOrder.id).where(WorkOrder.report_id == Report.id).exists()
     fault = (
@@ -390,15 +399,15 @@ def _create_report_orders(
         result.created.append(order.id)
 
 
-def _skills_for_device(kind: str, settings: Settings) -> list[str]:
+def _skills_for_device(kind: str, settings: DispatchSettings) -> list[str]:
     return list(settings.skills_by_device_kind.get(kind, ["line"]))
 
 
-def _repair_s_for_device(kind: str, settings: Settings) -> int:
+def _repair_s_for_device(kind: str, settings: DispatchSettings) -> int:
     return int(settings.repair_min_by_device_kind.get(kind, 60.0) * 60)
 
 
-def _repair_s_for_category(category: str, settings: Settings) -> int:
+def _repair_s_for_category(category: str, settings: DispatchSettings) -> int:
     return int(settings.repair_min_by_category.get(category, 60.0) * 60)
 
 
@@ -442,7 +451,7 @@ def _critical_counts(session: Session, outage_ids: list[int]) -> dict[int, dict[
     return counts
 
 
-def _refresh_live(session: Session, *, now: dt.datetime, settings: Settings) -> int:
+def _refresh_live(session: Session, *, now: dt.datetime, settings: DispatchSettings) -> int:
     # Outage orders follow their outage's device (a roll-up moves it up the feeder).
     session.execute(
         text(
@@ -466,7 +475,7 @@ def _refresh_live(session: Session, *, now: dt.datetime, settings: Settings) -> 
 
 
 def refresh_orders(
-    *, session: Session, orders: list[WorkOrder], now: dt.datetime, settings: Settings
+    *, session: Session, orders: list[WorkOrder], now: dt.datetime, settings: DispatchSettings
 ) -> None:
     """Recompute deadlines and urgency (and, for outages, skills and repair time)."""
     outage_ids = [o.outage_id for o in orders if o.outage_id is not None]
@@ -543,7 +552,7 @@ def transition(
     to: str,
     actor: str,
     now: dt.datetime,
-    settings: Settings,
+    settings: DispatchSettings,
     note: str | None = None,
     expected_version: int | None = None,
 ) -> bool:
@@ -610,7 +619,7 @@ def transition(
 
 
 def _restore_outage(
-    session: Session, order: WorkOrder, *, settings: Settings, now: dt.datetime, actor: str
+    session: Session, order: WorkOrder, *, settings: DispatchSettings, now: dt.datetime, actor: str
 ) -> None:
     """A crew reporting power back restores its outage, so customers see it on the status page."""
     if order.kind != "outage" or order.outage_id is None:
@@ -636,7 +645,7 @@ def feed_etr(
     crew: Crew,
     arrival: dt.datetime,
     *,
-    settings: Settings,
+    settings: DispatchSettings,
     now: dt.datetime,
     actor: str,
 ) -> None:
@@ -665,7 +674,7 @@ def feed_etr(
 
 
 def _eta(
-    session: Session, crew: Crew, order: WorkOrder, now: dt.datetime, settings: Settings
+    session: Session, crew: Crew, order: WorkOrder, now: dt.datetime, settings: DispatchSettings
 ) -> dt.datetime:
     """Straight-line distance at ``straight_line_speed_kmh`` until the planner gives road ETAs."""
     distance_m = session.execute(
@@ -710,7 +719,7 @@ def assign(
     lock: bool,
     actor: str,
     now: dt.datetime,
-    settings: Settings,
+    settings: DispatchSettings,
     expected_version: int | None = None,
 ) -> bool:
     """A dispatcher sends a crew (or changes the lock, or unassigns with ``crew=None``).
@@ -784,7 +793,13 @@ def assign(
 
 
 def post_position(
-    *, session: Session, crew: Crew, lon: float, lat: float, now: dt.datetime, settings: Settings
+    *,
+    session: Session,
+    crew: Crew,
+    lon: float,
+    lat: float,
+    now: dt.datetime,
+    settings: DispatchSettings,
 ) -> None:
     """The crew page posts where the crew is; ETAs of its orders en route follow.
 
@@ -946,7 +961,7 @@ def _require_close_loop(session: Session, order: WorkOrder) -> None:
 
 
 def close(
-    *, session: Session, order: WorkOrder, actor: str, now: dt.datetime, settings: Settings
+    *, session: Session, order: WorkOrder, actor: str, now: dt.datetime, settings: DispatchSettings
 ) -> bool:
     """Close a restored order once its report is accepted and the return call is recorded."""
     return transition(
@@ -962,7 +977,7 @@ def book_appointment(
     end_at: dt.datetime,
     actor: str,
     now: dt.datetime,
-    settings: Settings,
+    settings: DispatchSettings,
 ) -> None:
     """Book the slot a customer agreed for a non-urgent fault; it becomes the job's window.
 
@@ -1156,7 +1171,7 @@ def _read(
 # --- crews ---------------------------------------------------------------------------------
 
 
-def on_shift(*, crew: Crew, now: dt.datetime, settings: Settings) -> bool:
+def on_shift(*, crew: Crew, now: dt.datetime, settings: DispatchSettings) -> bool:
     """Whether local ``now`` falls in the crew's shift; night shifts end before they start
     (19:00-07:00) and wrap past midnight. Equal start and end mean round the clock."""
     local = now.astimezone(ZoneInfo(settings.timezone)).time()
@@ -1168,7 +1183,9 @@ def on_shift(*, crew: Crew, now: dt.datetime, settings: Settings) -> bool:
     return local >= start or local < end
 
 
-def crew_collection(*, session: Session, now: dt.datetime, settings: Settings) -> CrewCollection:
+def crew_collection(
+    *, session: Session, now: dt.datetime, settings: DispatchSettings
+) -> CrewCollection:
     """Crews as a GeoJSON FeatureCollection: live position, else the depot."""
     rows = session.execute(
         select(

@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from geo.settings import UrgencyWeights
+from dispatch.settings import UrgencyWeights
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from geo.exceptions import ClusterError
-from geo.settings import Settings
+from geo.settings import GeoSettings
 
 SUPERUSER = "stormdesk"
 EXTENSIONS = ("postgis", "pg_trgm")
@@ -178,7 +178,7 @@ def local_cluster(var_dir: Path, bin_dir: Path) -> Cluster:
     )
 
 
-def ensure_database(settings: Settings) -> str:
+def ensure_database(settings: GeoSettings) -> str:
     """The database URL to use, starting the embedded cluster first when none is configured."""
     if settings.database_url:
         return settings.resolved_database_url()

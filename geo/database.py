@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo.settings import Settings
+from geo.settings import GeoSettings
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
@@ -16,7 +16,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
 
 
-def engine_from_settings(settings: Settings) -> Engine:
+def engine_from_settings(settings: GeoSettings) -> Engine:
     return make_engine(settings.resolved_database_url(), echo=settings.sql_echo)
 
 

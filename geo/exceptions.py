@@ -2,7 +2,13 @@
 
 
 class StormdeskError(Exception):
-    """Base of every domain error: its message is safe to show to the user."""
+    """Base of every domain error: its message is safe to show to the user.
+
+    ``keep_changes``: the request's unit of work commits what was written before the error
+    (for errors that record something, such as a plan marked stale) instead of rolling back.
+    """
+
+    keep_changes: bool = False
 
 
 class NotFound(StormdeskError):

@@ -6,7 +6,7 @@ A batch is locked, loaded, decided and written in five steps:
    keys already stored replay their stored answers; the rest are located in bulk
    (``outages.locate_bulk``);
 2. every feeder the batch touches is locked (sorted; the single path locks the same
-   ``LOCK_FEEDER`` keys, so the two paths serialize per feeder);
+   ``LockSpace.FEEDER`` keys, so the two paths serialize per feeder);
 3. the state those reports can meet is loaded with a few set-based queries: planned
    outages covering their premises now, the active outages covering them, suspected
    outages of the touched feeders with their affected premises, reports and roll-up
@@ -33,7 +33,7 @@ import psycopg
 from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
-from geo.settings import Settings
+from geo.locks import LockSpace
 from outages import rules
 from outages.etr import check_etr
 from outages.exceptions import AddressNotFound
@@ -41,7 +41,7 @@ from outages.locate import Located
 from outages.locate_bulk import locate_many
 from outages.rules import DUPLICATE_OF_CLASSIFICATIONS, OUTAGE_CATEGORIES, OutageLike, ReportLike
 from outages.schemas import MAX_BATCH_REPORTS, BatchItemError, BatchReport, ReportAnswer
-from outages.service import LOCK_FEEDER, LOCK_IDEMPOTENCY
+from outages.settings import OutageSettings
 from outages.store import HULL_SQL
 from outages.topology import FeederTree, Group, RollUp, RollUpRule, load_feeder_trees, plan_rollups
 
@@ -169,7 +169,11 @@ class BatchStore:
     """``outages.rules.Store`` over state loaded once per batch; see the module docstring."""
 
     def __init__(
-        self, session: Session, cursor: psycopg.Cursor[Any], settings: Settings, now: dt.datetime
+        self,
+        session: Session,
+        cursor: psycopg.Cursor[Any],
+        settings: OutageSettings,
+        now: dt.datetime,
     ) -> None:
         self.session = session
         self.cur = cursor
@@ -343,7 +347,7 @@ class BatchStore:
             # unnest keeps the array's order, so locks are taken in ascending order.
             self.cur.execute(
                 "SELECT count(pg_advisory_xact_lock(%s::int, f)) FROM unnest(%s::int[]) f",
-                [LOCK_FEEDER, new],
+                [int(LockSpace.FEEDER), new],
             )
             self.feeders.update(new)
 
@@ -794,7 +798,7 @@ def file_batch(
     *,
     session: Session,
     items: Sequence[BatchReport],
-    settings: Settings,
+    settings: OutageSettings,
     now: dt.datetime,
     actor: str,
     is_agent: bool,
@@ -829,7 +833,7 @@ def file_batch(
         cur.execute(
             "SELECT count(pg_advisory_xact_lock(%s::int, k)) FROM "
             "(SELECT DISTINCT hashtext(x) AS k FROM unnest(%s::text[]) x ORDER BY 1) s",
-            [LOCK_IDEMPOTENCY, keys],
+            [int(LockSpace.IDEMPOTENCY), keys],
         )
         cur.execute(
             "SELECT idempotency_key, answer FROM report WHERE idempotency_key = ANY(%s)", [keys]

@@ -7,12 +7,16 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
-from geo.settings import Settings
 from outages.models import EtrChange, Outage
+from outages.settings import OutageSettings
 
 
 def default_etr(
-    *, started_at: dt.datetime, region_class: str | None, cause: str | None, settings: Settings
+    *,
+    started_at: dt.datetime,
+    region_class: str | None,
+    cause: str | None,
+    settings: OutageSettings,
 ) -> dt.datetime:
     """Start time plus the committed hours for the region class plus extra for the cause.
 

@@ -12,9 +12,9 @@ from geo.geocoder import geocode
 from geo.locator import check_coordinates, locate
 from geo.models import Premise
 from geo.normalize import normalize_address
-from geo.settings import Settings
 from outages.exceptions import AddressNotFound
 from outages.schemas import Where
+from outages.settings import OutageSettings
 
 SUGGESTIONS = 5
 # A fuzzy top match is taken only if the runner-up (another address) trails it clearly.
@@ -57,7 +57,7 @@ def _from_premise(premise: Premise, located_by: str, lon: float, lat: float) -> 
 
 
 def locate_report(
-    *, session: Session, data: Where, settings: Settings, may_file_unlocated: bool
+    *, session: Session, data: Where, settings: OutageSettings, may_file_unlocated: bool
 ) -> Located:
     """Find the premise of a report: account first, then address, then point, then phone."""
     if data.account:
@@ -85,7 +85,7 @@ def locate_report(
 
 
 def _by_address(
-    session: Session, data: Where, settings: Settings, may_file_unlocated: bool
+    session: Session, data: Where, settings: OutageSettings, may_file_unlocated: bool
 ) -> Located:
     assert data.address is not None
     result = geocode(
@@ -112,7 +112,7 @@ def _by_address(
     raise AddressNotFound(msg, [m.model_dump() for m in matches[:SUGGESTIONS]])
 
 
-def _by_point(session: Session, lon: float, lat: float, settings: Settings) -> Located:
+def _by_point(session: Session, lon: float, lat: float, settings: OutageSettings) -> Located:
     check_coordinates(lon, lat)
     try:
         where = locate(session=session, lon=lon, lat=lat)

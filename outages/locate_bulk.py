@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
 from geo.locator import NOT_FOUND, BulkLocator, check_coordinates
-from geo.settings import Settings
 from outages.locate import Located, locate_report
 from outages.schemas import ReportCreate
+from outages.settings import OutageSettings
 
 # Feeder and region polygons change only with a territory import; see ``bulk_locator``.
 LOCATOR_TTL_S = 300.0
@@ -78,7 +78,7 @@ def locate_many(
     *,
     session: Session,
     items: Sequence[ReportCreate],
-    settings: Settings,
+    settings: OutageSettings,
     is_agent: bool,
 ) -> list[Located | InvalidInput]:
     """Locate each item as ``locate_report`` would: a ``Located``, or the error it raises."""
@@ -167,7 +167,7 @@ def _locate_points(
     items: Sequence[ReportCreate],
     points: list[int],
     out: list[Located | InvalidInput | None],
-    settings: Settings,
+    settings: OutageSettings,
 ) -> None:
     valid: list[int] = []
     for i in points:

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from geo.audit import record
 from geo.exceptions import InvalidInput, NotFound
 from geo.models import Device, Feeder, Premise
-from geo.settings import Settings
 from outages.models import PlannedOutage, PlannedOutagePremise
 from outages.notify import queue_planned_message
 from outages.schemas import (
@@ -22,6 +21,7 @@ from outages.schemas import (
     PlannedOutageUpdate,
 )
 from outages.service import local_time
+from outages.settings import OutageSettings
 from outages.topology import load_feeder_tree
 
 
@@ -86,7 +86,7 @@ def _affected_premises(session: Session, planned: PlannedOutage) -> None:
     )
 
 
-def _notice(planned: PlannedOutage, settings: Settings) -> str:
+def _notice(planned: PlannedOutage, settings: OutageSettings) -> str:
     return (
         f"Planned power cut: {local_time(planned.starts_at, settings)} to "
         f"{local_time(planned.ends_at, settings)} for {planned.reason}."
@@ -94,7 +94,12 @@ def _notice(planned: PlannedOutage, settings: Settings) -> str:
 
 
 def create_planned(
-    *, session: Session, data: PlannedOutageCreate, settings: Settings, now: dt.datetime, actor: str
+    *,
+    session: Session,
+    data: PlannedOutageCreate,
+    settings: OutageSettings,
+    now: dt.datetime,
+    actor: str,
 ) -> PlannedOutageRead:
     """Announce a planned outage; short notice is allowed but answered with a warning."""
     if data.ends_at <= now:
@@ -140,7 +145,7 @@ def update_planned(
     session: Session,
     planned: PlannedOutage,
     data: PlannedOutageUpdate,
-    settings: Settings,
+    settings: OutageSettings,
     now: dt.datetime,
     actor: str,
 ) -> PlannedOutageRead:
@@ -202,7 +207,7 @@ def get_planned(*, session: Session, planned_id: int) -> PlannedOutage:
 
 
 def list_planned(
-    *, session: Session, settings: Settings, now: dt.datetime, include_past: bool = False
+    *, session: Session, settings: OutageSettings, now: dt.datetime, include_past: bool = False
 ) -> list[PlannedOutageRead]:
     query = select(PlannedOutage).order_by(PlannedOutage.starts_at)
     if not include_past:
@@ -214,7 +219,7 @@ def list_planned(
 
 
 def read_planned(
-    *, session: Session, planned: PlannedOutage, settings: Settings, now: dt.datetime
+    *, session: Session, planned: PlannedOutage, settings: OutageSettings, now: dt.datetime
 ) -> PlannedOutageRead:
     critical = session.execute(
         select(Premise.id, Premise.address, Premise.critical)

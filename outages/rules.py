@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from geo.settings import Settings
 from outages.etr import default_etr
 from outages.models import HAZARD_CATEGORIES
 from outages.schemas import ReportAnswer, ReportCreate
+from outages.settings import OutageSettings
 from outages.topology import FeederTree, RollUp, RollUpRule
 
 # Categories that mean the customer has no (or partial) supply, or a hazard on the lines.
@@ -203,7 +203,7 @@ def file_located(
     report: ReportLike,
     where: Where,
     *,
-    settings: Settings,
+    settings: OutageSettings,
     now: dt.datetime,
     actor: str,
     action: str = "report.filed",
@@ -231,7 +231,7 @@ def classify(
     report: ReportLike,
     premise_id: int | None,
     *,
-    settings: Settings,
+    settings: OutageSettings,
     now: dt.datetime,
     actor: str,
 ) -> None:
@@ -306,7 +306,7 @@ def _roll_up_for(
     store: Store,
     report: ReportLike,
     feeder_id: int,
-    settings: Settings,
+    settings: OutageSettings,
     now: dt.datetime,
     actor: str,
 ) -> None:
@@ -329,7 +329,7 @@ def open_outage(
     feeder_id: int | None,
     region_id: int | None,
     now: dt.datetime,
-    settings: Settings,
+    settings: OutageSettings,
     actor: str,
     explanation: dict[str, Any],
     status: str = "suspected",
@@ -373,7 +373,7 @@ def open_outage(
     return outage
 
 
-def rollup_rule(settings: Settings) -> RollUpRule:
+def rollup_rule(settings: OutageSettings) -> RollUpRule:
     return RollUpRule(
         min_premises=settings.rollup_min_premises,
         min_share=settings.rollup_min_share,
@@ -382,7 +382,7 @@ def rollup_rule(settings: Settings) -> RollUpRule:
 
 
 def roll_up(
-    store: Store, *, feeder_id: int, settings: Settings, now: dt.datetime, actor: str
+    store: Store, *, feeder_id: int, settings: OutageSettings, now: dt.datetime, actor: str
 ) -> list[int]:
     """Apply the roll-up rule on one feeder; returns the ids of outages that moved.
 
@@ -448,7 +448,7 @@ def roll_up(
     return moved
 
 
-def local_time(moment: dt.datetime, settings: Settings) -> str:
+def local_time(moment: dt.datetime, settings: OutageSettings) -> str:
     """A time as callers read it: local, with the date when it is not today."""
     zone = ZoneInfo(settings.timezone)
     local = moment.astimezone(zone)
@@ -457,7 +457,7 @@ def local_time(moment: dt.datetime, settings: Settings) -> str:
 
 
 def build_answer(
-    store: Store, report: ReportLike, address: str | None, settings: Settings
+    store: Store, report: ReportLike, address: str | None, settings: OutageSettings
 ) -> ReportAnswer:
     """What the caller is told: classification, outage or planned work, ETR, message."""
     etr = None

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from geo.audit import record
 from geo.exceptions import InvalidInput
+from geo.locks import LockSpace, xact_lock
 from geo.models import Device, Feeder, Premise, Region, point
-from geo.settings import Settings
 from outages import rules
 from outages.etr import set_etr
 from outages.exceptions import InvalidTransition, OutageNotFound, ReportNotFound
@@ -26,13 +26,12 @@ from outages.models import ACTIVE_OUTAGE_STATUSES, Outage, PlannedOutage, Report
 from outages.notify import queue_outage_message
 from outages.rules import OUTAGE_CATEGORIES, local_time
 from outages.schemas import OutageRead, ReportAnswer, ReportCreate, ReportRead, Where
+from outages.settings import OutageSettings
 from outages.store import SessionStore, refresh_counts
 from outages.topology import load_feeder_tree
 
 __all__ = ["OUTAGE_CATEGORIES", "local_time"]  # kept importable from here
 
-LOCK_FEEDER = 1
-LOCK_IDEMPOTENCY = 2
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "suspected": ("confirmed", "restored"),
     "confirmed": ("restored",),
@@ -42,23 +41,11 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _lock(session: Session, namespace: int, key: int | str) -> None:
-    """Transaction-scoped advisory lock; released by commit or rollback."""
-    if isinstance(key, str):
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:ns, hashtext(:k))"), {"ns": namespace, "k": key}
-        )
-    else:
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:ns, :k)"), {"ns": namespace, "k": int(key)}
-        )
-
-
 def file_report(
     *,
     session: Session,
     data: ReportCreate,
-    settings: Settings,
+    settings: OutageSettings,
     now: dt.datetime,
     actor: str,
     is_agent: bool,
@@ -73,7 +60,7 @@ def file_report(
     ``outages.rules``, shared with the batch path (``outages.batch.file_batch``).
     """
     if idempotency_key:
-        _lock(session, LOCK_IDEMPOTENCY, idempotency_key)
+        xact_lock(session, LockSpace.IDEMPOTENCY, idempotency_key)
         earlier = session.scalar(select(Report).where(Report.idempotency_key == idempotency_key))
         if earlier is not None:
             return ReportAnswer.model_validate(earlier.answer)
@@ -87,7 +74,7 @@ def file_report(
         may_file_unlocated=is_agent and data.allow_unlocated,
     )
     if located.feeder_id is not None:
-        _lock(session, LOCK_FEEDER, located.feeder_id)
+        xact_lock(session, LockSpace.FEEDER, located.feeder_id)
     report = Report(
         **rules.report_fields(
             data=data,
@@ -130,7 +117,7 @@ def active_outage_of(*, session: Session, premise_id: int) -> Outage | None:
 
 
 def roll_up(
-    *, session: Session, feeder_id: int, settings: Settings, now: dt.datetime, actor: str
+    *, session: Session, feeder_id: int, settings: OutageSettings, now: dt.datetime, actor: str
 ) -> list[int]:
     """Apply the roll-up rule on one feeder; returns the ids of outages that moved."""
     moved = rules.roll_up(
@@ -170,7 +157,7 @@ def open_outage(
     device_code: str,
     cause: str | None,
     confirmed: bool,
-    settings: Settings,
+    settings: OutageSettings,
     now: dt.datetime,
     actor: str,
 ) -> Outage:
@@ -180,7 +167,7 @@ def open_outage(
         msg = f"no device with code {device_code!r}"
         raise InvalidInput(msg)
     region_id = session.scalar(select(Feeder.region_id).where(Feeder.id == device.feeder_id))
-    _lock(session, LOCK_FEEDER, device.feeder_id)
+    xact_lock(session, LockSpace.FEEDER, device.feeder_id)
     outage = rules.open_outage(
         SessionStore(session),
         device_id=device.id,
@@ -199,7 +186,7 @@ def open_outage(
     return outage
 
 
-def _notify_confirmed(session: Session, outage: Outage, settings: Settings) -> None:
+def _notify_confirmed(session: Session, outage: Outage, settings: OutageSettings) -> None:
     when = f" Expected back by {local_time(outage.etr_at, settings)}." if outage.etr_at else ""
     queue_outage_message(
         session=session,
@@ -211,7 +198,7 @@ def _notify_confirmed(session: Session, outage: Outage, settings: Settings) -> N
 
 
 def confirm_outage(
-    *, session: Session, outage: Outage, settings: Settings, now: dt.datetime, actor: str
+    *, session: Session, outage: Outage, settings: OutageSettings, now: dt.datetime, actor: str
 ) -> None:
     _transition(outage, "confirmed")
     outage.confirmed_at = now
@@ -234,7 +221,7 @@ def change_etr(
     etr_at: dt.datetime,
     reason: str,
     source: str,
-    settings: Settings,
+    settings: OutageSettings,
     now: dt.datetime,
     actor: str,
 ) -> None:
@@ -285,7 +272,7 @@ def restore_outage(
     session: Session,
     outage: Outage,
     device_code: str | None,
-    settings: Settings,
+    settings: OutageSettings,
     now: dt.datetime,
     actor: str,
 ) -> int:
@@ -438,7 +425,7 @@ def list_outages(*, session: Session, active_only: bool) -> list[OutageRead]:
     return [read_outage(session=session, outage=o) for o in session.scalars(query)]
 
 
-def read_report(*, session: Session, report: Report, settings: Settings) -> ReportRead:
+def read_report(*, session: Session, report: Report, settings: OutageSettings) -> ReportRead:
     """A report as its filer tracks it: state, outage and ETR, no personal data."""
     outage = session.get(Outage, report.outage_id) if report.outage_id else None
     while outage is not None and outage.merged_into_id is not None:
@@ -478,7 +465,7 @@ def locate_unlocated(
     session: Session,
     report: Report,
     where: Where,
-    settings: Settings,
+    settings: OutageSettings,
     now: dt.datetime,
     actor: str,
 ) -> ReportAnswer:
@@ -490,7 +477,7 @@ def locate_unlocated(
         session=session, data=where, settings=settings, may_file_unlocated=False
     )
     if located.feeder_id is not None:
-        _lock(session, LOCK_FEEDER, located.feeder_id)
+        xact_lock(session, LockSpace.FEEDER, located.feeder_id)
     report.located_by = located.located_by
     report.premise_id = located.premise_id
     report.region_id = located.region_id

@@ -8,17 +8,17 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.models import Premise
-from geo.settings import Settings
 from outages.locate import locate_report
 from outages.models import PlannedOutage, PlannedOutagePremise
 from outages.schemas import StatusAnswer, Where
 from outages.service import active_outage_of, local_time, planned_covering
+from outages.settings import OutageSettings
 
 UPCOMING_DAYS = 7
 
 
 def lookup_status(
-    *, session: Session, where: Where, settings: Settings, now: dt.datetime
+    *, session: Session, where: Where, settings: OutageSettings, now: dt.datetime
 ) -> StatusAnswer:
     """Locate the caller (address, point, account) and answer with the premise's status."""
     located = locate_report(
@@ -49,7 +49,7 @@ def status_of_premise(
     *,
     session: Session,
     premise_id: int,
-    settings: Settings,
+    settings: OutageSettings,
     now: dt.datetime,
     lonlat: tuple[float | None, float | None] | None = None,
 ) -> StatusAnswer:

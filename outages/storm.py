@@ -24,11 +24,11 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
-from geo.settings import Settings
 from outages.models import CLASSIFICATIONS, Outage
 from outages.planned import create_planned
 from outages.schemas import Category, Channel, PlannedOutageCreate, ReportCreate
 from outages.service import change_etr, file_report, read_outage
+from outages.settings import OutageSettings
 from outages.topology import load_feeder_tree
 
 ACTOR = "storm-simulator"
@@ -327,7 +327,7 @@ def _request(call: _Call) -> tuple[ReportCreate, bool]:
 def play_storm(
     *,
     session: Session,
-    settings: Settings,
+    settings: OutageSettings,
     now: dt.datetime,
     seed: int = 7,
     reports: int = 300,

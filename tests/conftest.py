@@ -18,9 +18,9 @@ from geo.cluster import FAST_UNSAFE_OPTIONS, Cluster
 from geo.database import make_engine
 from geo.demo_city import build_demo_city
 from geo.loader import load_demo_city
-from geo.settings import Settings
 from web.deps import get_session
 from web.main import create_app
+from web.settings import Settings
 
 TEST_DB = "stormdesk_test"
 

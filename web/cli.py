@@ -21,8 +21,8 @@ from geo.cluster import ensure_database, local_cluster
 from geo.database import make_engine
 from geo.exceptions import StormdeskError
 from geo.models import ROLES, Premise
-from geo.settings import Settings
 from web import cli_import, cli_routing, cli_storm
+from web.settings import Settings
 
 app = typer.Typer(help="stormdesk: outage intake and repair dispatch.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: embedded cluster under var/pg unless DATABASE_URL.")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from geo.cluster import ensure_database
 from geo.database import make_engine
 from geo.exceptions import ImportFailed
-from geo.settings import Settings
+from web.settings import Settings
 
 if TYPE_CHECKING:  # geo.importer pulls in geopandas: every CLI start would pay for it
     from geo.importer import ImportKind, ImportReport

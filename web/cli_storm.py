@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from geo.cluster import ensure_database
 from geo.database import make_engine
-from geo.settings import Settings
 from outages.storm import StormSummary, play_storm
+from web.settings import Settings
 
 console = Console()
 

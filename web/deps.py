@@ -11,9 +11,9 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from geo.exceptions import AuthError, Forbidden
+from geo.exceptions import AuthError, Forbidden, StormdeskError
 from geo.models import User
-from geo.settings import Settings
+from web.settings import Settings
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 JWT_ALGORITHM = "HS256"
@@ -25,30 +25,34 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, else rolled back.
+    """The unit of work: one transaction per request, committed when the route returns and
+    before the response is sent, so an answer the client saw is an answer that was stored.
 
-    Routes that take advisory locks (intake) call ``commit_now`` before returning: this
-    teardown runs on the thread pool, and when every pool thread is a request waiting for
-    the lock, the holder's commit here would wait for a thread forever.
+    The dependency has ``scope="function"`` (see ``SessionDep``): FastAPI runs this teardown
+    right after the route, outside the thread pool's limit, so a commit that releases an
+    intake advisory lock never waits for a pool thread held by a request waiting for that
+    lock. A domain error rolls the transaction back unless it says ``keep_changes`` (a plan
+    marked as a conflict stays marked).
     """
     factory = request.app.state.sessionmaker
-    # Not ``session.begin()`` as a context manager: after ``commit_now`` that block refuses
-    # the session, and the planning route reads, commits, solves, then writes.
+    # Not ``session.begin()`` as a context manager: the planning route ends its read-only
+    # transaction before the solve and writes in a second one.
     with factory() as session:
         try:
             yield session
+        except StormdeskError as error:
+            if error.keep_changes:
+                session.commit()
+            else:
+                session.rollback()
+            raise
         except BaseException:
             session.rollback()
             raise
         session.commit()
 
 
-def commit_now(session: Session) -> None:
-    """Commit inside the handler, releasing transaction-scoped locks before the response."""
-    session.commit()
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

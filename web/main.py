@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from geo.database import engine_from_settings, make_sessionmaker
-from geo.settings import Settings
 from web import errors
 from web.admission import AdmissionGate
 from web.api import (
@@ -29,6 +28,7 @@ from web.api import crew as crew_api
 from web.api import dispatch as dispatch_api
 from web.heartbeat import heartbeat
 from web.pages import console, crew, status_page
+from web.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
 

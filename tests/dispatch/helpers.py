@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from dispatch.models import WorkOrder
 from dispatch.service import sync_work_orders
 from geo.models import Crew, Device, Feeder, Region
-from geo.settings import Settings
 from outages.models import Outage
 from outages.service import open_outage
 from tests.outages.helpers import NOW
 from web.deps import get_now
+from web.settings import Settings
 
 __all__ = ["NOW"]
 

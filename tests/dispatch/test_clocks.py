@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from dispatch import clocks, service
 from geo.models import Event, Region
-from geo.settings import Settings
 from outages.models import Notification
 from tests.dispatch.helpers import NOW, crew, frozen, login, order_of, outage_on, sync, urban_device
+from web.settings import Settings
 
 
 def _escalate(session: Session, settings: Settings, minutes: float) -> list[clocks.Escalation]:

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.models import WorkOrder
-from geo.settings import Settings
 from tests.dispatch.helpers import NOW, crew, frozen, login, sync
 from tests.outages.helpers import file, fuse_with_transformers, premises_of
+from web.settings import Settings
 
 UTC = dt.UTC
 

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from dispatch.cycle import run_cycle
 from dispatch.models import WorkOrder
 from geo.models import Premise
-from geo.settings import Settings
 from outages.models import Notification
 from outages.notify import LoggingSender
 from outages.service import confirm_outage, get_outage
 from tests.outages.helpers import NOW, file
 from web.main import create_app
+from web.settings import Settings
 
 
 def test_cycle_makes_orders_once_and_sends_the_outbox(

@@ -14,7 +14,6 @@ from dispatch import service
 from dispatch.models import WorkOrder
 from geo.exceptions import InvalidInput
 from geo.models import Event, Premise
-from geo.settings import Settings
 from outages.exceptions import InvalidTransition
 from outages.models import EtrChange, OutagePremise
 from outages.service import get_outage
@@ -28,6 +27,7 @@ from tests.dispatch.helpers import (
     sync,
     urban_device,
 )
+from web.settings import Settings
 
 
 def _events(session: Session, order: WorkOrder) -> list[Event]:

@@ -18,10 +18,10 @@ from dispatch.models import WorkOrder
 from dispatch.plan_models import DispatchPlan
 from dispatch.service import assign, state_version, transition
 from geo.models import Crew, Device, Event, Feeder
-from geo.settings import Settings
 from outages.models import EtrChange
 from routing.check import check_plan
 from tests.dispatch.helpers import NOW, crew, order_of, outage_on, sync
+from web.settings import Settings
 
 TIME_LIMIT_S = 1.0
 ON_SHIFT = {"CREW-05", "CREW-06", "CREW-07", "CREW-08"}

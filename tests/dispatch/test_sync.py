@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from dispatch import service
 from dispatch.models import WorkOrder
 from geo.models import Device
-from geo.settings import Settings
 from outages.models import Outage
 from outages.service import get_outage, restore_outage
 from tests.dispatch.helpers import NOW, crew, order_of, sync
 from tests.outages.helpers import file, fuse_with_transformers, premises_of
+from web.settings import Settings
 
 
 def _orders(session: Session) -> list[WorkOrder]:

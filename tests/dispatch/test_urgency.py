@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dispatch.urgency import Urgency, score
-from geo.settings import Settings
+from web.settings import Settings
 
 
 def _score(settings: Settings, **terms: object) -> Urgency:

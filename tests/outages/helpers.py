@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.models import Device, Premise
-from geo.settings import Settings
 from outages.schemas import ReportAnswer, ReportCreate
 from outages.service import file_report
 from outages.topology import load_feeder_tree
+from web.settings import Settings
 
 NOW = dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC)
 

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from geo.auth import create_user
 from geo.exceptions import InvalidInput
 from geo.models import Device, Premise
-from geo.settings import Settings
 from outages.batch import file_batch
 from outages.exceptions import AddressNotFound
 from outages.models import Report
@@ -26,6 +25,7 @@ from outages.planned import create_planned
 from outages.schemas import BatchItemError, BatchReport, PlannedOutageCreate, ReportAnswer
 from outages.service import file_report, open_outage
 from tests.outages.helpers import NOW, fuse_with_transformers, premises_of
+from web.settings import Settings
 
 Answer = ReportAnswer | BatchItemError
 ACTOR = "agent-x"

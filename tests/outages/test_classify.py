@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo.models import Device, Premise, Region
-from geo.settings import Settings
 from outages.models import EtrChange, Outage, OutagePremise, Report
 from outages.planned import create_planned
 from outages.schemas import PlannedOutageCreate
 from outages.service import active_outage_of, get_outage
 from tests.outages.helpers import NOW, file, fuse_with_transformers, premises_of
+from web.settings import Settings
 
 
 def _premise(session: Session) -> Premise:

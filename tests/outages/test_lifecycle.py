@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
 from geo.models import Device
-from geo.settings import Settings
 from outages.exceptions import InvalidTransition
 from outages.models import EtrChange, Notification, OutagePremise, Report
 from outages.notify import LoggingSender, send_pending
@@ -25,6 +24,7 @@ from outages.service import (
 from outages.status import status_of_premise
 from outages.topology import load_feeder_tree
 from tests.outages.helpers import NOW, file, fuse_with_transformers, premises_of
+from web.settings import Settings
 
 
 def _fuse_outage(session: Session, settings: Settings) -> tuple[int, list[int], Device]:

@@ -9,11 +9,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
-from geo.settings import Settings
 from outages.models import Outage, OutagePremise, Report
 from outages.storm import StormSummary, play_storm
 from outages.topology import load_feeder_tree
 from tests.outages.helpers import NOW
+from web.settings import Settings
 
 REPORTS = 150
 

@@ -16,8 +16,8 @@ import uvicorn
 from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine, text
 
-from geo.settings import Settings
 from web.main import create_app
+from web.settings import Settings
 
 STARTUP_TIMEOUT_S = 20.0
 CHROMIUM = Path("/usr/bin/chromium")

@@ -19,8 +19,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from geo.models import Crew, Device, Premise
-from geo.settings import Settings
 from tests.dispatch.helpers import NOW, frozen, login, order_of, outage_on, sync, urban_device
+from web.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO_ROOT / "var" / "crew.png"

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from dispatch import solve_worker
-from geo.settings import Settings
 from tests.dispatch.helpers import NOW, frozen, login
 from tests.dispatch.test_planning import make_orders
+from web.settings import Settings
 
 
 @pytest.fixture(scope="module", autouse=True)

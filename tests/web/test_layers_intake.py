@@ -12,10 +12,10 @@ from shapely.geometry import Point, shape
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from geo.settings import Settings
 from outages.layers import LAYERS
 from outages.models import Report
 from outages.storm import StormSummary, play_storm
+from web.settings import Settings
 
 GEOMETRY_TYPES: dict[str, set[str | None]] = {
     "outages": {"Polygon", "MultiPolygon"},

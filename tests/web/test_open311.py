@@ -17,9 +17,9 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from geo.models import Premise
-from geo.settings import Settings
 from outages.models import CATEGORIES, Outage, Report
 from outages.service import restore_outage
+from web.settings import Settings
 
 BASE = "/open311/v2"
 PII_KEYS = {"phone", "email", "first_name", "last_name", "account", "customer_name"}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from geo.audit import record
 from geo.models import Event
 from web.api.dispatch import DispatcherOrCrew, OrderDep, _own_order
-from web.deps import NowDep, SessionDep, commit_now
+from web.deps import NowDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 HELP_ACTION = "work_order.help_requested"
@@ -73,7 +73,6 @@ def need_help(
             detail=detail,
             at=now,
         )
-        commit_now(session)
     return HelpRead(
         work_order_id=order.id,
         crew_id=order.crew_id,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
 
 from dispatch import clocks, service
 from dispatch.models import WorkOrder
@@ -26,7 +24,7 @@ from dispatch.schemas import (
 )
 from geo.exceptions import Forbidden
 from geo.models import Crew, User
-from web.deps import NowDep, SessionDep, SettingsDep, commit_now, require_role
+from web.deps import NowDep, SessionDep, SettingsDep, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 Dispatcher = Annotated[User, Depends(require_role("dispatcher"))]
@@ -85,7 +83,6 @@ def sync(session: SessionDep, settings: SettingsDep, now: NowDep, user: Dispatch
     result = service.sync_work_orders(
         session=session, now=now, settings=settings, actor=user.username
     )
-    commit_now(session)
     return result
 
 
@@ -134,7 +131,6 @@ def transition(
         expected_version=expected_version,
     )
     result = service.read_work_order(session=session, order=order, now=now)
-    commit_now(session)
     return result
 
 
@@ -160,7 +156,6 @@ def assign(
         expected_version=data.version,
     )
     result = service.read_work_order(session=session, order=order, now=now)
-    commit_now(session)
     return result
 
 
@@ -175,7 +170,7 @@ def file_completion(
     """The crew's completion report: cause found, action, device, materials."""
     _own_order(user, order)
     service.file_completion(session=session, order=order, data=data, actor=user.username, now=now)
-    return _read_and_commit(session, order, now)
+    return service.read_work_order(session=session, order=order, now=now)
 
 
 @router.post("/work-orders/{work_order_id}/review", response_model=WorkOrderRead)
@@ -186,7 +181,7 @@ def review(
     service.review_completion(
         session=session, order=order, ok=data.ok, note=data.note, actor=user.username, now=now
     )
-    return _read_and_commit(session, order, now)
+    return service.read_work_order(session=session, order=order, now=now)
 
 
 @router.post("/work-orders/{work_order_id}/return-call", response_model=WorkOrderRead)
@@ -207,7 +202,7 @@ def return_call(
         actor=user.username,
         now=now,
     )
-    return _read_and_commit(session, order, now)
+    return service.read_work_order(session=session, order=order, now=now)
 
 
 @router.post("/work-orders/{work_order_id}/appointment", response_model=WorkOrderRead)
@@ -229,13 +224,7 @@ def appointment(
         now=now,
         settings=settings,
     )
-    return _read_and_commit(session, order, now)
-
-
-def _read_and_commit(session: Session, order: WorkOrder, now: dt.datetime) -> WorkOrderRead:
-    result = service.read_work_order(session=session, order=order, now=now)
-    commit_now(session)
-    return result
+    return service.read_work_order(session=session, order=order, now=now)
 
 
 @router.post("/dispatch/escalate", response_model=list[EscalationRead])
@@ -250,7 +239,6 @@ def escalate(
         )
         for e in raised
     ]
-    commit_now(session)
     return result
 
 
@@ -276,4 +264,3 @@ def post_position(
     service.post_position(
         session=session, crew=crew, lon=data.lon, lat=data.lat, now=now, settings=settings
     )
-    commit_now(session)

@@ -14,9 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from dispatch import planning, solve_worker
 from dispatch.plan_schemas import PlanRequest
 from geo.models import User
-from geo.settings import Settings
 from routing.problem import Problem
-from web.deps import NowDep, SessionDep, SettingsDep, commit_now, require_role
+from web.deps import NowDep, SessionDep, SettingsDep, require_role
+from web.settings import Settings
 
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
 Dispatcher = Annotated[User, Depends(require_role("dispatcher"))]
@@ -27,8 +27,9 @@ def _build(
     session: Session, now: dt.datetime, settings: Settings
 ) -> tuple[Problem, planning.PlanContext]:
     problem, context = planning.build_problem(session=session, now=now, settings=settings)
-    # Read-only so far: end the transaction so no connection idles in it during the solve.
-    commit_now(session)
+    # Read-only so far: end the transaction so no connection idles in it during the solve
+    # (the one commit inside a route; the unit of work commits the proposal it stores).
+    session.commit()
     return problem, context
 
 
@@ -48,9 +49,7 @@ def _store(
         solve_s=solve_s,
         actor=actor,
     )
-    answer = planning.plan_read(plan)
-    commit_now(session)
-    return answer
+    return planning.plan_read(plan)
 
 
 @router.post("/plan")
@@ -79,14 +78,9 @@ def apply_plan(
     plan_id: int, session: SessionDep, settings: SettingsDep, now: NowDep, user: Dispatcher
 ) -> dict[str, Any]:
     """Make a proposal the current plan; 409 when assignments changed since it was made."""
-    try:
-        result = planning.apply_plan(
-            session=session, plan_id=plan_id, settings=settings, now=now, actor=user.username
-        )
-    except planning.PlanConflict:
-        commit_now(session)  # keep the plan marked as a conflict
-        raise
-    commit_now(session)
+    result = planning.apply_plan(
+        session=session, plan_id=plan_id, settings=settings, now=now, actor=user.username
+    )
     return {
         "plan_id": result.plan_id,
         "status": "applied",

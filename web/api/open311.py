@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput, NotFound, OutsideTerritory, StormdeskError
 from geo.models import Region
-from geo.settings import Settings
 from outages.exceptions import AddressNotFound
 from outages.models import CATEGORIES, EtrChange, Outage, PlannedOutage, Report
 from outages.schemas import MAX_DESCRIPTION_CHARS, ReportCreate
 from outages.service import file_report, read_report
-from web.deps import NowDep, SessionDep, SettingsDep, commit_now
+from web.deps import NowDep, SessionDep, SettingsDep
 from web.errors import status_for
+from web.settings import Settings
 
 Format = Literal["json", "xml"]
 Record = dict[str, Any]
@@ -338,7 +338,6 @@ def post_request(
     answer = file_report(
         session=session, data=data, settings=settings, now=now, actor="open311", is_agent=False
     )
-    commit_now(session)  # releases the feeder lock before the response (see web.deps)
     body = {
         "service_request_id": str(answer.id),
         "service_notice": answer.message,

@@ -12,7 +12,7 @@ from geo.models import User
 from outages import service
 from outages.models import EtrChange
 from outages.schemas import EtrChangeRead, OutageCreate, OutageRead, OutageUpdate
-from web.deps import NowDep, SessionDep, SettingsDep, commit_now, require_role
+from web.deps import NowDep, SessionDep, SettingsDep, require_role
 
 router = APIRouter(prefix="/api/v1/outages", tags=["outages"])
 Dispatcher = Annotated[User, Depends(require_role("dispatcher"))]
@@ -42,7 +42,6 @@ def open_outage(
         actor=user.username,
     )
     result = service.read_outage(session=session, outage=outage)
-    commit_now(session)
     return result
 
 

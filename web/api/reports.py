@@ -21,7 +21,7 @@ from outages.schemas import (
     Where,
 )
 from outages.service import file_report, get_report, locate_unlocated, read_report
-from web.deps import NowDep, SessionDep, SettingsDep, commit_now, optional_user, require_role
+from web.deps import NowDep, SessionDep, SettingsDep, optional_user, require_role
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 IdempotencyKey = Annotated[
@@ -59,7 +59,6 @@ def post_report(
         is_agent=is_agent,
         idempotency_key=idempotency_key,
     )
-    commit_now(session)
     return answer
 
 
@@ -101,7 +100,6 @@ def post_batch(
         actor=user.username if user else "public",
         is_agent=is_agent,
     )
-    commit_now(session)
     # Serialized once by pydantic-core: 10,000 answers need no second validation.
     return Response(_batch_answers.dump_json(answers), media_type="application/json")
 
@@ -153,5 +151,4 @@ def locate_report_by_hand(
     answer = locate_unlocated(
         session=session, report=report, where=where, settings=settings, now=now, actor=user.username
     )
-    commit_now(session)
     return answer

@@ -1,0 +1,1 @@
+"""Reads and writes of the service centre (keyword-only ``session=``, the caller commits)."""
