@@ -10,9 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.crews import Crew
 from dispatch.models import WorkOrder
-from dispatch.service import sync_work_orders
-from geo.models import Crew, Device, Feeder, Region
+from dispatch.orders import sync_work_orders
+from geo.models import Device, Feeder, Region
 from outages.models import Outage
 from outages.service import open_outage
 from tests.outages.helpers import NOW
