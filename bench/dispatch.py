@@ -52,8 +52,7 @@ from bench.common import (
 from bench.routing import fetch_gothenburg, plan_from_orders, solve_usual_ortools
 from data.synth import generate_grid, generate_territory, write_territory
 from dispatch import planning, solve_worker
-from dispatch.crews import Crew
-from dispatch.models import WorkOrder
+from dispatch.models import Crew, WorkOrder
 from geo import migrate
 from geo.models import point
 from outages.models import Outage

@@ -1,4 +1,4 @@
-"""Crews: the model, their shifts, positions and status, who may act for them, help requests.
+"""Crews: their shifts, positions and status, who may act for them, and help requests.
 
 A crew's status follows its orders (``on_site`` or ``en_route`` while one of its orders is,
 else ``available``); its live position arrives from the crew page every few seconds.
@@ -11,38 +11,18 @@ import math
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
-from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, Time, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from dispatch.exceptions import CrewNotFound
-from dispatch.models import LIVE_STATUSES, WorkOrder
+from dispatch.models import LIVE_STATUSES, Crew, WorkOrder
 from dispatch.schemas import CrewCollection, CrewFeature, CrewProperties
 from dispatch.settings import DispatchSettings
 from geo.audit import record
 from geo.exceptions import Forbidden, InvalidInput
-from geo.models import SRID, Base, Event, Region, User
+from geo.models import Event, Region, User
 
 HELP_ACTION = "work_order.help_requested"
-
-
-class Crew(Base):
-    """A field crew: skills, home depot and shift; live position arrives from the crew page."""
-
-    __tablename__ = "crew"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(Text)
-    skills: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
-    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
-    shift_start: Mapped[dt.time] = mapped_column(Time)
-    shift_end: Mapped[dt.time] = mapped_column(Time)
-    status: Mapped[str] = mapped_column(String(16), default="available")
-    depot_geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID))
-    geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID), nullable=True)
-    position_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 def get_crew(*, session: Session, crew_id: int) -> Crew:

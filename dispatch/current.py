@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.crews import Crew, on_shift
-from dispatch.models import LIVE_STATUSES, DispatchPlan, WorkOrder
+from dispatch.crews import on_shift
+from dispatch.models import LIVE_STATUSES, Crew, DispatchPlan, WorkOrder
 from dispatch.problem import PlanContext
 from dispatch.proposals import iso, leg_lines
 from dispatch.roads import road_network

@@ -11,8 +11,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from dispatch.crews import Crew
-from dispatch.models import WorkOrder
+from dispatch.models import Crew, WorkOrder
 from dispatch.settings import DispatchSettings
 from outages import service as outages
 from outages.models import ACTIVE_OUTAGE_STATUSES, Outage

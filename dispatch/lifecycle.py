@@ -13,9 +13,9 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from dispatch.closing import require_close_loop
-from dispatch.crews import Crew, check_own_order, refresh_crew_status, straight_line_eta
+from dispatch.crews import check_own_order, refresh_crew_status, straight_line_eta
 from dispatch.flows import feed_etr, restore_outage_of
-from dispatch.models import STATUSES, WorkOrder
+from dispatch.models import STATUSES, Crew, WorkOrder
 from dispatch.settings import DispatchSettings
 from dispatch.state import TRANSITIONS, allowed, audit, bump_state, check_version, touch
 from geo.exceptions import Forbidden, InvalidInput

@@ -1,5 +1,5 @@
-"""Work orders, their completion reports (the 95598 closing loop), the dispatch version and
-the stored plan proposals. (The ``Crew`` model lives in ``dispatch/crews.py``.)
+"""Crews, work orders, their completion reports (the 95598 closing loop), the dispatch version
+and the stored plan proposals.
 
 A work order is one job for one crew: restore an outage (one live order per outage), make a
 hazard safe (one per hazard report, even when the report belongs to an outage) or repair a
@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
     func,
     text,
 )
@@ -49,6 +50,24 @@ BEFORE_SITE_STATUSES = ("new", "planned", "dispatched", "en_route")
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Crew(Base):
+    """A field crew: skills, home depot and shift; live position arrives from the crew page."""
+
+    __tablename__ = "crew"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    skills: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    shift_start: Mapped[dt.time] = mapped_column(Time)
+    shift_end: Mapped[dt.time] = mapped_column(Time)
+    status: Mapped[str] = mapped_column(String(16), default="available")
+    depot_geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID))
+    geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID), nullable=True)
+    position_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class WorkOrder(Base):

@@ -15,10 +15,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from dispatch import clocks, urgency
-from dispatch.crews import Crew, refresh_crew_status
+from dispatch.crews import refresh_crew_status
 from dispatch.exceptions import WorkOrderNotFound
 from dispatch.flows import survivor as survivor_of
-from dispatch.models import BEFORE_SITE_STATUSES, LIVE_STATUSES, STATUSES, WorkOrder
+from dispatch.models import BEFORE_SITE_STATUSES, LIVE_STATUSES, STATUSES, Crew, WorkOrder
 from dispatch.schemas import SyncResult
 from dispatch.settings import DispatchSettings
 from dispatch.state import audit, bump_state, touch

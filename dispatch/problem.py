@@ -20,9 +20,9 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.crews import Crew, on_shift
+from dispatch.crews import on_shift
 from dispatch.exceptions import NothingToPlan
-from dispatch.models import LIVE_STATUSES, WorkOrder
+from dispatch.models import LIVE_STATUSES, Crew, WorkOrder
 from dispatch.roads import road_network
 from dispatch.settings import DispatchSettings
 from dispatch.state import state_version

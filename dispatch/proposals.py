@@ -17,10 +17,9 @@ import numpy as np
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from dispatch.crews import Crew
 from dispatch.exceptions import PlanConflict, PlanNotFound
 from dispatch.flows import feed_etr
-from dispatch.models import LIVE_STATUSES, DispatchPlan, WorkOrder
+from dispatch.models import LIVE_STATUSES, Crew, DispatchPlan, WorkOrder
 from dispatch.problem import IN_PROGRESS, PlanContext, seconds_between
 from dispatch.schemas import PlanRead
 from dispatch.settings import DispatchSettings

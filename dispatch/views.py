@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch import clocks
-from dispatch.crews import Crew
-from dispatch.models import BEFORE_SITE_STATUSES, LIVE_STATUSES, CompletionReport, WorkOrder
+from dispatch.models import BEFORE_SITE_STATUSES, LIVE_STATUSES, CompletionReport, Crew, WorkOrder
 from dispatch.schemas import CompletionRead, UrgencyRead, WorkOrderRead
 from dispatch.state import allowed
 from geo.models import Feeder, Region

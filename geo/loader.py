@@ -15,7 +15,7 @@ import shapely
 from sqlalchemy import exists, insert, select, text
 from sqlalchemy.orm import Session
 
-from dispatch.crews import Crew
+from dispatch.models import Crew
 from geo.auth import hash_password
 from geo.demo_city import DemoCity
 from geo.exceptions import InvalidInput

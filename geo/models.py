@@ -1,7 +1,7 @@
 """PostGIS models of the territory: regions, the grid, premises, roads, users, audit.
 
 Geometries are stored in EPSG:4326 (lon/lat) in columns named ``geom``; metric work happens
-in a projected CRS in the code that needs it. Crews are dispatch's (``dispatch/crews.py``);
+in a projected CRS in the code that needs it. Crews are dispatch's (``dispatch/models.py``);
 ``user_account.crew_id`` points at their table by name, so this layer does not import them.
 """
 

@@ -12,8 +12,8 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from dispatch.crews import Crew, get_crew
-from dispatch.models import DispatchPlan, WorkOrder
+from dispatch.crews import get_crew
+from dispatch.models import Crew, DispatchPlan, WorkOrder
 from dispatch.orders import get_work_order
 from dispatch.proposals import get_plan
 from geo.exceptions import AuthError, Forbidden, StormdeskError

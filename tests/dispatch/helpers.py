@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.crews import Crew
-from dispatch.models import WorkOrder
+from dispatch.models import Crew, WorkOrder
 from dispatch.orders import sync_work_orders
 from geo.models import Device, Feeder, Region
 from outages.models import Outage

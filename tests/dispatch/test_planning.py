@@ -14,11 +14,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dispatch import solve_worker
-from dispatch.crews import Crew
 from dispatch.current import current_routes
 from dispatch.exceptions import NothingToPlan, PlanConflict
 from dispatch.lifecycle import assign, transition
-from dispatch.models import DispatchPlan, WorkOrder
+from dispatch.models import Crew, DispatchPlan, WorkOrder
 from dispatch.planning import propose
 from dispatch.problem import build_problem
 from dispatch.proposals import apply_plan, proposal_document

@@ -11,7 +11,7 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import LineString, MultiPolygon, Point
 
-from dispatch.crews import Crew
+from dispatch.models import Crew
 from geo.demo_city import (
     METRIC_CRS,
     SUBSTATION_OSM_ID,

@@ -128,7 +128,7 @@ def test_malformed_bbox_is_422(client: TestClient, bbox: str) -> None:
 def test_critical_flags_and_crew_positions_are_for_staff_only(
     client: TestClient, db_session: Session
 ) -> None:
-    from dispatch.crews import Crew
+    from dispatch.models import Crew
     from geo.auth import create_user
     from geo.models import point
 
