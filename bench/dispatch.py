@@ -52,9 +52,9 @@ from bench.common import (
 from bench.routing import fetch_gothenburg, plan_from_orders, solve_usual_ortools
 from data.synth import generate_grid, generate_territory, write_territory
 from dispatch import planning, solve_worker
-from dispatch.models import WorkOrder
+from dispatch.models import Crew, WorkOrder
 from geo import migrate
-from geo.models import Crew, point
+from geo.models import point
 from outages.models import Outage
 from routing.check import check_plan
 from routing.network import ROAD_CLASS_SPEED_KMH, _parse_maxspeed, _project
@@ -272,7 +272,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
             total_s = time.perf_counter() - t0
             runs.append({"label": label, "total_s": total_s, "doc": plan.proposal})
-        problem, context = planning.build_problem(session=session, now=now, settings=settings)
+        prepared = planning.prepare(session=session, now=now, settings=settings)
+        problem, context = prepared.problem, prepared.context
         session.rollback()
     engine.dispose()
     solve_worker.shutdown()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from dispatch.clocks import escalate_due
-from dispatch.service import sync_work_orders
+from dispatch.orders import sync_work_orders
 from dispatch.settings import DispatchSettings
 from outages.notify import Sender, send_pending
 

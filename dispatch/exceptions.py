@@ -6,7 +6,7 @@ the allowed next states), shared with the outage lifecycle so clients handle bot
 
 from __future__ import annotations
 
-from geo.exceptions import NotFound, StormdeskError
+from geo.exceptions import InvalidInput, NotFound, StormdeskError
 from outages.exceptions import InvalidTransition
 
 
@@ -32,3 +32,20 @@ class CloseRefused(InvalidTransition):
     def __init__(self, message: str, missing: list[str]) -> None:
         super().__init__(message, allowed=[])
         self.missing = missing
+
+
+class PlanNotFound(NotFound):
+    """No dispatch plan with that id."""
+
+
+class PlanConflict(StaleVersion):
+    """The plan was made from an older dispatch state (or is no longer a proposal): 409.
+
+    The plan is marked as a conflict before this is raised, and that mark is kept.
+    """
+
+    keep_changes = True
+
+
+class NothingToPlan(InvalidInput):
+    """No crew is on shift, so there is nobody to plan for."""

@@ -1,4 +1,5 @@
-"""Work orders, their completion reports (the 95598 closing loop) and the dispatch version.
+"""Crews, work orders, their completion reports (the 95598 closing loop), the dispatch version
+and the stored plan proposals.
 
 A work order is one job for one crew: restore an outage (one live order per outage), make a
 hazard safe (one per hazard report, even when the report belongs to an outage) or repair a
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
     func,
     text,
 )
@@ -48,6 +50,24 @@ BEFORE_SITE_STATUSES = ("new", "planned", "dispatched", "en_route")
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Crew(Base):
+    """A field crew: skills, home depot and shift; live position arrives from the crew page."""
+
+    __tablename__ = "crew"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    skills: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    shift_start: Mapped[dt.time] = mapped_column(Time)
+    shift_end: Mapped[dt.time] = mapped_column(Time)
+    status: Mapped[str] = mapped_column(String(16), default="available")
+    depot_geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID))
+    geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID), nullable=True)
+    position_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class WorkOrder(Base):
@@ -163,3 +183,31 @@ class DispatchState(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class DispatchPlan(Base):
+    """One proposal of the planner; ``based_on_version`` is the ``dispatch_state.version`` it saw.
+
+    Applying a plan whose version is no longer current is refused (409): the plan did not see
+    the assignments made since. The routes live in one JSONB document (``PlanRead`` is its
+    shape), read back whole by the console, never queried piecemeal.
+    """
+
+    __tablename__ = "dispatch_plan"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('proposed', 'applied', 'superseded', 'conflict')",
+            name="dispatch_plan_status",
+        ),
+        Index("ix_dispatch_plan_status", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text)
+    based_on_version: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    solve_s: Mapped[float] = mapped_column(Float)
+    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    applied_by: Mapped[str | None] = mapped_column(Text)
+    proposal: Mapped[dict[str, Any]] = mapped_column(JSONB)

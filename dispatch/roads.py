@@ -110,9 +110,3 @@ def load_roads(*, session: Session, signature: Signature | None = None) -> Store
         road_class=[r[5] for r in edge_rows],
     )
     return StoredRoads(network, node_ids, signature, time.perf_counter() - started)
-
-
-def clear_cache() -> None:
-    """Forget every cached network (tests, or after a bulk road import)."""
-    with _lock:
-        _cache.clear()

@@ -1,4 +1,9 @@
-"""Pydantic shapes of work orders, their closing loop and crews (GeoJSON for the map)."""
+"""Pydantic shapes of work orders, their closing loop, crews (GeoJSON for the map) and plans.
+
+Plan answers carry their times as ISO 8601 strings with the territory's local offset, as the
+stored proposal documents hold them (``str``, not ``datetime``: re-serializing would turn a
+UTC offset into ``Z`` and change answers clients already parse).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import datetime as dt
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
+
+MAX_TIME_LIMIT_S = 30.0
 
 OrderStatus = Literal[
     "new", "planned", "dispatched", "en_route", "on_site", "restored", "closed", "cancelled"
@@ -167,3 +174,208 @@ class CrewFeature(BaseModel):
 class CrewCollection(BaseModel):
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[CrewFeature]
+
+
+class HelpRequest(BaseModel):
+    note: str | None = Field(default=None, max_length=2000)
+    request_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Chosen by the client; a retry with the same id records one request.",
+    )
+
+
+class HelpRead(BaseModel):
+    work_order_id: int
+    crew_id: int | None
+    note: str | None
+    request_id: str | None
+    recorded: bool = Field(description="False when this request id was already recorded.")
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+class PlanRequest(BaseModel):
+    """How long the solver may search; the answer comes about that much later."""
+
+    time_limit_s: float = Field(
+        default=5.0, gt=0, le=MAX_TIME_LIMIT_S, description="Solver wall time, seconds."
+    )
+    seed: int = Field(default=0, ge=0, description="Search seed; same seed, same plan.")
+
+
+class LineString(BaseModel):
+    type: Literal["LineString"] = "LineString"
+    coordinates: list[list[float]] = Field(description="lon/lat pairs (RFC 7946).")
+
+
+class PlanPosition(BaseModel):
+    lon: float
+    lat: float
+    source: Literal["live", "depot"]
+
+
+class ProposedVisit(BaseModel):
+    seq: int
+    work_order_id: int
+    kind: str
+    priority: int
+    status: str
+    frozen: Literal["in_progress", "locked"] | None = Field(
+        description="Kept first on its crew by the solver: a visit under way, or locked."
+    )
+    eta_at: str
+    start_at: str
+    end_at: str
+    travel_s: int
+    onsite_due_at: str
+    onsite_met: bool
+    onsite_late_s: int
+    straight_line: bool = Field(description="Travel time estimated without roads.")
+    geometry: LineString
+
+
+class ProposedRoute(BaseModel):
+    crew_id: int
+    crew: str
+    start: PlanPosition
+    on_shift: bool
+    shift_end_at: str
+    travel_s: int
+    visits: list[ProposedVisit]
+
+
+class PlanOrderNote(BaseModel):
+    """An order the plan leaves out: dropped by the solver, or excluded before it."""
+
+    work_order_id: int
+    priority: int
+    reason: str
+
+
+class PlanSummary(BaseModel):
+    orders: int
+    crews: int
+    served: int
+    dropped: int
+    dropped_by_priority: dict[str, int]
+    onsite_met: int
+    onsite_missed: int
+    travel_s: int
+    straight_line_points: int
+
+
+class PlanTimings(BaseModel):
+    roads: float
+    matrix: float
+    build: float
+    solve: float
+
+
+class MovedOrder(BaseModel):
+    work_order_id: int
+    from_crew: str | int
+    to_crew: str
+
+
+class AssignedOrder(BaseModel):
+    work_order_id: int
+    to_crew: str
+
+
+class UnassignedOrder(BaseModel):
+    work_order_id: int
+    from_crew: str | int
+
+
+class EtaChange(BaseModel):
+    work_order_id: int
+    from_at: str = Field(alias="from")
+    to_at: str = Field(alias="to")
+    delta_s: int
+
+
+class PlanDiff(BaseModel):
+    """What applying the plan would change against the current assignments."""
+
+    moved: list[MovedOrder]
+    assigned: list[AssignedOrder]
+    unassigned: list[UnassignedOrder]
+    eta_changes: list[EtaChange]
+
+
+class StraightLinePoint(BaseModel):
+    location: str
+    issue: str
+
+
+class PlanRead(BaseModel):
+    """A stored proposal: routes with ETAs and deadlines, drops with reasons, the diff, and
+    the plan's fate (``proposed``, ``applied``, ``superseded``, ``conflict``)."""
+
+    now: str
+    based_on_version: int
+    summary: PlanSummary
+    timings_s: PlanTimings
+    routes: list[ProposedRoute]
+    dropped: list[PlanOrderNote]
+    excluded: list[PlanOrderNote]
+    diff: PlanDiff
+    straight_line: list[StraightLinePoint]
+    notes: list[str]
+    check: list[str] = Field(description="Violations found by the plan checker; empty is good.")
+    id: int
+    status: str
+    created_at: str
+    created_by: str
+    solve_s: float
+    applied_at: str | None
+    applied_by: str | None
+
+
+class SkippedOrder(BaseModel):
+    work_order_id: int
+    reason: str
+
+
+class ApplyRead(BaseModel):
+    plan_id: int
+    status: Literal["applied"] = "applied"
+    version: int = Field(description="The dispatch version after applying.")
+    changed: list[int]
+    unassigned: list[int]
+    skipped: list[SkippedOrder]
+
+
+class CurrentVisit(BaseModel):
+    seq: int | None
+    work_order_id: int
+    priority: int
+    status: str
+    locked: bool
+    eta_at: str | None
+    onsite_due_at: str
+    onsite_met: bool | None
+    geometry: LineString
+
+
+class CurrentRoute(BaseModel):
+    crew_id: int
+    crew: str
+    status: str
+    on_shift: bool
+    position: PlanPosition
+    visits: list[CurrentVisit]
+
+
+class CurrentRoutesRead(BaseModel):
+    """The routes crews are on now; ``replan_suggested`` when priority-1 orders wait."""
+
+    now: str
+    version: int
+    plan_id: int | None = Field(description="The plan applied last, if any.")
+    routes: list[CurrentRoute]
+    unassigned_priority_1: list[int]
+    replan_suggested: bool

@@ -15,13 +15,13 @@ import shapely
 from sqlalchemy import exists, insert, select, text
 from sqlalchemy.orm import Session
 
+from dispatch.models import Crew
 from geo.auth import hash_password
 from geo.demo_city import DemoCity
 from geo.exceptions import InvalidInput
 from geo.models import (
     SRID,
     Base,
-    Crew,
     Device,
     Feeder,
     Premise,

@@ -1,7 +1,8 @@
-"""PostGIS models of the territory: regions, the grid, premises, roads, crews, users, audit.
+"""PostGIS models of the territory: regions, the grid, premises, roads, users, audit.
 
 Geometries are stored in EPSG:4326 (lon/lat) in columns named ``geom``; metric work happens
-in a projected CRS in the code that needs it.
+in a projected CRS in the code that needs it. Crews are dispatch's (``dispatch/models.py``);
+``user_account.crew_id`` points at their table by name, so this layer does not import them.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    Time,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SRID = 4326
@@ -186,24 +186,6 @@ class RoadEdge(Base):
     name: Mapped[str | None] = mapped_column(Text)
     osm_id: Mapped[int | None] = mapped_column(BigInteger)
     geom: Mapped[WKBElement] = mapped_column(Geometry("LINESTRING", srid=SRID))
-
-
-class Crew(Base):
-    """A field crew: skills, home depot and shift; live position arrives from the crew page."""
-
-    __tablename__ = "crew"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(Text)
-    skills: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
-    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
-    shift_start: Mapped[dt.time] = mapped_column(Time)
-    shift_end: Mapped[dt.time] = mapped_column(Time)
-    status: Mapped[str] = mapped_column(String(16), default="available")
-    depot_geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID))
-    geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID), nullable=True)
-    position_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class User(Base):

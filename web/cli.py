@@ -15,6 +15,8 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+# Registers the crew table: ``user_account.crew_id`` (``user add``) points at it by name.
+import dispatch.models  # noqa: F401
 from geo import migrate
 from geo.auth import create_user
 from geo.cluster import ensure_database, local_cluster

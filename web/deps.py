@@ -1,4 +1,5 @@
-"""Request dependencies: the database session, the current user, role checks."""
+"""Request dependencies: the database session, the current user, role checks, and the
+existence checks of each domain (path ids -> objects, 404 when missing)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from dispatch.crews import get_crew
+from dispatch.models import Crew, DispatchPlan, WorkOrder
+from dispatch.orders import get_work_order
+from dispatch.proposals import get_plan
 from geo.exceptions import AuthError, Forbidden, StormdeskError
 from geo.models import User
 from web.settings import Settings
@@ -125,3 +130,29 @@ def require_role(*roles: str) -> Callable[[User], User]:
         return user
 
     return check
+
+
+# --- dispatch existence checks ----------------------------------------------------------------
+
+
+def valid_work_order_id(work_order_id: int, session: SessionDep) -> WorkOrder:
+    return get_work_order(session=session, work_order_id=work_order_id)
+
+
+def locked_work_order_id(work_order_id: int, session: SessionDep) -> WorkOrder:
+    """The order, its row locked for the rest of the request (writes check its version)."""
+    return get_work_order(session=session, work_order_id=work_order_id, for_update=True)
+
+
+def valid_crew_id(crew_id: int, session: SessionDep) -> Crew:
+    return get_crew(session=session, crew_id=crew_id)
+
+
+def valid_plan_id(plan_id: int, session: SessionDep) -> DispatchPlan:
+    return get_plan(session=session, plan_id=plan_id)
+
+
+OrderDep = Annotated[WorkOrder, Depends(valid_work_order_id)]
+LockedOrderDep = Annotated[WorkOrder, Depends(locked_work_order_id)]
+CrewDep = Annotated[Crew, Depends(valid_crew_id)]
+PlanDep = Annotated[DispatchPlan, Depends(valid_plan_id)]

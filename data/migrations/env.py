@@ -5,8 +5,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 # Importing the model modules registers their tables on Base.metadata.
-import dispatch.models
-import dispatch.plan_models  # noqa: F401
+import dispatch.models  # noqa: F401
 import outages.models  # noqa: F401
 from geo.models import Base
 

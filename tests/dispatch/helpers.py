@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.models import WorkOrder
-from dispatch.service import sync_work_orders
-from geo.models import Crew, Device, Feeder, Region
+from dispatch.models import Crew, WorkOrder
+from dispatch.orders import sync_work_orders
+from geo.models import Device, Feeder, Region
 from outages.models import Outage
 from outages.service import open_outage
 from tests.outages.helpers import NOW

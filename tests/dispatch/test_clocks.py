@@ -8,7 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import clocks, service
+from dispatch import clocks
+from dispatch.crews import post_position
+from dispatch.lifecycle import assign, transition
 from geo.models import Event, Region
 from outages.models import Notification
 from tests.dispatch.helpers import NOW, crew, frozen, login, order_of, outage_on, sync, urban_device
@@ -56,10 +58,8 @@ def test_a_far_crew_puts_the_order_at_risk(db_session: Session, settings: Settin
     order = order_of(db_session, outage.id)
     far = crew(db_session, "CREW-08")
     # About 28 km away: some 56 minutes at 30 km/h, past the 45-minute on-site deadline.
-    service.post_position(
-        session=db_session, crew=far, lon=25.45, lat=60.17, now=NOW, settings=settings
-    )
-    service.assign(
+    post_position(session=db_session, crew=far, lon=25.45, lat=60.17, now=NOW, settings=settings)
+    assign(
         session=db_session,
         order=order,
         crew=far,
@@ -73,7 +73,7 @@ def test_a_far_crew_puts_the_order_at_risk(db_session: Session, settings: Settin
     [raised] = _escalate(db_session, settings, 6)
     assert raised.level == clocks.LEVEL_AT_RISK
     # On site in time after all: no more escalation until the restore clock runs out.
-    service.transition(
+    transition(
         session=db_session,
         order=order,
         to="en_route",
@@ -81,7 +81,7 @@ def test_a_far_crew_puts_the_order_at_risk(db_session: Session, settings: Settin
         now=NOW + dt.timedelta(minutes=7),
         settings=settings,
     )
-    service.transition(
+    transition(
         session=db_session,
         order=order,
         to="on_site",

@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import service
+from dispatch.lifecycle import assign, transition
 from dispatch.models import WorkOrder
+from dispatch.state import state_version
 from geo.exceptions import InvalidInput
 from geo.models import Event, Premise
 from outages.exceptions import InvalidTransition
@@ -51,12 +52,12 @@ def test_invalid_transition_names_the_allowed_states(
 ) -> None:
     order = _order(db_session, settings)
     with pytest.raises(InvalidTransition) as caught:
-        service.transition(
+        transition(
             session=db_session, order=order, to="on_site", actor="d", now=NOW, settings=settings
         )
     assert caught.value.allowed == ["planned", "dispatched", "cancelled"]
     with pytest.raises(InvalidInput, match="assign one"):
-        service.transition(
+        transition(
             session=db_session, order=order, to="dispatched", actor="d", now=NOW, settings=settings
         )
 
@@ -77,9 +78,9 @@ def test_assign_bumps_the_dispatch_version_sets_eta_and_feeds_the_etr(
     db_session: Session, settings: Settings
 ) -> None:
     order = _order(db_session, settings)
-    before = service.state_version(session=db_session)
+    before = state_version(session=db_session)
     line_crew = crew(db_session, "CREW-08")
-    assert service.assign(
+    assert assign(
         session=db_session,
         order=order,
         crew=line_crew,
@@ -88,7 +89,7 @@ def test_assign_bumps_the_dispatch_version_sets_eta_and_feeds_the_etr(
         now=NOW,
         settings=settings,
     )
-    assert service.state_version(session=db_session) == before + 1
+    assert state_version(session=db_session) == before + 1
     assert order.status == "dispatched" and order.locked and order.eta_at is not None
     assert order.eta_at >= NOW
     outage = get_outage(session=db_session, outage_id=order.outage_id or 0)
@@ -99,7 +100,7 @@ def test_assign_bumps_the_dispatch_version_sets_eta_and_feeds_the_etr(
     ).first()
     assert last is not None and last.source == "dispatch" and "CREW-08" in last.reason
     # Same crew, same lock: nothing changes. Unlocking is an assignment change.
-    assert not service.assign(
+    assert not assign(
         session=db_session,
         order=order,
         crew=line_crew,
@@ -108,8 +109,8 @@ def test_assign_bumps_the_dispatch_version_sets_eta_and_feeds_the_etr(
         now=NOW,
         settings=settings,
     )
-    assert service.state_version(session=db_session) == before + 1
-    service.assign(
+    assert state_version(session=db_session) == before + 1
+    assign(
         session=db_session,
         order=order,
         crew=line_crew,
@@ -118,7 +119,7 @@ def test_assign_bumps_the_dispatch_version_sets_eta_and_feeds_the_etr(
         now=NOW,
         settings=settings,
     )
-    assert service.state_version(session=db_session) == before + 2
+    assert state_version(session=db_session) == before + 2
     actions = [e.action for e in _events(db_session, order)]
     assert actions[-2:] == ["work_order.assigned", "work_order.unlocked"]
 
@@ -128,7 +129,7 @@ def test_assign_refuses_a_crew_without_the_skills(db_session: Session, settings:
     sync(db_session, settings)
     order = order_of(db_session, outage.id)
     with pytest.raises(InvalidInput, match="lacks skills"):
-        service.assign(
+        assign(
             session=db_session,
             order=order,
             crew=crew(db_session, "CREW-01"),  # line and tree trimming, no transformers
@@ -192,7 +193,7 @@ def test_repeated_transition_is_idempotent(
     client: TestClient, db_session: Session, settings: Settings
 ) -> None:
     order = _order(db_session, settings)
-    service.assign(
+    assign(
         session=db_session,
         order=order,
         crew=crew(db_session, "CREW-08"),
@@ -231,7 +232,7 @@ def test_a_crew_may_not_move_another_crews_order(
     client: TestClient, db_session: Session, settings: Settings
 ) -> None:
     order = _order(db_session, settings)
-    service.assign(
+    assign(
         session=db_session,
         order=order,
         crew=crew(db_session, "CREW-08"),
@@ -258,7 +259,7 @@ def test_close_needs_completion_review_and_return_call(
     client: TestClient, db_session: Session, settings: Settings
 ) -> None:
     order = _order(db_session, settings)
-    service.assign(
+    assign(
         session=db_session,
         order=order,
         crew=crew(db_session, "CREW-08"),
@@ -268,7 +269,7 @@ def test_close_needs_completion_review_and_return_call(
         settings=settings,
     )
     for step in ("en_route", "on_site", "restored"):
-        service.transition(
+        transition(
             session=db_session, order=order, to=step, actor="crew08", now=NOW, settings=settings
         )
     dispatcher, crew08, agent = (login(client, u) for u in ("dispatcher", "crew08", "agent"))

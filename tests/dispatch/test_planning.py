@@ -13,13 +13,19 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from dispatch import planning, solve_worker
-from dispatch.models import WorkOrder
-from dispatch.plan_models import DispatchPlan
-from dispatch.service import assign, state_version, transition
-from geo.models import Crew, Device, Event, Feeder
+from dispatch import solve_worker
+from dispatch.current import current_routes
+from dispatch.exceptions import NothingToPlan, PlanConflict
+from dispatch.lifecycle import assign, transition
+from dispatch.models import Crew, DispatchPlan, WorkOrder
+from dispatch.planning import propose
+from dispatch.problem import build_problem
+from dispatch.proposals import apply_plan, proposal_document
+from dispatch.state import state_version
+from geo.models import Device, Event, Feeder
 from outages.models import EtrChange
 from routing.check import check_plan
+from routing.problem import Problem
 from tests.dispatch.helpers import NOW, crew, order_of, outage_on, sync
 from web.settings import Settings
 
@@ -54,13 +60,13 @@ def make_orders(session: Session, settings: Settings, n: int = 6) -> list[WorkOr
     return [order_of(session, outage.id) for outage in outages]
 
 
-def _audited(problem: planning.Problem, plan_row: DispatchPlan) -> None:
+def _audited(problem: Problem, plan_row: DispatchPlan) -> None:
     assert plan_row.proposal["check"] == []
 
 
 def test_problem_from_orders_and_on_shift_crews(db_session: Session, settings: Settings) -> None:
     orders = make_orders(db_session, settings)
-    problem, context = planning.build_problem(session=db_session, now=NOW, settings=settings)
+    problem, context = build_problem(session=db_session, now=NOW, settings=settings)
     assert {c.id for c in problem.crews} == ON_SHIFT
     assert {j.id for j in problem.jobs} == {str(o.id) for o in orders}
     assert context.version == state_version(session=db_session)
@@ -91,7 +97,7 @@ def test_proposal_passes_the_checker_and_etas_increase(
     db_session: Session, settings: Settings
 ) -> None:
     orders = make_orders(db_session, settings)
-    plan = planning.propose(
+    plan = propose(
         session=db_session, now=NOW, settings=settings, time_limit_s=TIME_LIMIT_S, actor="d"
     )
     doc = plan.proposal
@@ -123,12 +129,12 @@ def test_skills_are_respected(db_session: Session, settings: Settings) -> None:
     for order in orders[:2]:
         order.required_skills = ["cable"]  # only CREW-06 and CREW-08 of the night
     db_session.flush()
-    problem, context = planning.build_problem(session=db_session, now=NOW, settings=settings)
+    problem, context = build_problem(session=db_session, now=NOW, settings=settings)
     from dispatch.solve_worker import solve_and_check
 
     result = solve_and_check(problem, TIME_LIMIT_S, 0)
     assert result.violations == []
-    doc = planning.proposal_document(
+    doc = proposal_document(
         problem, result.plan, context, violations=[], solve_s=0.0, geometry=False
     )
     crews_of = {v["work_order_id"]: r["crew"] for r in doc["routes"] for v in r["visits"]}
@@ -154,7 +160,7 @@ def test_priority_1_is_served_first_when_capacity_is_short(
     urgent = orders[-1]
     urgent.priority = 1
     db_session.flush()
-    plan = planning.propose(
+    plan = propose(
         session=db_session, now=NOW, settings=settings, time_limit_s=TIME_LIMIT_S, actor="d"
     )
     doc = plan.proposal
@@ -177,12 +183,12 @@ def test_locked_and_in_progress_orders_stay_first_on_their_crew(
     transition(order=orders[0], to="en_route", **kw)  # type: ignore[arg-type]
     assign(order=orders[1], crew=line_crew, lock=True, **kw)  # type: ignore[arg-type]
     assign(order=orders[2], crew=other, lock=True, **kw)  # type: ignore[arg-type]
-    problem, _ = planning.build_problem(session=db_session, now=NOW, settings=settings)
+    problem, _ = build_problem(session=db_session, now=NOW, settings=settings)
     assert problem.crews[problem.crew_index["CREW-05"]].frozen_job_ids == (
         str(orders[0].id),
         str(orders[1].id),
     )
-    plan = planning.propose(
+    plan = propose(
         session=db_session, now=NOW, settings=settings, time_limit_s=TIME_LIMIT_S, actor="d"
     )
     doc = plan.proposal
@@ -199,13 +205,11 @@ def test_apply_makes_it_current_and_a_second_plan_of_the_same_state_is_409(
 ) -> None:
     orders = make_orders(db_session, settings, n=4)
     kw = {"session": db_session, "now": NOW, "settings": settings, "actor": "d"}
-    first = planning.propose(time_limit_s=0.5, **kw)  # type: ignore[arg-type]
-    second = planning.propose(time_limit_s=0.5, **kw)  # type: ignore[arg-type]
+    first = propose(time_limit_s=0.5, **kw)  # type: ignore[arg-type]
+    second = propose(time_limit_s=0.5, **kw)  # type: ignore[arg-type]
     assert first.based_on_version == second.based_on_version
     before = state_version(session=db_session)
-    result = planning.apply_plan(
-        session=db_session, settings=settings, plan_id=first.id, now=NOW, actor="d"
-    )
+    result = apply_plan(session=db_session, settings=settings, plan_id=first.id, now=NOW, actor="d")
     assert result.version == before + 1
     assert sorted(result.changed) == sorted(o.id for o in orders)
     served = {
@@ -228,11 +232,9 @@ def test_apply_makes_it_current_and_a_second_plan_of_the_same_state_is_409(
         assert feedback[-1].etr_at >= order.eta_at
     db_session.refresh(second)
     assert second.status == "superseded"
-    with pytest.raises(planning.PlanConflict, match="re-plan"):
-        planning.apply_plan(
-            session=db_session, settings=settings, plan_id=second.id, now=NOW, actor="d"
-        )
-    current = planning.current_routes(session=db_session, now=NOW, settings=settings)
+    with pytest.raises(PlanConflict, match="re-plan"):
+        apply_plan(session=db_session, settings=settings, plan_id=second.id, now=NOW, actor="d")
+    current = current_routes(session=db_session, now=NOW, settings=settings)
     assert current["plan_id"] == first.id
     listed = {v["work_order_id"] for r in current["routes"] for v in r["visits"]}
     assert listed == {o.id for o in orders}
@@ -242,9 +244,7 @@ def test_apply_refuses_a_plan_older_than_a_manual_assignment(
     db_session: Session, settings: Settings
 ) -> None:
     orders = make_orders(db_session, settings, n=3)
-    plan = planning.propose(
-        session=db_session, now=NOW, settings=settings, time_limit_s=0.5, actor="d"
-    )
+    plan = propose(session=db_session, now=NOW, settings=settings, time_limit_s=0.5, actor="d")
     assign(
         session=db_session,
         order=orders[0],
@@ -254,24 +254,22 @@ def test_apply_refuses_a_plan_older_than_a_manual_assignment(
         now=NOW,
         settings=settings,
     )
-    with pytest.raises(planning.PlanConflict) as caught:
-        planning.apply_plan(
-            session=db_session, settings=settings, plan_id=plan.id, now=NOW, actor="d"
-        )
+    with pytest.raises(PlanConflict) as caught:
+        apply_plan(session=db_session, settings=settings, plan_id=plan.id, now=NOW, actor="d")
     assert caught.value.current_version == state_version(session=db_session)
     assert plan.status == "conflict"
 
 
 def test_no_crew_on_shift_is_a_clear_error(db_session: Session, settings: Settings) -> None:
     db_session.execute(update(Crew).values(shift_start=dt.time(6, 0), shift_end=dt.time(7, 0)))
-    with pytest.raises(planning.NothingToPlan, match="no crew is on shift"):
-        planning.build_problem(session=db_session, now=NOW, settings=settings)
+    with pytest.raises(NothingToPlan, match="no crew is on shift"):
+        build_problem(session=db_session, now=NOW, settings=settings)
 
 
 def test_checker_agrees_with_the_solver_on_the_built_problem(
     db_session: Session, settings: Settings
 ) -> None:
     make_orders(db_session, settings)
-    problem, _ = planning.build_problem(session=db_session, now=NOW, settings=settings)
+    problem, _ = build_problem(session=db_session, now=NOW, settings=settings)
     result = solve_worker.submit(problem, time_limit_s=0.5).result()
     assert check_plan(problem, result.plan) == result.violations == []

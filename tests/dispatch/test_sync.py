@@ -7,8 +7,10 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import service
+from dispatch.lifecycle import assign
 from dispatch.models import WorkOrder
+from dispatch.orders import sync_work_orders
+from dispatch.views import list_work_orders
 from geo.models import Device
 from outages.models import Outage
 from outages.service import get_outage, restore_outage
@@ -32,9 +34,7 @@ def test_one_order_per_outage_and_per_hazard_report(
     assert pole.classification == "known" and pole.outage_id == wire.outage_id
     flicker = file(db_session, settings, account=elsewhere.account, category="flicker")
     assert flicker.outage_id is None
-    result = service.sync_work_orders(
-        session=db_session, now=NOW, settings=settings, actor="dispatcher"
-    )
+    result = sync_work_orders(session=db_session, now=NOW, settings=settings, actor="dispatcher")
     orders = _orders(db_session)
     assert sorted(result.created) == [o.id for o in orders]
     by_kind = sorted((o.kind, o.outage_id, o.report_id) for o in orders)
@@ -47,13 +47,13 @@ def test_one_order_per_outage_and_per_hazard_report(
         ]
     )
     # Hazards (and the outage they flag) are priority 1 and come first; the fault is last.
-    listed = service.list_work_orders(session=db_session, now=NOW)
+    listed = list_work_orders(session=db_session, now=NOW)
     assert [o.urgency.priority for o in listed] == [1, 1, 1, 4]
     assert listed[-1].kind == "fault"
     assert [o.urgency.score for o in listed] == sorted(
         (o.urgency.score for o in listed), reverse=True
     )
-    again = service.sync_work_orders(
+    again = sync_work_orders(
         session=db_session, now=NOW + dt.timedelta(minutes=5), settings=settings, actor="d"
     )
     assert again.created == [] and again.refreshed == 4
@@ -73,7 +73,7 @@ def test_roll_up_merge_keeps_the_order_with_a_crew_on_the_survivor(
         order_of(db_session, a.outage_id or 0),
         order_of(db_session, b.outage_id or 0),
     )
-    service.assign(
+    assign(
         session=db_session,
         order=order_a,
         crew=crew(db_session, "CREW-08"),
@@ -90,7 +90,7 @@ def test_roll_up_merge_keeps_the_order_with_a_crew_on_the_survivor(
     assert merged, "the reports below the fuse must roll up"
     survivor_id = merged[0].merged_into_id
     assert survivor_id is not None
-    result = service.sync_work_orders(
+    result = sync_work_orders(
         session=db_session, now=NOW + dt.timedelta(minutes=15), settings=settings, actor="d"
     )
     db_session.refresh(order_a)
@@ -134,7 +134,7 @@ def test_restored_outage_cancels_its_unstarted_order(
         now=NOW + dt.timedelta(minutes=10),
         actor="scada",
     )
-    result = service.sync_work_orders(
+    result = sync_work_orders(
         session=db_session, now=NOW + dt.timedelta(minutes=11), settings=settings, actor="d"
     )
     assert result.cancelled == [order.id]

@@ -11,6 +11,7 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import LineString, MultiPolygon, Point
 
+from dispatch.models import Crew
 from geo.demo_city import (
     METRIC_CRS,
     SUBSTATION_OSM_ID,
@@ -23,7 +24,6 @@ from geo.models import (
     REGION_CLASSES,
     ROLES,
     Base,
-    Crew,
     Device,
     Feeder,
     Premise,

@@ -18,7 +18,8 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Request
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from geo.models import Crew, Device, Premise
+from dispatch.models import Crew
+from geo.models import Device, Premise
 from tests.dispatch.helpers import NOW, frozen, login, order_of, outage_on, sync, urban_device
 from web.settings import Settings
 

@@ -128,8 +128,9 @@ def test_malformed_bbox_is_422(client: TestClient, bbox: str) -> None:
 def test_critical_flags_and_crew_positions_are_for_staff_only(
     client: TestClient, db_session: Session
 ) -> None:
+    from dispatch.models import Crew
     from geo.auth import create_user
-    from geo.models import Crew, point
+    from geo.models import point
 
     crew = db_session.scalars(select(Crew).order_by(Crew.id).limit(1)).one()
     crew.geom = point(24.95, 60.17)

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from dispatch import clocks, service
-from dispatch.models import WorkOrder
+from dispatch import clocks, closing, lifecycle, orders, views
+from dispatch import crews as crew_service
 from dispatch.schemas import (
     AppointmentCreate,
     AssignRequest,
@@ -22,39 +22,22 @@ from dispatch.schemas import (
     TransitionRequest,
     WorkOrderRead,
 )
-from geo.exceptions import Forbidden
-from geo.models import Crew, User
-from web.deps import NowDep, SessionDep, SettingsDep, require_role
+from geo.models import User
+from web.deps import (
+    CrewDep,
+    LockedOrderDep,
+    NowDep,
+    OrderDep,
+    SessionDep,
+    SettingsDep,
+    require_role,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 Dispatcher = Annotated[User, Depends(require_role("dispatcher"))]
 DispatcherOrCrew = Annotated[User, Depends(require_role("dispatcher", "crew"))]
 DispatcherOrAgent = Annotated[User, Depends(require_role("dispatcher", "agent"))]
 Staff = Annotated[User, Depends(require_role("dispatcher", "agent", "crew"))]
-
-
-def valid_work_order_id(work_order_id: int, session: SessionDep) -> WorkOrder:
-    return service.get_work_order(session=session, work_order_id=work_order_id)
-
-
-def locked_work_order_id(work_order_id: int, session: SessionDep) -> WorkOrder:
-    """The order, its row locked for the rest of the request (writes check its version)."""
-    return service.get_work_order(session=session, work_order_id=work_order_id, for_update=True)
-
-
-def valid_crew_id(crew_id: int, session: SessionDep) -> Crew:
-    return service.get_crew(session=session, crew_id=crew_id)
-
-
-OrderDep = Annotated[WorkOrder, Depends(valid_work_order_id)]
-LockedOrderDep = Annotated[WorkOrder, Depends(locked_work_order_id)]
-CrewDep = Annotated[Crew, Depends(valid_crew_id)]
-
-
-def _own_order(user: User, order: WorkOrder) -> None:
-    if user.role == "crew" and (user.crew_id is None or order.crew_id != user.crew_id):
-        msg = f"work order #{order.id} is not assigned to your crew"
-        raise Forbidden(msg)
 
 
 @router.get("/work-orders", response_model=list[WorkOrderRead])
@@ -68,7 +51,7 @@ def list_work_orders(
     escalated: Annotated[bool | None, Query()] = None,
 ) -> list[WorkOrderRead]:
     """Work orders, most urgent first, with urgency breakdown, deadlines and countdowns."""
-    return service.list_work_orders(
+    return views.list_work_orders(
         session=session,
         now=now,
         status="live" if live and status is None else status,
@@ -80,16 +63,13 @@ def list_work_orders(
 @router.post("/work-orders/sync", response_model=SyncResult)
 def sync(session: SessionDep, settings: SettingsDep, now: NowDep, user: Dispatcher) -> SyncResult:
     """Create and refresh work orders from active outages and open reports."""
-    result = service.sync_work_orders(
-        session=session, now=now, settings=settings, actor=user.username
-    )
-    return result
+    return orders.sync_work_orders(session=session, now=now, settings=settings, actor=user.username)
 
 
 @router.get("/work-orders/{work_order_id}", response_model=WorkOrderRead)
 def get_work_order(order: OrderDep, session: SessionDep, now: NowDep, user: Staff) -> WorkOrderRead:
     """One work order."""
-    return service.read_work_order(session=session, order=order, now=now)
+    return views.read_work_order(session=session, order=order, now=now)
 
 
 @router.post("/work-orders/{work_order_id}/transition", response_model=WorkOrderRead)
@@ -102,36 +82,17 @@ def transition(
     user: DispatcherOrCrew,
 ) -> WorkOrderRead:
     """Move an order along its lifecycle; a repeat of the current state changes nothing."""
-    _own_order(user, order)
-    if user.role == "crew" and data.to not in service.CREW_TARGETS and data.to != order.status:
-        msg = f"crews may set {', '.join(service.CREW_TARGETS)}; ask the dispatcher for {data.to}"
-        raise Forbidden(msg)
-    expected_version = data.version
-    if user.role == "crew" and data.to == "en_route" and order.status == "planned":
-        # A planned job is in the crew's route: setting out on it dispatches it first.
-        service.transition(
-            session=session,
-            order=order,
-            to="dispatched",
-            actor=user.username,
-            now=now,
-            settings=settings,
-            note="dispatched by the crew setting out",
-            expected_version=expected_version,
-        )
-        expected_version = None
-    service.transition(
+    lifecycle.request_transition(
         session=session,
         order=order,
         to=data.to,
-        actor=user.username,
+        user=user,
         now=now,
         settings=settings,
         note=data.note,
-        expected_version=expected_version,
+        expected_version=data.version,
     )
-    result = service.read_work_order(session=session, order=order, now=now)
-    return result
+    return views.read_work_order(session=session, order=order, now=now)
 
 
 @router.post("/work-orders/{work_order_id}/assign", response_model=WorkOrderRead)
@@ -144,8 +105,12 @@ def assign(
     user: Dispatcher,
 ) -> WorkOrderRead:
     """Assign, reassign or unassign a crew, and lock or unlock the assignment."""
-    crew = None if data.crew_id is None else service.get_crew(session=session, crew_id=data.crew_id)
-    service.assign(
+    crew = (
+        None
+        if data.crew_id is None
+        else crew_service.get_crew(session=session, crew_id=data.crew_id)
+    )
+    lifecycle.assign(
         session=session,
         order=order,
         crew=crew,
@@ -155,8 +120,7 @@ def assign(
         settings=settings,
         expected_version=data.version,
     )
-    result = service.read_work_order(session=session, order=order, now=now)
-    return result
+    return views.read_work_order(session=session, order=order, now=now)
 
 
 @router.post("/work-orders/{work_order_id}/completion", response_model=WorkOrderRead)
@@ -168,9 +132,9 @@ def file_completion(
     user: DispatcherOrCrew,
 ) -> WorkOrderRead:
     """The crew's completion report: cause found, action, device, materials."""
-    _own_order(user, order)
-    service.file_completion(session=session, order=order, data=data, actor=user.username, now=now)
-    return service.read_work_order(session=session, order=order, now=now)
+    crew_service.check_own_order(user=user, order=order)
+    closing.file_completion(session=session, order=order, data=data, actor=user.username, now=now)
+    return views.read_work_order(session=session, order=order, now=now)
 
 
 @router.post("/work-orders/{work_order_id}/review", response_model=WorkOrderRead)
@@ -178,10 +142,10 @@ def review(
     data: ReviewCreate, order: LockedOrderDep, session: SessionDep, now: NowDep, user: Dispatcher
 ) -> WorkOrderRead:
     """A supervisor accepts or rejects the completion report."""
-    service.review_completion(
+    closing.review_completion(
         session=session, order=order, ok=data.ok, note=data.note, actor=user.username, now=now
     )
-    return service.read_work_order(session=session, order=order, now=now)
+    return views.read_work_order(session=session, order=order, now=now)
 
 
 @router.post("/work-orders/{work_order_id}/return-call", response_model=WorkOrderRead)
@@ -193,7 +157,7 @@ def return_call(
     user: DispatcherOrAgent,
 ) -> WorkOrderRead:
     """Record the return call to the customer (reached or not, satisfied or not)."""
-    service.record_return_call(
+    closing.record_return_call(
         session=session,
         order=order,
         customer_reached=data.customer_reached,
@@ -202,7 +166,7 @@ def return_call(
         actor=user.username,
         now=now,
     )
-    return service.read_work_order(session=session, order=order, now=now)
+    return views.read_work_order(session=session, order=order, now=now)
 
 
 @router.post("/work-orders/{work_order_id}/appointment", response_model=WorkOrderRead)
@@ -215,7 +179,7 @@ def appointment(
     user: DispatcherOrAgent,
 ) -> WorkOrderRead:
     """Book the customer's repair slot for a non-urgent fault."""
-    service.book_appointment(
+    closing.book_appointment(
         session=session,
         order=order,
         start_at=data.start_at,
@@ -224,7 +188,7 @@ def appointment(
         now=now,
         settings=settings,
     )
-    return service.read_work_order(session=session, order=order, now=now)
+    return views.read_work_order(session=session, order=order, now=now)
 
 
 @router.post("/dispatch/escalate", response_model=list[EscalationRead])
@@ -233,19 +197,18 @@ def escalate(
 ) -> list[EscalationRead]:
     """Run the 95598 clocks now: escalate orders at risk or overdue (催办)."""
     raised = clocks.escalate_due(session=session, now=now, settings=settings)
-    result = [
+    return [
         EscalationRead(
             work_order_id=e.work_order_id, level=e.level, reason=e.reason, recipient=e.recipient
         )
         for e in raised
     ]
-    return result
 
 
 @router.get("/crews", response_model=CrewCollection)
 def crews(session: SessionDep, settings: SettingsDep, now: NowDep, user: Staff) -> CrewCollection:
     """Crews as GeoJSON: live position (else depot), shift, skills, status, current order."""
-    return service.crew_collection(session=session, now=now, settings=settings)
+    return crew_service.crew_collection(session=session, now=now, settings=settings)
 
 
 @router.post("/crews/{crew_id}/position", status_code=204)
@@ -258,9 +221,7 @@ def post_position(
     user: DispatcherOrCrew,
 ) -> None:
     """The crew page posts the crew's live position (the crew itself or a dispatcher)."""
-    if user.role == "crew" and user.crew_id != crew.id:
-        msg = f"you may post the position of your own crew only, not {crew.code}"
-        raise Forbidden(msg)
-    service.post_position(
+    crew_service.check_own_crew(user=user, crew=crew)
+    crew_service.post_position(
         session=session, crew=crew, lon=data.lon, lat=data.lat, now=now, settings=settings
     )

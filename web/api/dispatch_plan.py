@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from dispatch import planning, solve_worker
-from dispatch.plan_schemas import PlanRequest
+from dispatch.current import current_routes
+from dispatch.proposals import apply_plan as apply_proposal
+from dispatch.proposals import plan_read
+from dispatch.schemas import ApplyRead, CurrentRoutesRead, PlanRead, PlanRequest
 from geo.models import User
-from routing.problem import Problem
-from web.deps import NowDep, SessionDep, SettingsDep, require_role
+from web.deps import NowDep, PlanDep, SessionDep, SettingsDep, require_role
 from web.settings import Settings
 
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
@@ -23,77 +24,64 @@ Dispatcher = Annotated[User, Depends(require_role("dispatcher"))]
 Staff = Annotated[User, Depends(require_role("dispatcher", "agent", "crew"))]
 
 
-def _build(
-    session: Session, now: dt.datetime, settings: Settings
-) -> tuple[Problem, planning.PlanContext]:
-    problem, context = planning.build_problem(session=session, now=now, settings=settings)
+def _prepare(session: SessionDep, now: dt.datetime, settings: Settings) -> planning.Prepared:
+    prepared = planning.prepare(session=session, now=now, settings=settings)
     # Read-only so far: end the transaction so no connection idles in it during the solve
     # (the one commit inside a route; the unit of work commits the proposal it stores).
     session.commit()
-    return problem, context
+    return prepared
 
 
-def _store(
-    session: Session,
-    problem: Problem,
-    context: planning.PlanContext,
+def _finish(
+    session: SessionDep,
+    prepared: planning.Prepared,
     result: solve_worker.SolveResult,
     solve_s: float,
     actor: str,
-) -> dict[str, Any]:
-    plan = planning.finish_proposal(
-        session=session,
-        problem=problem,
-        context=context,
-        result=result,
-        solve_s=solve_s,
-        actor=actor,
+) -> PlanRead:
+    plan = planning.finish(
+        session=session, prepared=prepared, result=result, solve_s=solve_s, actor=actor
     )
-    return planning.plan_read(plan)
+    return plan_read(plan)
 
 
-@router.post("/plan")
+@router.post("/plan", response_model=PlanRead)
 async def make_plan(
     data: PlanRequest, session: SessionDep, settings: SettingsDep, now: NowDep, user: Dispatcher
-) -> dict[str, Any]:
+) -> PlanRead:
     """Propose routes for the open orders and on-shift crews (solved in a worker process)."""
-    problem, context = await run_in_threadpool(_build, session, now, settings)
+    prepared = await run_in_threadpool(_prepare, session, now, settings)
     started = time.perf_counter()
-    future = solve_worker.submit(problem, time_limit_s=data.time_limit_s, seed=data.seed)
+    future = solve_worker.submit(prepared.problem, time_limit_s=data.time_limit_s, seed=data.seed)
     result = await asyncio.wrap_future(future)
     solve_s = time.perf_counter() - started
-    return await run_in_threadpool(
-        _store, session, problem, context, result, solve_s, user.username
-    )
+    return await run_in_threadpool(_finish, session, prepared, result, solve_s, user.username)
 
 
-@router.get("/plans/{plan_id}")
-def get_plan(plan_id: int, session: SessionDep, user: Staff) -> dict[str, Any]:
+@router.get("/plans/{plan_id}", response_model=PlanRead)
+def get_plan(user: Staff, plan: PlanDep) -> PlanRead:
     """One stored proposal with its status."""
-    return planning.plan_read(planning.get_plan(session=session, plan_id=plan_id))
+    return plan_read(plan)
 
 
-@router.post("/plans/{plan_id}/apply")
+@router.post("/plans/{plan_id}/apply", response_model=ApplyRead)
 def apply_plan(
-    plan_id: int, session: SessionDep, settings: SettingsDep, now: NowDep, user: Dispatcher
-) -> dict[str, Any]:
+    user: Dispatcher, plan: PlanDep, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> ApplyRead:
     """Make a proposal the current plan; 409 when assignments changed since it was made."""
-    result = planning.apply_plan(
-        session=session, plan_id=plan_id, settings=settings, now=now, actor=user.username
+    result = apply_proposal(
+        session=session, plan_id=plan.id, settings=settings, now=now, actor=user.username
     )
-    return {
-        "plan_id": result.plan_id,
-        "status": "applied",
-        "version": result.version,
-        "changed": result.changed,
-        "unassigned": result.unassigned,
-        "skipped": result.skipped,
-    }
+    return ApplyRead.model_validate(result, from_attributes=True)
 
 
-@router.get("/current")
-def current(session: SessionDep, settings: SettingsDep, now: NowDep, user: Staff) -> dict[str, Any]:
+@router.get("/current", response_model=CurrentRoutesRead)
+def current(
+    session: SessionDep, settings: SettingsDep, now: NowDep, user: Staff
+) -> CurrentRoutesRead:
     """Current routes per crew with ETAs and leg geometry; flags unassigned priority-1 orders."""
     # The console loads this first: start the solver's worker process now, not on the plan.
     solve_worker.start_in_background()
-    return planning.current_routes(session=session, now=now, settings=settings)
+    return CurrentRoutesRead.model_validate(
+        current_routes(session=session, now=now, settings=settings)
+    )

@@ -1,0 +1,147 @@
+"""Read models of work orders: the list the console and crews page show, with urgency
+breakdown, deadlines, countdowns, the crew and the closing loop's state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dispatch import clocks
+from dispatch.models import BEFORE_SITE_STATUSES, LIVE_STATUSES, CompletionReport, Crew, WorkOrder
+from dispatch.schemas import CompletionRead, UrgencyRead, WorkOrderRead
+from dispatch.state import allowed
+from geo.models import Feeder, Region
+
+
+def _countdown(due: dt.datetime, now: dt.datetime) -> int:
+    return math.floor((due - now).total_seconds())
+
+
+def list_work_orders(
+    *,
+    session: Session,
+    now: dt.datetime,
+    status: str | None = None,
+    crew_id: int | None = None,
+    escalated: bool | None = None,
+    ids: list[int] | None = None,
+) -> list[WorkOrderRead]:
+    """Orders, most urgent first, with breakdown, deadlines and countdowns.
+
+    ``status`` is one status, or ``live`` (default when None: every status).
+    """
+    query = (
+        select(
+            WorkOrder,
+            func.ST_X(WorkOrder.geom),
+            func.ST_Y(WorkOrder.geom),
+            Region.code,
+            Feeder.code,
+            Crew.code,
+            CompletionReport,
+        )
+        .outerjoin(Region, Region.id == WorkOrder.region_id)
+        .outerjoin(Feeder, Feeder.id == WorkOrder.feeder_id)
+        .outerjoin(Crew, Crew.id == WorkOrder.crew_id)
+        .outerjoin(CompletionReport, CompletionReport.work_order_id == WorkOrder.id)
+        .order_by(WorkOrder.urgency_score.desc(), WorkOrder.id)
+    )
+    if status == "live":
+        query = query.where(WorkOrder.status.in_(LIVE_STATUSES))
+    elif status is not None:
+        query = query.where(WorkOrder.status == status)
+    if crew_id is not None:
+        query = query.where(WorkOrder.crew_id == crew_id)
+    if escalated is not None:
+        query = query.where(
+            WorkOrder.escalation_level > 0 if escalated else WorkOrder.escalation_level == 0
+        )
+    if ids is not None:
+        query = query.where(WorkOrder.id.in_(ids))
+    return [
+        _read(order, lon, lat, region, feeder, crew, report, now)
+        for order, lon, lat, region, feeder, crew, report in session.execute(query)
+    ]
+
+
+def read_work_order(*, session: Session, order: WorkOrder, now: dt.datetime) -> WorkOrderRead:
+    """One order as the API answers it, after the changes pending in the session."""
+    session.flush()
+    return list_work_orders(session=session, now=now, ids=[order.id])[0]
+
+
+def _read(
+    order: WorkOrder,
+    lon: float,
+    lat: float,
+    region: str | None,
+    feeder: str | None,
+    crew: str | None,
+    report: CompletionReport | None,
+    now: dt.datetime,
+) -> WorkOrderRead:
+    return WorkOrderRead(
+        id=order.id,
+        kind=order.kind,
+        status=order.status,
+        allowed_transitions=allowed(order),
+        outage_id=order.outage_id,
+        report_id=order.report_id,
+        urgency=UrgencyRead(
+            score=order.urgency_score, priority=order.priority, breakdown=order.urgency_breakdown
+        ),
+        region=region,
+        feeder=feeder,
+        lon=lon,
+        lat=lat,
+        required_skills=list(order.required_skills),
+        repair_s=order.repair_s,
+        first_report_at=order.first_report_at,
+        onsite_due_at=order.onsite_due_at,
+        restore_due_at=order.restore_due_at,
+        onsite_countdown_s=_countdown(order.onsite_due_at, now)
+        if order.status in BEFORE_SITE_STATUSES
+        else None,
+        restore_countdown_s=_countdown(order.restore_due_at, now)
+        if order.status in LIVE_STATUSES
+        else None,
+        at_risk=clocks.at_risk(order, now),
+        overdue=clocks.overdue(order, now),
+        escalation_level=order.escalation_level,
+        escalated_at=order.escalated_at,
+        crew_id=order.crew_id,
+        crew=crew,
+        locked=order.locked,
+        route_seq=order.route_seq,
+        eta_at=order.eta_at,
+        on_site_at=order.on_site_at,
+        restored_at=order.restored_at,
+        closed_at=order.closed_at,
+        cancel_reason=order.cancel_reason,
+        appointment_start_at=order.appointment_start_at,
+        appointment_end_at=order.appointment_end_at,
+        completion=None
+        if report is None
+        else CompletionRead(
+            cause_found=report.cause_found,
+            action=report.action,
+            device_code=report.device_code,
+            materials=report.materials,
+            filed_by=report.filed_by,
+            filed_at=report.filed_at,
+            reviewed_by=report.reviewed_by,
+            reviewed_at=report.reviewed_at,
+            review_ok=report.review_ok,
+            review_note=report.review_note,
+            return_call_at=report.return_call_at,
+            customer_reached=report.customer_reached,
+            satisfied=report.satisfied,
+            return_call_note=report.return_call_note,
+        ),
+        version=order.version,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+    )
