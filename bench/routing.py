@@ -45,11 +45,12 @@ import numpy as np
 
 from routing.check import check_plan
 from routing.formats import Instance, read_instance
+from routing.model import LATENESS_COST_PER_S
 from routing.network import roads_from_geojson, travel_time_matrix
 from routing.plan import DroppedJob, RoutePlan
 from routing.problem import Crew, Job, Problem, TimeWindow
 from routing.schedule import schedule_route
-from routing.solver import LATENESS_COST_PER_S, solve
+from routing.solver import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "var" / "routing"
@@ -223,7 +224,8 @@ def solve_usual_ortools(problem: Problem, time_limit_s: float) -> tuple[Orders, 
 
     started = time.monotonic()
     model = solver.layout(problem, 0)
-    routing, manager = solver.build_routing_model(problem, model, penalties=dict(USUAL_PENALTY))
+    penalties = {j: USUAL_PENALTY[problem.jobs[j].priority] for j in model.modelled_jobs}
+    routing, manager = solver.build_routing_model(problem, model, penalties=penalties)
     parameters = pywrapcp.DefaultRoutingSearchParameters()
     strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     parameters.first_solution_strategy = strategy

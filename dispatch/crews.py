@@ -9,14 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from dispatch.exceptions import CrewNotFound
+from dispatch.flows import feed_moved
 from dispatch.models import LIVE_STATUSES, Crew, WorkOrder
 from dispatch.schemas import CrewCollection, CrewFeature, CrewProperties
+from dispatch.sequence import retime_crew
 from dispatch.settings import DispatchSettings
 from geo.audit import record
 from geo.exceptions import Forbidden, InvalidInput
@@ -65,26 +68,6 @@ def check_own_crew(*, user: User, crew: Crew) -> None:
 # --- positions and status ------------------------------------------------------------------
 
 
-def straight_line_eta(
-    *,
-    session: Session,
-    crew: Crew,
-    order: WorkOrder,
-    now: dt.datetime,
-    settings: DispatchSettings,
-) -> dt.datetime:
-    """Straight-line distance at ``straight_line_speed_kmh`` until the planner gives road ETAs."""
-    distance_m = session.execute(
-        text(
-            "SELECT ST_DistanceSphere(COALESCE(c.geom, c.depot_geom), w.geom) "
-            "FROM crew c, work_order w WHERE c.id = :c AND w.id = :w"
-        ),
-        {"c": crew.id, "w": order.id},
-    ).scalar_one()
-    speed_m_s = max(settings.straight_line_speed_kmh, 1.0) / 3.6
-    return now + dt.timedelta(seconds=math.ceil(float(distance_m or 0.0) / speed_m_s))
-
-
 def refresh_crew_status(*, session: Session, crew: Crew, now: dt.datetime, actor: str) -> None:
     """A crew is ``on_site`` or ``en_route`` while one of its orders is; else ``available``."""
     statuses = set(
@@ -117,10 +100,11 @@ def post_position(
     now: dt.datetime,
     settings: DispatchSettings,
 ) -> None:
-    """The crew page posts where the crew is; ETAs of its orders en route follow.
+    """The crew page posts where the crew is; the arrivals of its route follow.
 
-    Not audited (it arrives every few seconds); the ETR is fed back on status steps only,
-    so customers are not messaged on every position.
+    Not audited (it arrives every few seconds). Arrivals only move later here, and an ETR
+    only when the crew could no longer make it (``dispatch.flows.feed_etr``), so customers
+    are not messaged on every position.
     """
     if not (-180 <= lon <= 180 and -90 <= lat <= 90) or not (
         math.isfinite(lon) and math.isfinite(lat)
@@ -130,17 +114,21 @@ def post_position(
     session.execute(
         text(
             "UPDATE crew SET geom = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), "
-            "position_at = :now WHERE id = :id"
+            "position_at = :now, position_source = 'gps' WHERE id = :id"
         ),
         {"lon": lon, "lat": lat, "now": now, "id": crew.id},
     )
-    session.expire(crew, ["geom", "position_at"])
-    for order in session.scalars(
-        select(WorkOrder).where(WorkOrder.crew_id == crew.id, WorkOrder.status == "en_route")
-    ):
-        order.eta_at = straight_line_eta(
-            session=session, crew=crew, order=order, now=now, settings=settings
-        )
+    session.expire(crew, ["geom", "position_at", "position_source"])
+    moved = retime_crew(session=session, crew=crew, now=now, settings=settings, keep_later=True)
+    feed_moved(
+        session=session,
+        moved=moved,
+        crew=crew,
+        source="position",
+        settings=settings,
+        now=now,
+        actor="crew position",
+    )
     session.flush()
 
 
@@ -196,6 +184,12 @@ def request_help(
 # --- the map layer -------------------------------------------------------------------------
 
 
+def _position_source(crew: Crew) -> Literal["live", "stop", "depot"]:
+    if crew.geom is None:
+        return "depot"
+    return "stop" if crew.position_source == "stop" else "live"
+
+
 def crew_collection(
     *, session: Session, now: dt.datetime, settings: DispatchSettings
 ) -> CrewCollection:
@@ -237,7 +231,7 @@ def crew_collection(
                     shift_start=crew.shift_start,
                     shift_end=crew.shift_end,
                     on_shift=on_shift(crew=crew, now=now, settings=settings),
-                    position_source="live" if crew.geom is not None else "depot",
+                    position_source=_position_source(crew),
                     position_at=crew.position_at,
                     current_order_id=current,
                     open_orders=len(mine),

@@ -34,6 +34,18 @@ class CloseRefused(InvalidTransition):
         self.missing = missing
 
 
+class OpenMakeSafeTasks(InvalidTransition):
+    """Restoring while make-safe tasks are open (409): confirm them made safe or override."""
+
+    def __init__(self, message: str, open_task_ids: list[int]) -> None:
+        super().__init__(message, allowed=[])
+        self.open_task_ids = open_task_ids
+
+
+class TaskNotFound(NotFound):
+    """No such make-safe task on that work order."""
+
+
 class PlanNotFound(NotFound):
     """No dispatch plan with that id."""
 

@@ -13,15 +13,25 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from dispatch.closing import require_close_loop
-from dispatch.crews import check_own_order, refresh_crew_status, straight_line_eta
-from dispatch.flows import feed_etr, restore_outage_of
+from dispatch.crews import check_own_order, refresh_crew_status
+from dispatch.flows import (
+    EtrSource,
+    arrived,
+    feed_moved,
+    restore_outage_of,
+    undo_restore_of,
+)
 from dispatch.models import STATUSES, Crew, WorkOrder
+from dispatch.sequence import Moved, place, retime_crew
 from dispatch.settings import DispatchSettings
 from dispatch.state import TRANSITIONS, allowed, audit, bump_state, check_version, touch
+from dispatch.tasks import check_restorable
 from geo.exceptions import Forbidden, InvalidInput
 from geo.models import User
 from outages.exceptions import InvalidTransition
 
+UNDO_RESTORE = dt.timedelta(minutes=2)
+"""How long a crew (or dispatcher) may take back a Restored tap."""
 CREW_TARGETS = ("en_route", "on_site", "restored")
 """The steps a crew may take on its own orders; the rest are the dispatcher's."""
 NEEDS_CREW = ("planned", "dispatched", "en_route", "on_site")
@@ -38,17 +48,29 @@ def transition(
     settings: DispatchSettings,
     note: str | None = None,
     expected_version: int | None = None,
+    made_safe: bool = False,
+    override_reason: str | None = None,
 ) -> bool:
     """Move an order to ``to``; returns False when it already is there (nothing written).
 
     A repeat is not an error: the crew page retries queued updates after a network drop.
     Not allowed steps raise ``InvalidTransition`` with the allowed next states; ``closed``
-    also needs the completion report, its accepted review and the return call.
+    also needs the completion report, its accepted review and the return call; ``restored``
+    needs its make-safe tasks made safe (``made_safe``) or an ``override_reason``.
     """
     if order.status == to:
         return False
     check_version(order, expected_version)
-    _check_step(session, order, to)
+    _check_step(session, order, to, now)
+    if to == "restored":
+        check_restorable(
+            session=session,
+            order=order,
+            made_safe=made_safe,
+            override_reason=override_reason,
+            actor=actor,
+            now=now,
+        )
     previous = order.status
     crew = session.get(Crew, order.crew_id) if order.crew_id is not None else None
     order.status = to
@@ -67,24 +89,55 @@ def transition(
     session.flush()
     if crew is not None:
         refresh_crew_status(session=session, crew=crew, now=now, actor=actor)
-    if to == "restored":
-        restore_outage_of(session=session, order=order, settings=settings, now=now, actor=actor)
-    elif to in ("en_route", "on_site") and crew is not None:
-        arrival = now if to == "on_site" else (order.eta_at or now)
-        feed_etr(
-            session=session,
-            order=order,
-            crew=crew,
-            arrival=arrival,
-            settings=settings,
-            now=now,
-            actor=actor,
-        )
+    _effects(session, order, crew, previous, actor=actor, now=now, settings=settings)
     session.flush()
     return True
 
 
-def _check_step(session: Session, order: WorkOrder, to: str) -> None:
+def _effects(
+    session: Session,
+    order: WorkOrder,
+    crew: Crew | None,
+    previous: str,
+    *,
+    actor: str,
+    now: dt.datetime,
+    settings: DispatchSettings,
+) -> None:
+    """What a step does beyond the order: the outage, the crew's position, the route's ETAs."""
+    to = order.status
+    if to == "restored":
+        restore_outage_of(session=session, order=order, settings=settings, now=now, actor=actor)
+    elif to == "on_site" and previous == "restored":
+        undo_restore_of(session=session, order=order, settings=settings, now=now, actor=actor)
+    elif to == "on_site" and crew is not None:
+        arrived(session=session, order=order, crew=crew, settings=settings, now=now, actor=actor)
+    if crew is None:
+        return
+    moved = retime_crew(session=session, crew=crew, now=now, settings=settings, keep_later=True)
+    source: EtrSource = "en_route" if to == "en_route" else "plan"
+    feed_moved(
+        session=session,
+        moved=moved,
+        crew=crew,
+        source=source,
+        settings=settings,
+        now=now,
+        actor=actor,
+    )
+
+
+def _check_undo_window(order: WorkOrder, now: dt.datetime) -> None:
+    """A restoration can be undone for ``UNDO_RESTORE`` after it was reported."""
+    if order.restored_at is None or now - order.restored_at > UNDO_RESTORE:
+        msg = (
+            f"work order #{order.id} was restored more than {int(UNDO_RESTORE.total_seconds())}"
+            " s ago: it can no longer be undone; report a new fault instead"
+        )
+        raise InvalidTransition(msg, ["closed"])
+
+
+def _check_step(session: Session, order: WorkOrder, to: str, now: dt.datetime) -> None:
     if to not in STATUSES:
         msg = f"unknown work order status {to!r}: use one of {', '.join(STATUSES)}"
         raise InvalidInput(msg)
@@ -93,6 +146,8 @@ def _check_step(session: Session, order: WorkOrder, to: str) -> None:
         raise InvalidTransition(msg, allowed(order))
     if to == "closed":
         require_close_loop(session=session, order=order)
+    if order.status == "restored" and to == "on_site":
+        _check_undo_window(order, now)
     if to in NEEDS_CREW and order.crew_id is None:
         msg = f"work order #{order.id} has no crew: assign one before it becomes {to}"
         raise InvalidInput(msg)
@@ -112,15 +167,14 @@ def _enter(
     to = order.status
     if to == "new":  # unassign
         order.crew_id, order.locked, order.route_seq, order.eta_at = None, False, None, None
+        order.pinned = False
         bump_state(session=session, now=now)
     elif to == "cancelled":
         order.cancel_reason = note or f"cancelled by {actor}"
         if crew is not None:
             bump_state(session=session, now=now)
-    elif to in ("dispatched", "en_route") and crew is not None:
-        order.eta_at = straight_line_eta(
-            session=session, crew=crew, order=order, now=now, settings=settings
-        )
+    elif to == "on_site" and order.restored_at is not None:
+        order.restored_at = None  # an undone restoration: the crew is still at work
     elif to == "on_site":
         order.on_site_at = now
     elif to == "restored":
@@ -139,6 +193,8 @@ def request_transition(
     settings: DispatchSettings,
     note: str | None = None,
     expected_version: int | None = None,
+    made_safe: bool = False,
+    override_reason: str | None = None,
 ) -> bool:
     """A step asked for by ``user``: crews take ``CREW_TARGETS`` steps on their own orders.
 
@@ -171,6 +227,8 @@ def request_transition(
         settings=settings,
         note=note,
         expected_version=expected_version,
+        made_safe=made_safe,
+        override_reason=override_reason,
     )
 
 
@@ -184,12 +242,14 @@ def assign(
     now: dt.datetime,
     settings: DispatchSettings,
     expected_version: int | None = None,
+    position: int | None = None,
 ) -> bool:
     """A dispatcher sends a crew (or changes the lock, or unassigns with ``crew=None``).
 
-    The order becomes ``dispatched`` (also from ``en_route``: a reassigned crew starts over),
-    its ETA comes from the crew's position, and the outage ETR follows. Returns False when
-    nothing changed (same crew, same lock).
+    The order becomes ``dispatched`` (also from ``en_route``: a reassigned crew starts over)
+    and takes its place in the crew's route: before the first stop of lower urgency, or at
+    ``position`` (pinned). Its ETA follows the stops before it, and the outage ETR follows
+    the ETA. Returns False when nothing changed (same crew, same lock, no position).
     """
     if crew is None:
         if order.crew_id is None:
@@ -204,19 +264,58 @@ def assign(
             note="unassigned",
             expected_version=expected_version,
         )
-    if order.crew_id == crew.id and order.locked == lock:
+    if order.crew_id == crew.id and order.locked == lock and position is None:
         return False
     check_version(order, expected_version)
     _check_assignable(order, crew)
     if order.crew_id == crew.id:
         order.locked = lock
+        order.pinned = lock and position is not None
         touch(order, now)
         bump_state(session=session, now=now)
-        audit(session, order, "locked" if lock else "unlocked", actor, now, crew=crew.code)
+        audit(
+            session,
+            order,
+            "locked" if lock else "unlocked",
+            actor,
+            now,
+            crew=crew.code,
+            position=position,
+        )
+        if position is not None:
+            _route_and_feed(session, order, crew, position, actor=actor, now=now, settings=settings)
         session.flush()
         return True
-    _send(session, order, crew, lock=lock, actor=actor, now=now, settings=settings)
+    _send(
+        session, order, crew, lock=lock, position=position, actor=actor, now=now, settings=settings
+    )
     return True
+
+
+def _route_and_feed(
+    session: Session,
+    order: WorkOrder,
+    crew: Crew,
+    position: int | None,
+    *,
+    actor: str,
+    now: dt.datetime,
+    settings: DispatchSettings,
+) -> None:
+    moved = place(
+        session=session, order=order, crew=crew, position=position, now=now, settings=settings
+    )
+    if not any(m.order is order for m in moved) and order.eta_at is not None:
+        moved.append(Moved(order=order, previous_eta=order.eta_at))
+    feed_moved(
+        session=session,
+        moved=moved,
+        crew=crew,
+        source="assign",
+        settings=settings,
+        now=now,
+        actor=actor,
+    )
 
 
 def _check_assignable(order: WorkOrder, crew: Crew) -> None:
@@ -238,21 +337,23 @@ def _send(
     crew: Crew,
     *,
     lock: bool,
+    position: int | None,
     actor: str,
     now: dt.datetime,
     settings: DispatchSettings,
 ) -> None:
-    """Give the order to another crew (or its first): dispatched, with a fresh ETA and ETR."""
+    """Give the order to another crew (or its first): dispatched, in its route, ETA and ETR."""
     previous_crew = session.get(Crew, order.crew_id) if order.crew_id is not None else None
     previous_status = order.status
     order.crew_id = crew.id
     order.locked = lock
+    order.pinned = lock and position is not None
     order.route_seq = None
+    order.eta_at = None
     order.status = "dispatched"
     touch(order, now)
     session.flush()
-    eta_at = straight_line_eta(session=session, crew=crew, order=order, now=now, settings=settings)
-    order.eta_at = eta_at
+    _route_and_feed(session, order, crew, position, actor=actor, now=now, settings=settings)
     bump_state(session=session, now=now)
     audit(
         session,
@@ -264,19 +365,15 @@ def _send(
         to_crew=crew.code,
         **{"from": previous_status, "to": "dispatched"},
         locked=lock,
-        eta_at=eta_at.isoformat(),
+        position=order.route_seq,
+        eta_at=order.eta_at.isoformat() if order.eta_at else None,
     )
     session.flush()
     for each in (previous_crew, crew):
         if each is not None:
             refresh_crew_status(session=session, crew=each, now=now, actor=actor)
-    feed_etr(
-        session=session,
-        order=order,
-        crew=crew,
-        arrival=eta_at,
-        settings=settings,
-        now=now,
-        actor=actor,
-    )
+    if previous_crew is not None:
+        retime_crew(
+            session=session, crew=previous_crew, now=now, settings=settings, keep_later=True
+        )
     session.flush()

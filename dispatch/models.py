@@ -2,8 +2,10 @@
 and the stored plan proposals.
 
 A work order is one job for one crew: restore an outage (one live order per outage), make a
-hazard safe (one per hazard report, even when the report belongs to an outage) or repair a
-fault that did not cut the supply (one per report; bookable by appointment).
+place safe (one per hazard place: the hazard reports of one premise, or within 50 m and 2 h
+of each other, outside any outage) or repair a fault that did not cut the supply (one per
+report; bookable by appointment). Every hazard report is a make-safe task of exactly one
+order: its outage's order when it is inside an outage, else its place's hazard order.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class Crew(Base):
     shift_start: Mapped[dt.time] = mapped_column(Time)
     shift_end: Mapped[dt.time] = mapped_column(Time)
     status: Mapped[str] = mapped_column(String(16), default="available")
+    position_source: Mapped[str | None] = mapped_column(String(8))
+    """``gps`` (the crew page shared it) or ``stop`` (the crew's last reported stop)."""
     depot_geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID))
     geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID), nullable=True)
     position_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -125,6 +129,9 @@ class WorkOrder(Base):
     restore_due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     crew_id: Mapped[int | None] = mapped_column(ForeignKey("crew.id"))
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A locked order whose place in the crew's route the dispatcher fixed; a locked order
+    without a pin keeps its crew but is sequenced by urgency."""
     route_seq: Mapped[int | None] = mapped_column(Integer)
     eta_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     on_site_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -138,6 +145,46 @@ class WorkOrder(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID))
+
+
+TASK_STATUSES = ("open", "made_safe", "moved")
+
+
+class WorkOrderTask(Base):
+    """A make-safe task: one hazard report (a wire down, a damaged pole, smoke) on an order.
+
+    Hazard calls about one incident do not make orders of their own: the crew sees each
+    caller's place and words as a task of the outage's order (or of the hazard place's
+    order), and an outage is restored only when its tasks are made safe or overridden.
+    ``moved`` tasks went with their report to another order (a later roll-up put the
+    place inside an outage).
+    """
+
+    __tablename__ = "work_order_task"
+    __table_args__ = (
+        CheckConstraint(_in("status", TASK_STATUSES), name="work_order_task_status"),
+        Index(
+            "ux_work_order_task_report",
+            "report_id",
+            unique=True,
+            postgresql_where=text("status <> 'moved'"),
+        ),
+        Index("ix_work_order_task_order", "work_order_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id"))
+    report_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("report.id"))
+    premise_id: Mapped[int | None] = mapped_column(ForeignKey("premise.id"))
+    category: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+    """What the crew reads: the caller's words, else the category and the address."""
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    done_by: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID))
 
 

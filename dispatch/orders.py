@@ -1,8 +1,9 @@
 """Work orders from outages and reports: create them, follow the outages, refresh urgency.
 
-One live order per active outage (it follows the outage through roll-up merges), one per
-hazard report and one per located fault report that cut no supply. The dispatcher's sync
-and the heartbeat (``dispatch/cycle.py``) both run ``sync_work_orders``.
+One live order per active outage (it follows the outage through roll-up merges), one
+make-safe order per hazard place outside outages (``dispatch/tasks.py`` groups the calls),
+and one per located fault report that cut no supply and lies in no outage. The dispatcher's
+sync and the heartbeat (``dispatch/cycle.py``) both run ``sync_work_orders``.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from dispatch import clocks, urgency
-from dispatch.crews import refresh_crew_status
+from dispatch import clocks, tasks, urgency
 from dispatch.exceptions import WorkOrderNotFound
 from dispatch.flows import survivor as survivor_of
-from dispatch.models import BEFORE_SITE_STATUSES, LIVE_STATUSES, STATUSES, Crew, WorkOrder
+from dispatch.models import BEFORE_SITE_STATUSES, LIVE_STATUSES, STATUSES, WorkOrder
 from dispatch.schemas import SyncResult
 from dispatch.settings import DispatchSettings
-from dispatch.state import audit, bump_state, touch
+from dispatch.state import audit, cancel_order, new_order, touch
 from geo.locks import LockSpace, xact_lock
 from geo.models import Device, Premise, Region
 from outages import service as outages
@@ -54,8 +54,11 @@ def sync_work_orders(
       its crew, and the other is cancelled, "merged into outage #N".
     - An outage restored or closed before a crew was sent cancels its unstarted order;
       an order with a crew stays for the crew to finish and report.
-    - One order per hazard report (also when it belongs to an outage), and one per
-      located fault report that cut no supply (category outside the outage categories).
+    - Hazard reports are make-safe tasks: of their outage's order when an active outage
+      covers them, else of one order per hazard place (``dispatch/tasks.py``).
+    - One order per located fault report that cut no supply (category outside the outage
+      categories) and lies in no active outage; a fault order whose premise an outage
+      darkens later is cancelled before a crew is sent (the outage's crew sees it).
       A cancelled report order is never re-created; an active outage whose order was
       cancelled gets a new one (the outage still needs a crew).
     - Every live order's deadlines, urgency and (for outages) place, skills and repair
@@ -65,7 +68,10 @@ def sync_work_orders(
     result = SyncResult()
     _follow_outages(session, result, now=now, actor=actor)
     _create_outage_orders(session, result, now=now, settings=settings, actor=actor)
-    _create_report_orders(session, result, now=now, settings=settings, actor=actor)
+    session.flush()
+    tasks.sync_tasks(session=session, result=result, now=now, settings=settings, actor=actor)
+    _cancel_covered_faults(session, result, now=now, actor=actor)
+    _create_fault_orders(session, result, now=now, settings=settings, actor=actor)
     session.flush()
     result.refreshed = _refresh_live(session, now=now, settings=settings)
     session.flush()
@@ -99,7 +105,7 @@ def _follow_outages(session: Session, result: SyncResult, *, now: dt.datetime, a
     for order, outage in rows:
         if outage.status != "merged":
             if order.status in ("new", "planned"):
-                _cancel(
+                cancel_order(
                     session,
                     order,
                     reason=f"outage #{outage.id} was {outage.status} before a crew was sent",
@@ -111,7 +117,7 @@ def _follow_outages(session: Session, result: SyncResult, *, now: dt.datetime, a
         survivor = survivor_of(session=session, outage=outage)
         keeper = _live_outage_order(session, survivor.id)
         if keeper is not None and _progress(keeper) >= _progress(order):
-            _cancel(
+            cancel_order(
                 session,
                 order,
                 reason=f"merged into outage #{survivor.id} (order #{keeper.id})",
@@ -121,7 +127,7 @@ def _follow_outages(session: Session, result: SyncResult, *, now: dt.datetime, a
             result.cancelled.append(order.id)
             continue
         if keeper is not None:
-            _cancel(
+            cancel_order(
                 session,
                 keeper,
                 reason=f"outage #{survivor.id} is served by order #{order.id}, already under way",
@@ -148,30 +154,6 @@ def _follow_outages(session: Session, result: SyncResult, *, now: dt.datetime, a
 
 def _progress(order: WorkOrder) -> tuple[int, int]:
     return (PROGRESS[order.status], 1 if order.crew_id is not None else 0)
-
-
-def _cancel(
-    session: Session, order: WorkOrder, *, reason: str, actor: str, now: dt.datetime
-) -> None:
-    previous = order.status
-    order.status = "cancelled"
-    order.cancel_reason = reason
-    touch(order, now)
-    audit(
-        session,
-        order,
-        "transition",
-        actor,
-        now,
-        **{"from": previous, "to": "cancelled"},
-        note=reason,
-    )
-    if order.crew_id is not None:
-        bump_state(session=session, now=now)
-        session.flush()
-        crew = session.get(Crew, order.crew_id)
-        if crew is not None:
-            refresh_crew_status(session=session, crew=crew, now=now, actor=actor)
 
 
 def _create_outage_orders(
@@ -205,7 +187,7 @@ def _create_outage_orders(
             region_class=region_classes.get(outage.region_id),
             settings=settings,
         )
-        order = _new_order(
+        order = new_order(
             kind="outage",
             outage_id=outage.id,
             region_id=outage.region_id,
@@ -224,7 +206,48 @@ def _create_outage_orders(
         result.created.append(order.id)
 
 
-def _create_report_orders(
+def _in_active_outage(premise_id: Any) -> Any:
+    """SQL: the premise is dark in an active outage now."""
+    return (
+        select(OutagePremise.outage_id)
+        .join(Outage, Outage.id == OutagePremise.outage_id)
+        .where(
+            OutagePremise.premise_id == premise_id,
+            OutagePremise.restored_at.is_(None),
+            Outage.status.in_(ACTIVE_OUTAGE_STATUSES),
+        )
+        .exists()
+    )
+
+
+def _cancel_covered_faults(
+    session: Session, result: SyncResult, *, now: dt.datetime, actor: str
+) -> None:
+    """A flicker or a meter fault where an outage is now known is part of that outage."""
+    orders = session.scalars(
+        select(WorkOrder)
+        .join(Report, Report.id == WorkOrder.report_id)
+        .where(
+            WorkOrder.kind == "fault",
+            WorkOrder.status.in_(("new", "planned")),
+            WorkOrder.crew_id.is_(None),
+            _in_active_outage(Report.premise_id),
+        )
+        .order_by(WorkOrder.id)
+        .with_for_update(of=WorkOrder)
+    ).all()
+    for order in orders:
+        cancel_order(
+            session,
+            order,
+            reason="the premise is inside an active outage; its crew sees the report there",
+            actor=actor,
+            now=now,
+        )
+        result.cancelled.append(order.id)
+
+
+def _create_fault_orders(
     session: Session,
     result: SyncResult,
     *,
@@ -233,41 +256,37 @@ def _create_report_orders(
     actor: str,
 ) -> None:
     any_order = select(WorkOrder.id).where(WorkOrder.report_id == Report.id).exists()
-    fault = (
-        ~Report.hazard
-        & Report.category.not_in(outages.OUTAGE_CATEGORIES)
-        & (Report.classification == "new")
-        & Report.outage_id.is_(None)
-    )
     reports = session.scalars(
         select(Report)
         .where(
             Report.status == "open",
             Report.geom.is_not(None),
-            Report.hazard | fault,
+            ~Report.hazard,
+            Report.category.not_in(outages.OUTAGE_CATEGORIES),
+            Report.classification == "new",
+            Report.outage_id.is_(None),
+            ~_in_active_outage(Report.premise_id),
             ~any_order,
         )
         .order_by(Report.id)
     ).all()
     region_classes = _region_classes(session)
     for report in reports:
-        kind = "hazard" if report.hazard else "fault"
         assert report.geom is not None
-        repair_s = _repair_s_for_category(report.category, settings)
         due = clocks.deadlines(
-            kind=kind,
+            kind="fault",
             first_report_at=report.received_at,
             region_class=region_classes.get(report.region_id),
             settings=settings,
         )
-        order = _new_order(
-            kind=kind,
+        order = new_order(
+            kind="fault",
             report_id=report.id,
             region_id=report.region_id,
             feeder_id=report.feeder_id,
             geom=report.geom,
             required_skills=list(settings.skills_by_category.get(report.category, ["line"])),
-            repair_s=repair_s,
+            repair_s=_repair_s_for_category(report.category, settings),
             first_report_at=report.received_at,
             onsite_due_at=due.onsite_due_at,
             restore_due_at=due.restore_due_at,
@@ -281,10 +300,9 @@ def _create_report_orders(
             "created",
             actor,
             now,
-            kind=kind,
+            kind="fault",
             report_id=report.id,
             category=report.category,
-            outage_id=report.outage_id,
         )
         result.created.append(order.id)
 
@@ -299,22 +317,6 @@ def _repair_s_for_device(kind: str, settings: DispatchSettings) -> int:
 
 def _repair_s_for_category(category: str, settings: DispatchSettings) -> int:
     return int(settings.repair_min_by_category.get(category, 60.0) * 60)
-
-
-def _new_order(*, now: dt.datetime, **fields: Any) -> WorkOrder:
-    """A fresh order: status new, version 1, unscored until the sync refreshes its urgency."""
-    return WorkOrder(
-        status="new",
-        created_at=now,
-        updated_at=now,
-        version=1,
-        escalation_level=0,
-        locked=False,
-        priority=3,
-        urgency_score=0.0,
-        urgency_breakdown=[],
-        **fields,
-    )
 
 
 def _region_classes(session: Session) -> dict[int | None, str]:

@@ -4,7 +4,11 @@ The routing clock starts at ``now`` (second 0). Crews start where they are (live
 else the depot) and are available until their shift ends (night shifts wrap past midnight);
 routes end at the last visit (no paid return to the depot: at shift end crews hand over).
 Visits in progress (``en_route``, ``on_site``) come first on their crew, then the orders a
-dispatcher locked to it, in their current order; both are frozen prefixes for the solver.
+dispatcher locked and pinned to it, in their current order: both are frozen prefixes for the
+solver. An order locked without a pin keeps its crew (the job may only go to it) and is
+sequenced by the solver among the crew's work, by urgency like any other. Each job carries
+its order's urgency score, so inside a priority class the hospital feeder outweighs a
+one-customer fault.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ FALLBACK_SPEED_MPS = 8.0
 DETOUR_FACTOR = 1.3
 
 Frozen = dict[int, list[tuple[tuple[int, int, int], str]]]
-"""Per crew id: the pinned job ids with their sort key (in progress, locked; route order)."""
+"""Per crew id: the frozen job ids with their sort key (in progress, pinned; route order)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +213,11 @@ def _job(
 ) -> Job | None:
     """The order as a job (recorded in ``context``), or None when it is left out."""
     now = context.now
-    pinned = order.crew_id is not None and (order.status in IN_PROGRESS or order.locked)
-    if pinned and order.crew_id not in crew_by_id:
+    kept = order.crew_id is not None and (order.status in IN_PROGRESS or order.locked)
+    # In progress or pinned by the dispatcher: a frozen prefix. Locked without a pin: the
+    # crew is kept, the solver sequences it by urgency among the crew's other work.
+    pinned = kept and (order.status in IN_PROGRESS or order.pinned)
+    if kept and order.crew_id not in crew_by_id:
         context.excluded.append(
             {
                 "work_order_id": order.id,
@@ -221,10 +228,14 @@ def _job(
         return None
     job_id = str(order.id)
     skills = frozenset(order.required_skills)
-    if pinned:
+    only: frozenset[str] = frozenset()
+    if kept:
         assert order.crew_id is not None
         # The dispatcher's lock stands even if the crew lacks a listed skill.
         skills &= frozenset(crew_by_id[order.crew_id].skills)
+        only = frozenset({crew_by_id[order.crew_id].code})
+    if pinned:
+        assert order.crew_id is not None
         rank = 0 if order.status == "on_site" else 1 if order.status == "en_route" else 2
         frozen[order.crew_id].append(((rank, order.route_seq or 1 << 30, order.id), job_id))
     service_s = order.repair_s
@@ -241,6 +252,8 @@ def _job(
         priority=order.priority,
         skills=skills,
         sla_deadline_s=deadline_s,
+        score=max(0.0, float(order.urgency_score)),
+        crews=only,
     )
     context.orders[job_id] = _order_info(order, lon, lat)
     context.lon.append(lon)

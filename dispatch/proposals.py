@@ -405,6 +405,7 @@ def _apply_to(
             order=order,
             crew=crew,
             arrival=eta,
+            source="plan",
             settings=settings,
             now=now,
             actor=actor,

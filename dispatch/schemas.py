@@ -42,6 +42,21 @@ class CompletionRead(BaseModel):
     return_call_note: str | None
 
 
+class TaskRead(BaseModel):
+    """A make-safe task: one hazard call on the order, with its place and the caller's words."""
+
+    id: int
+    report_id: int
+    category: str
+    note: str
+    status: Literal["open", "made_safe"]
+    reported_at: dt.datetime
+    done_at: dt.datetime | None
+    done_by: str | None
+    lon: float
+    lat: float
+
+
 class WorkOrderRead(BaseModel):
     id: int
     kind: str
@@ -81,6 +96,14 @@ class WorkOrderRead(BaseModel):
     appointment_start_at: dt.datetime | None
     appointment_end_at: dt.datetime | None
     completion: CompletionRead | None
+    tasks: list[TaskRead] = Field(
+        default_factory=list, description="Make-safe tasks (hazard calls), oldest first."
+    )
+    open_tasks: int = Field(default=0, description="Make-safe tasks not yet made safe.")
+    reports: int = Field(
+        default=0, description="Reports behind the order: its outage's, or its hazard calls."
+    )
+    pinned: bool = False
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -89,6 +112,15 @@ class WorkOrderRead(BaseModel):
 class TransitionRequest(BaseModel):
     to: OrderStatus
     note: str | None = Field(default=None, max_length=2000)
+    made_safe: bool = Field(
+        default=False, description="With to=restored: every open make-safe task is made safe."
+    )
+    override_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="With to=restored: restore although make-safe tasks are open (they move "
+        "on to a make-safe order of their own).",
+    )
     version: int | None = Field(
         default=None, description="The version the client saw; a stale one is a 409."
     )
@@ -97,6 +129,14 @@ class TransitionRequest(BaseModel):
 class AssignRequest(BaseModel):
     crew_id: int | None = Field(description="The crew to send; null unassigns.")
     lock: bool = Field(default=False, description="Locked orders stay with the crew on re-plan.")
+    position: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Pin the order at this stop number of the crew's route (never before a "
+        "stop in progress); without it the order goes before the crew's first stop of lower "
+        "urgency.",
+    )
     version: int | None = None
 
 
@@ -158,7 +198,9 @@ class CrewProperties(BaseModel):
     shift_start: dt.time
     shift_end: dt.time
     on_shift: bool
-    position_source: Literal["live", "depot"]
+    position_source: Literal["live", "stop", "depot"] = Field(
+        description="live: shared GPS; stop: the crew's last reported stop; depot: no report yet."
+    )
     position_at: dt.datetime | None
     current_order_id: int | None
     open_orders: int

@@ -46,6 +46,11 @@ class DispatchSettings(OutageSettings):
     straight_line_speed_kmh: float = Field(
         default=30.0, description="ETA speed over straight-line distance until road ETAs exist."
     )
+    min_repair_min: float = Field(
+        default=20.0,
+        description="The least time a repair takes once the crew is there: no customer is "
+        "told an ETR earlier than the crew's arrival plus this.",
+    )
     repair_min_by_device_kind: dict[str, float] = Field(
         default_factory=lambda: {
             "transformer": 90.0,

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from dispatch.crews import refresh_crew_status
 from dispatch.exceptions import StaleVersion
-from dispatch.models import DispatchState, WorkOrder
+from dispatch.models import Crew, DispatchState, WorkOrder
 from geo.audit import record
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -25,13 +26,14 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "dispatched": ("en_route", "planned", "new", "cancelled"),
     "en_route": ("on_site", "dispatched", "cancelled"),
     "on_site": ("restored", "dispatched"),
-    "restored": ("closed",),
+    "restored": ("closed", "on_site"),
     "closed": (),
     "cancelled": (),
 }
 """Allowed next states. Back-steps: ``dispatched -> new`` unassigns, ``en_route ->
 dispatched`` turns a crew back, ``on_site -> dispatched`` leaves a job to finish later
-(or to hand to another crew). ``restored -> closed`` needs the 95598 loop (``closing``)."""
+(or to hand to another crew), ``restored -> on_site`` undoes a Restored tap within two
+minutes. ``restored -> closed`` needs the 95598 loop (``closing``)."""
 
 
 def allowed(order: WorkOrder) -> list[str]:
@@ -87,3 +89,45 @@ def audit(
         detail=detail,
         at=now,
     )
+
+
+def new_order(*, now: dt.datetime, **fields: Any) -> WorkOrder:
+    """A fresh order: status new, version 1, unscored until the sync refreshes its urgency."""
+    return WorkOrder(
+        status="new",
+        created_at=now,
+        updated_at=now,
+        version=1,
+        escalation_level=0,
+        locked=False,
+        pinned=False,
+        priority=3,
+        urgency_score=0.0,
+        urgency_breakdown=[],
+        **fields,
+    )
+
+
+def cancel_order(
+    session: Session, order: WorkOrder, *, reason: str, actor: str, now: dt.datetime
+) -> None:
+    """Cancel an order with its reason; a crew it had goes back to its other work."""
+    previous = order.status
+    order.status = "cancelled"
+    order.cancel_reason = reason
+    touch(order, now)
+    audit(
+        session,
+        order,
+        "transition",
+        actor,
+        now,
+        **{"from": previous, "to": "cancelled"},
+        note=reason,
+    )
+    if order.crew_id is not None:
+        bump_state(session=session, now=now)
+        session.flush()
+        crew = session.get(Crew, order.crew_id)
+        if crew is not None:
+            refresh_crew_status(session=session, crew=crew, now=now, actor=actor)

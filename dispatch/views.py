@@ -13,7 +13,9 @@ from dispatch import clocks
 from dispatch.models import BEFORE_SITE_STATUSES, LIVE_STATUSES, CompletionReport, Crew, WorkOrder
 from dispatch.schemas import CompletionRead, UrgencyRead, WorkOrderRead
 from dispatch.state import allowed
+from dispatch.tasks import tasks_by_order
 from geo.models import Feeder, Region
+from outages.models import Report
 
 
 def _countdown(due: dt.datetime, now: dt.datetime) -> int:
@@ -61,10 +63,37 @@ def list_work_orders(
         )
     if ids is not None:
         query = query.where(WorkOrder.id.in_(ids))
-    return [
-        _read(order, lon, lat, region, feeder, crew, report, now)
-        for order, lon, lat, region, feeder, crew, report in session.execute(query)
-    ]
+    rows = session.execute(query).all()
+    order_ids = [row[0].id for row in rows]
+    tasks = tasks_by_order(session=session, order_ids=order_ids)
+    outage_reports = _reports_per_outage(session, [row[0].outage_id for row in rows])
+    answers = []
+    for order, lon, lat, region, feeder, crew, report in rows:
+        read = _read(order, lon, lat, region, feeder, crew, report, now)
+        read.tasks = tasks.get(order.id, [])
+        read.open_tasks = sum(1 for t in read.tasks if t.status == "open")
+        read.reports = (
+            outage_reports.get(order.outage_id, 0)
+            if order.kind == "outage"
+            else max(1, len(read.tasks))
+        )
+        answers.append(read)
+    return answers
+
+
+def _reports_per_outage(session: Session, outage_ids: list[int | None]) -> dict[int, int]:
+    wanted = sorted({o for o in outage_ids if o is not None})
+    if not wanted:
+        return {}
+    return {
+        outage_id: int(n)
+        for outage_id, n in session.execute(
+            select(Report.outage_id, func.count())
+            .where(Report.outage_id.in_(wanted))
+            .group_by(Report.outage_id)
+        )
+        if outage_id is not None
+    }
 
 
 def read_work_order(*, session: Session, order: WorkOrder, now: dt.datetime) -> WorkOrderRead:
@@ -115,6 +144,7 @@ def _read(
         crew_id=order.crew_id,
         crew=crew,
         locked=order.locked,
+        pinned=order.pinned,
         route_seq=order.route_seq,
         eta_at=order.eta_at,
         on_site_at=order.on_site_at,

@@ -352,6 +352,60 @@ def restore_outage(
     return len(restored)
 
 
+def reopen_outage(
+    *, session: Session, outage: Outage, settings: OutageSettings, now: dt.datetime, actor: str
+) -> int:
+    """Undo the last restoration step of a restored outage (a crew's mistaken tap).
+
+    The premises that step restored are dark again, the outage is confirmed again and its
+    reports open, and customers who were told power is back are told it is not yet.
+    Returns the number of premises darkened again.
+    """
+    if outage.status != "restored" or outage.restored_at is None:
+        msg = f"outage #{outage.id} is {outage.status}: only a restored outage can be reopened"
+        raise InvalidTransition(msg, list(TRANSITIONS.get(outage.status, ())))
+    step_at = outage.restored_at
+    darkened = (
+        session.execute(
+            text(
+                "UPDATE outage_premise SET restored_at = NULL "
+                "WHERE outage_id = :o AND restored_at = :at RETURNING premise_id"
+            ),
+            {"o": outage.id, "at": step_at},
+        )
+        .scalars()
+        .all()
+    )
+    outage.status, outage.restored_at = "confirmed", None
+    outage.confirmed_at = outage.confirmed_at or now
+    session.execute(
+        update(Report)
+        .where(Report.outage_id == outage.id, Report.status == "closed")
+        .values(status="open")
+    )
+    refresh_counts(session, outage)
+    when = f" Expected back by {local_time(outage.etr_at, settings)}." if outage.etr_at else ""
+    queue_outage_message(
+        session=session,
+        outage_id=outage.id,
+        kind="reopened",
+        event_key=f"outage:{outage.id}:reopened:{now.isoformat()}",
+        message=f"Sorry: power in your area is not back yet; crews are on it.{when}",
+        premise_ids=list(darkened),
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="outage.reopened",
+        object_type="outage",
+        object_id=outage.id,
+        detail={"premises": len(darkened), "restored_at": step_at.isoformat()},
+        at=now,
+    )
+    session.flush()
+    return len(darkened)
+
+
 def close_outage(*, session: Session, outage: Outage, now: dt.datetime, actor: str) -> None:
     _transition(outage, "closed")
     outage.closed_at = now

@@ -7,7 +7,7 @@ trusts nothing the solver computed: times, costs and the urgency rule are recomp
 from __future__ import annotations
 
 from routing.plan import Route, RoutePlan
-from routing.problem import Problem
+from routing.problem import Job, Problem
 from routing.schedule import can_serve, earliest_start_s, find_priority_swap
 
 
@@ -115,6 +115,10 @@ def _check_route(problem: Problem, route: Route, problems: list[str]) -> int:
     return cost
 
 
+def _urgency(job: Job) -> str:
+    return f"priority {job.priority}" + (f", score {job.score:g}" if job.score else "")
+
+
 def _check_priority(problem: Problem, plan: RoutePlan, problems: list[str]) -> None:
     orders = [[] for _ in problem.crews]  # type: list[list[int]]
     for route in plan.routes:
@@ -132,7 +136,7 @@ def _check_priority(problem: Problem, plan: RoutePlan, problems: list[str]) -> N
             c, position = swap
             served = problem.jobs[orders[c][position]]
             problems.append(
-                f"job {dropped.job_id!r} (priority {dropped.priority}) is dropped while "
-                f"{served.id!r} (priority {served.priority}) is served on crew "
+                f"job {dropped.job_id!r} ({_urgency(problem.jobs[j])}) is dropped while "
+                f"{served.id!r} ({_urgency(served)}) is served on crew "
                 f"{problem.crews[c].id!r} where it could have been"
             )

@@ -200,6 +200,8 @@ def problem_from_json(data: Mapping[str, Any]) -> Problem:
             skills=frozenset(job.get("skills", [])),
             sla_deadline_s=_optional_int(job.get("sla_deadline_s")),
             demand=int(job.get("demand", 0)),
+            score=float(job.get("score", 0.0)),
+            crews=frozenset(str(c) for c in job.get("crews", [])),
         )
         for job in data["jobs"]
     ]
@@ -264,6 +266,8 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
                 "skills": sorted(job.skills),
                 "sla_deadline_s": job.sla_deadline_s,
                 "demand": job.demand,
+                "score": job.score,
+                "crews": sorted(job.crews),
             }
             for job in problem.jobs
         ],

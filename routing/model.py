@@ -2,7 +2,8 @@
 
 Urgency is lexicographic: the penalty for dropping a job exceeds the whole penalty of every
 less urgent job plus any route cost it could save, so no amount of saved driving or lower
-priority work buys leaving an urgent job out.
+priority work buys leaving an urgent job out. Inside a priority class penalties and lateness
+weights grow with the job's urgency score.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
-from routing.problem import Problem
+from routing.problem import Job, Problem
 from routing.schedule import can_serve
 
 LATENESS_COST_PER_S = {1: 8, 2: 4, 3: 2, 4: 1}
@@ -174,7 +175,7 @@ def build_routing_model(
     problem: Problem, model: Layout, *, penalties: dict[int, int] | None = None
 ) -> tuple[pywrapcp.RoutingModel, pywrapcp.RoutingIndexManager]:
     """The OR-Tools model of the jobs in ``model``; ``penalties`` overrides the drop
-    penalties by priority (the benchmark's baseline uses this)."""
+    penalties by job index (the benchmark's baseline uses this)."""
     jobs = model.modelled_jobs
     n_jobs, n_crews = len(jobs), len(problem.crews)
     starts = list(range(n_jobs, n_jobs + n_crews))
@@ -212,6 +213,7 @@ def build_routing_model(
     frozen = problem.frozen_owner
     if penalties is None:
         penalties = _drop_penalties(problem, jobs, int(cost.max(initial=0)), horizon_s)
+    top_score = max_score(problem)
     node_of_job = {j: node for node, j in enumerate(jobs)}
     for node, j in enumerate(jobs):
         job = problem.jobs[j]
@@ -225,13 +227,13 @@ def build_routing_model(
                 cumul.RemoveInterval(before.end_s + 1, after.start_s - 1)
         if job.sla_deadline_s is not None:
             time_dimension.SetCumulVarSoftUpperBound(
-                index, job.sla_deadline_s, LATENESS_COST_PER_S[job.priority]
+                index, job.sla_deadline_s, lateness_weight(job, top_score)
             )
         allowed = [v for v in range(n_crews) if can_serve(problem, v, j)]
         if len(allowed) < n_crews:
             # -1 is the vehicle of an unperformed (dropped) visit.
             routing.VehicleVar(index).SetValues([-1, *allowed])
-        routing.AddDisjunction([index], penalties[job.priority])
+        routing.AddDisjunction([index], penalties[j])
     for v, crew in enumerate(problem.crews):
         previous = routing.Start(v)
         for job_id in crew.frozen_job_ids:
@@ -260,35 +262,55 @@ def _add_capacity(
     routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, True, "load")
 
 
+def lateness_weight(job: Job, max_score: float) -> int:
+    """Cost of one second late for ``job``: by its class, and up to twice that by its score."""
+    base = LATENESS_COST_PER_S[job.priority]
+    share = job.score / max_score if max_score > 0 else 0.0
+    return max(1, round(base * (1 + share)))
+
+
+def max_score(problem: Problem) -> float:
+    return max((job.score for job in problem.jobs), default=0.0)
+
+
 def _drop_penalties(
     problem: Problem, jobs: list[int], max_arc_cost: int, horizon_s: int
 ) -> dict[int, int]:
-    """Lexicographic drop penalties by priority.
+    """Drop penalties per job: lexicographic by priority, growing with the score inside one.
 
     The least urgent class pays more than any detour and lateness one job can cause; each
     more urgent class pays more than all less urgent jobs together, so the search prefers one
-    urgent job to any number of less urgent ones.
+    urgent job to any number of less urgent ones. Inside a class a job's penalty grows with
+    its score up to twice the class's base, so a one-customer fault is not worth as much as
+    the hospital feeder of the same class.
     """
-    base = 2 * max_arc_cost + max(LATENESS_COST_PER_S.values()) * horizon_s + 1
-    counts = dict.fromkeys(LATENESS_COST_PER_S, 0)
+    top = max_score(problem)
+    base = 2 * max_arc_cost + 2 * max(LATENESS_COST_PER_S.values()) * horizon_s + 1
+    by_class: dict[int, list[int]] = {p: [] for p in LATENESS_COST_PER_S}
     for j in jobs:
-        counts[problem.jobs[j].priority] += 1
+        by_class[problem.jobs[j].priority].append(j)
     penalties: dict[int, int] = {}
     below = 0
-    for priority in sorted(counts, reverse=True):
-        penalties[priority] = base + below
-        below += counts[priority] * penalties[priority]
-    cap = _MAX_TOTAL_PENALTY // max(1, len(jobs))
+    for priority in sorted(by_class, reverse=True):
+        floor = base + below
+        for j in by_class[priority]:
+            share = problem.jobs[j].score / top if top > 0 else 0.0
+            penalties[j] = floor + int(floor * share)
+        below += sum(penalties[j] for j in by_class[priority])
     if below > _MAX_TOTAL_PENALTY:
-        # Too many jobs for exact lexicographic weights in int64: keep the order and a
-        # ratio of at least 2, and rely on the repair pass for the strict rule.
-        for priority in sorted(penalties):
-            penalties[priority] = max(base, cap >> (2 * (priority - 1)))
+        # Too many jobs for exact lexicographic weights in int64: keep the order (classes a
+        # factor of 4 apart, scores inside), and rely on the repair pass for the strict rule.
+        cap = _MAX_TOTAL_PENALTY // max(1, 3 * len(jobs))
+        for j in jobs:
+            job = problem.jobs[j]
+            floor = max(base, cap >> (2 * (job.priority - 1)))
+            share = job.score / top if top > 0 else 0.0
+            penalties[j] = floor + int(floor * share * 0.5)
     return penalties
 
 
 def problem_penalties(problem: Problem) -> dict[int, int]:
-    """The drop penalties by priority that the solver uses on the whole problem."""
+    """The drop penalty of every job (by index) that the solver uses on the whole problem."""
     cost = problem.cost if problem.cost is not None else problem.travel_s
     horizon_s = max(crew.shift.end_s for crew in problem.crews)
     return _drop_penalties(

@@ -9,6 +9,7 @@ the start of the storm shift); locations are indices into the travel time matrix
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -70,12 +71,20 @@ class Job:
         morning or the afternoon). Empty means any time within the crew's shift.
     priority
         1 = critical ... 4 = low. Strict: a job is never dropped to serve a lower priority one.
+    score
+        Urgency within the priority class (customers out, critical customers, hazard,
+        waiting): of two jobs of one class the higher score is served first, and the same
+        strict rule holds on ``(priority, score)``. Drop penalties and lateness weights
+        grow with it.
     skills
         Every one of these must be held by the crew that serves the job.
     sla_deadline_s
         Soft latest start of service; lateness costs more the more urgent the job.
     demand
         Load taken from the crew's capacity (materials, for example transformers).
+    crews
+        Only these crews (by id) may serve the job, for example the crew a dispatcher locked
+        it to; empty means any crew with the skills.
     """
 
     id: str
@@ -86,8 +95,13 @@ class Job:
     skills: frozenset[str] = frozenset()
     sla_deadline_s: int | None = None
     demand: int = 0
+    score: float = 0.0
+    crews: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.score) and self.score >= 0):
+            msg = f"job {self.id!r}: score={self.score} must be a finite number >= 0"
+            raise ValueError(msg)
         if self.location < 0:
             msg = f"job {self.id!r}: location={self.location} is negative; use a matrix index"
             raise ValueError(msg)
@@ -113,6 +127,12 @@ class Job:
                 raise ValueError(msg)
         object.__setattr__(self, "time_windows", tuple(windows))
         object.__setattr__(self, "skills", frozenset(self.skills))
+        object.__setattr__(self, "crews", frozenset(self.crews))
+
+    @property
+    def rank(self) -> tuple[int, float]:
+        """Sort key, most urgent first: the priority class, then the score within it."""
+        return (self.priority, -self.score)
 
 
 @dataclass(frozen=True, slots=True)

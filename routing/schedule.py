@@ -117,8 +117,9 @@ def is_feasible(problem: Problem, crew_index: int, job_indices: Sequence[int]) -
 
 
 def can_serve(problem: Problem, crew_index: int, job_index: int) -> bool:
-    """Whether the crew holds every skill the job needs."""
-    return problem.jobs[job_index].skills <= problem.crews[crew_index].skills
+    """Whether the crew holds every skill the job needs and may take it (see ``Job.crews``)."""
+    job, crew = problem.jobs[job_index], problem.crews[crew_index]
+    return job.skills <= crew.skills and (not job.crews or crew.id in job.crews)
 
 
 def find_priority_swap(
@@ -126,36 +127,91 @@ def find_priority_swap(
 ) -> tuple[int, int] | None:
     """A served, less urgent job that the dropped job could replace in place, if any.
 
-    This is the strict urgency rule: a job must never be left out while a lower-priority job
-    is served where it could have been. Returns (crew index, position) of the least urgent such
-    job, or None when the rule holds for ``dropped_job``.
+    This is the strict urgency rule: a job must never be left out while a less urgent job
+    (lower priority class, or the same class and a lower score) is served where it could
+    have been. Returns (crew index, position) of the least urgent such job, or None when the
+    rule holds for ``dropped_job``.
     """
     job = problem.jobs[dropped_job]
     jobs = problem.jobs
     best: tuple[int, int] | None = None
-    best_priority = job.priority
+    best_rank = job.rank
     for c, order in enumerate(routes):
         n_frozen = len(problem.crews[c].frozen_job_ids)
-        positions = [
-            p for p in range(n_frozen, len(order)) if jobs[order[p]].priority > best_priority
-        ]
+        positions = [p for p in range(n_frozen, len(order)) if jobs[order[p]].rank > best_rank]
         if not positions or not can_serve(problem, c, dropped_job):
             continue
-        for position in positions:
-            served_priority = jobs[order[position]].priority
-            if served_priority <= best_priority:
-                continue
+        for position in sorted(positions, key=lambda p: jobs[order[p]].rank, reverse=True):
+            served_rank = jobs[order[position]].rank
+            if served_rank <= best_rank:
+                break
             swapped = [*order[:position], dropped_job, *order[position + 1 :]]
             if is_feasible(problem, c, swapped):
-                best, best_priority = (c, position), served_priority
+                best, best_rank = (c, position), served_rank
+                break
     return best
 
 
-def drop_reason(problem: Problem, job_index: int) -> str:
-    """Why a job is not in the plan, in words a dispatcher can act on."""
+def free_time_s(problem: Problem, crew_index: int, job_indices: Sequence[int]) -> int:
+    """Time a route could still absorb: the slack before the shift ends plus the waits for
+    windows (-1 when the route is infeasible). An insertion needing more cannot fit."""
+    route = schedule_route(problem, crew_index, job_indices)
+    if route is None:
+        return -1
+    waits = sum(v.start_s - v.arrival_s for v in route.visits)
+    return problem.crews[crew_index].shift.end_s - route.return_s + waits
+
+
+def find_insertion(
+    problem: Problem,
+    routes: Sequence[Sequence[int]],
+    job_index: int,
+    free_s: Sequence[int] | None = None,
+) -> tuple[int, int] | None:
+    """Where a dropped job fits without removing anything: (crew index, position) with the
+    least added travel, or None. The repair pass uses it before any swap; ``free_s`` (per
+    crew, from ``free_time_s``) skips routes without room for the job's service."""
+    best: tuple[int, int] | None = None
+    best_added = None
+    travel = problem.travel_s
     job = problem.jobs[job_index]
+    location = job.location
+    for c, order in enumerate(routes):
+        if not can_serve(problem, c, job_index):
+            continue
+        if free_s is not None and free_s[c] < job.service_s:
+            continue
+        crew = problem.crews[c]
+        for position in range(len(crew.frozen_job_ids), len(order) + 1):
+            before = (
+                crew.start_location if position == 0 else problem.jobs[order[position - 1]].location
+            )
+            after = problem.jobs[order[position]].location if position < len(order) else None
+            added = int(travel[before, location]) + (
+                int(travel[location, after]) - int(travel[before, after])
+                if after is not None
+                else 0
+            )
+            if best_added is not None and added >= best_added:
+                continue
+            candidate = [*order[:position], job_index, *order[position:]]
+            if is_feasible(problem, c, candidate):
+                best, best_added = (c, position), added
+    return best
+
+
+def drop_reason(
+    problem: Problem, job_index: int, routes: Sequence[Sequence[int]] | None = None
+) -> str:
+    """Why a job is not in the plan, in words a dispatcher can act on, true of ``routes``
+    (the final plan's job orders per crew) when they are given."""
+    job = problem.jobs[job_index]
+    if job.crews and not any(c.id in job.crews for c in problem.crews):
+        return f"locked to {', '.join(sorted(job.crews))}, which is not in the plan"
     eligible = [c for c in range(len(problem.crews)) if can_serve(problem, c, job_index)]
     if not eligible:
+        if job.crews:
+            return f"locked to {', '.join(sorted(job.crews))}, which lacks {sorted(job.skills)}"
         return f"no crew has the skills {sorted(job.skills)}"
     if not any(
         crew.capacity is None or job.demand <= crew.capacity
@@ -173,4 +229,20 @@ def drop_reason(problem: Problem, job_index: int) -> str:
             "no crew can reach it within its time windows and get back within its shift, "
             "even with no other work"
         )
-    return "not enough crew time: eligible crews are full with work of equal or higher priority"
+    names = ", ".join(problem.crews[c].id for c in eligible)
+    if routes is None:
+        return f"not enough crew time: the crews with the skills ({names}) are full"
+    served = [problem.jobs[j] for c in eligible for j in routes[c]]
+    more = sum(1 for other in served if other.rank < job.rank)
+    less = len(served) - more
+    text = (
+        f"not enough crew time: the {len(eligible)} crew{'s' if len(eligible) > 1 else ''} "
+        f"with the skills ({names}) serve {more} more urgent job"
+        f"{'' if more == 1 else 's'}"
+    )
+    if less:
+        text += (
+            f" and {less} less urgent one{'' if less == 1 else 's'} it cannot replace: "
+            "in their place it would break a time window or the end of a shift"
+        )
+    return text

@@ -19,12 +19,25 @@ from collections.abc import Callable
 import numpy as np
 
 from routing.decompose import improve_by_regions
-from routing.model import LATENESS_COST_PER_S, SearchSettings, problem_penalties, run_model
+from routing.model import (
+    SearchSettings,
+    lateness_weight,
+    max_score,
+    problem_penalties,
+    run_model,
+)
 from routing.plan import DroppedJob, Route, RoutePlan
 from routing.problem import Problem, TimeWindow
-from routing.schedule import drop_reason, find_priority_swap, is_feasible, schedule_route
+from routing.schedule import (
+    drop_reason,
+    find_insertion,
+    find_priority_swap,
+    free_time_s,
+    is_feasible,
+    schedule_route,
+)
 
-__all__ = ["LATENESS_COST_PER_S", "SearchSettings", "solve"]
+__all__ = ["SearchSettings", "solve"]
 
 _FINISH_MARGIN_S = 0.05
 _FINISH_MARGIN_PER_JOB_S = 0.0002
@@ -131,24 +144,30 @@ def _restrict(problem: Problem, jobs: list[int], crews: list[int]) -> Problem:
 
 
 def _enforce_priority(problem: Problem, orders: list[list[int]], dropped: list[int]) -> None:
-    """Swap dropped jobs in place of less urgent served ones until the strict rule holds.
+    """Make the strict urgency rule hold: insert dropped jobs where they fit, most urgent
+    first, then swap dropped jobs in place of less urgent served ones.
 
-    Passes repeat until one makes no swap: a swap changes the timing of its route, which can
-    make room for a job that found none before. Each swap serves a more urgent job and drops
-    a less urgent one, so the served priorities improve lexicographically and the loop ends.
+    Passes repeat until one changes nothing: a swap changes the timing of its route, which
+    can make room for a job that found none before. Each insertion serves one more job and
+    each swap serves a more urgent job instead of a less urgent one, so the served set
+    improves lexicographically by (priority, score) and the loop ends.
     """
     frozen = problem.frozen_owner
-    swapped = True
-    while swapped:
-        swapped = False
-        least_urgent_served = max(
-            (problem.jobs[j].priority for order in orders for j in order if j not in frozen),
-            default=0,
-        )
-        candidates = [
-            j for j in dropped if j not in frozen and problem.jobs[j].priority < least_urgent_served
-        ]
-        for j in sorted(candidates, key=lambda k: problem.jobs[k].priority):
+    changed = True
+    while changed:
+        changed = False
+        free = [free_time_s(problem, c, order) for c, order in enumerate(orders)]
+        for j in sorted(
+            (k for k in dropped if k not in frozen), key=lambda k: problem.jobs[k].rank
+        ):
+            place = find_insertion(problem, orders, j, free)
+            if place is not None:
+                c, position = place
+                orders[c].insert(position, j)
+                free[c] = free_time_s(problem, c, orders[c])
+                dropped.remove(j)
+                changed = True
+                continue
             swap = find_priority_swap(problem, orders, j)
             if swap is None:
                 continue
@@ -156,7 +175,8 @@ def _enforce_priority(problem: Problem, orders: list[list[int]], dropped: list[i
             dropped.remove(j)
             dropped.append(orders[c][position])
             orders[c][position] = j
-            swapped = True
+            free[c] = free_time_s(problem, c, orders[c])
+            changed = True
 
 
 def _build_plan(
@@ -178,15 +198,17 @@ def _build_plan(
         routes.append(route)
     dropped_jobs = sorted(
         (
-            DroppedJob(problem.jobs[j].id, problem.jobs[j].priority, drop_reason(problem, j))
+            DroppedJob(
+                problem.jobs[j].id, problem.jobs[j].priority, drop_reason(problem, j, orders)
+            )
             for j in dropped
         ),
         key=lambda d: (d.priority, d.job_id),
     )
     penalties = problem_penalties(problem)
+    top = max_score(problem)
     lateness_cost = sum(
-        visit.lateness_s
-        * LATENESS_COST_PER_S[problem.jobs[problem.job_index[visit.job_id]].priority]
+        visit.lateness_s * lateness_weight(problem.jobs[problem.job_index[visit.job_id]], top)
         for route in routes
         for visit in route.visits
     )
@@ -195,7 +217,9 @@ def _build_plan(
         routes=tuple(routes),
         dropped=tuple(dropped_jobs),
         cost=cost,
-        objective=cost + lateness_cost + sum(penalties[d.priority] for d in dropped_jobs),
+        objective=cost
+        + lateness_cost
+        + sum(penalties[problem.job_index[d.job_id]] for d in dropped_jobs),
         solve_time_s=time.monotonic() - started,
         first_solution_s=first_solution_s,
     )

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from dispatch.exceptions import CloseRefused, StaleVersion
+from dispatch.exceptions import CloseRefused, OpenMakeSafeTasks, StaleVersion
 from geo import exceptions as geo_errors
 from outages.exceptions import AddressNotFound, InvalidTransition
 
@@ -47,6 +47,8 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
         body["allowed"] = error.allowed
     if isinstance(error, CloseRefused):
         body["missing"] = error.missing
+    if isinstance(error, OpenMakeSafeTasks):
+        body["open_tasks"] = error.open_task_ids
     if isinstance(error, StaleVersion):
         body["current_version"] = error.current_version
     return JSONResponse(body, status_code=status, headers=headers)

@@ -127,7 +127,10 @@ def test_urgent_orders_are_not_booked(
     premise = premises_of(db_session, fuse_with_transformers(db_session)[1][0])[0]
     answer = file(db_session, settings, account=premise.account, category="wire_down")
     sync(db_session, settings)
-    hazard = db_session.scalars(select(WorkOrder).where(WorkOrder.report_id == answer.id)).one()
+    hazard = db_session.scalars(
+        select(WorkOrder).where(WorkOrder.outage_id == answer.outage_id)
+    ).one()
+    assert hazard.priority == 1, "a wire down is urgent"
     with frozen(client, NOW):
         booked = client.post(
             f"/api/v1/work-orders/{hazard.id}/appointment",

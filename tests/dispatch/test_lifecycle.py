@@ -15,6 +15,7 @@ from dispatch.models import WorkOrder
 from dispatch.state import state_version
 from geo.exceptions import InvalidInput
 from geo.models import Event, Premise
+from outages.etr import set_etr
 from outages.exceptions import InvalidTransition
 from outages.models import EtrChange, OutagePremise
 from outages.service import get_outage
@@ -78,6 +79,18 @@ def test_assign_bumps_the_dispatch_version_sets_eta_and_feeds_the_etr(
     db_session: Session, settings: Settings
 ) -> None:
     order = _order(db_session, settings)
+    outage = get_outage(session=db_session, outage_id=order.outage_id or 0)
+    # An ETR the crew cannot make (ten minutes from now) must move later on assignment.
+    too_early = NOW + dt.timedelta(minutes=10)
+    set_etr(
+        session=db_session,
+        outage=outage,
+        etr_at=too_early,
+        source="default",
+        reason="test",
+        actor="test",
+        now=NOW,
+    )
     before = state_version(session=db_session)
     line_crew = crew(db_session, "CREW-08")
     assert assign(
@@ -92,7 +105,6 @@ def test_assign_bumps_the_dispatch_version_sets_eta_and_feeds_the_etr(
     assert state_version(session=db_session) == before + 1
     assert order.status == "dispatched" and order.locked and order.eta_at is not None
     assert order.eta_at >= NOW
-    outage = get_outage(session=db_session, outage_id=order.outage_id or 0)
     expected = (order.eta_at + dt.timedelta(seconds=order.repair_s)).replace(microsecond=0)
     assert outage.etr_at == expected
     last = db_session.scalars(

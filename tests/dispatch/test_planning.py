@@ -23,7 +23,7 @@ from dispatch.problem import build_problem
 from dispatch.proposals import apply_plan, proposal_document
 from dispatch.state import state_version
 from geo.models import Device, Event, Feeder
-from outages.models import EtrChange
+from outages.models import EtrChange, Outage
 from routing.check import check_plan
 from routing.problem import Problem
 from tests.dispatch.helpers import NOW, crew, order_of, outage_on, sync
@@ -222,14 +222,20 @@ def test_apply_makes_it_current_and_a_second_plan_of_the_same_state_is_409(
         assert order.status == "planned"
         assert order.route_seq == visit["seq"]
         assert order.eta_at == dt.datetime.fromisoformat(visit["eta_at"])
-        # The outage's ETR now follows the crew: arrival plus repair time.
-        feedback = db_session.scalars(
+        # Customers are never told an ETR the crew cannot make: the plan moves it later when
+        # arrival plus repair is later than the ETR they were told, never earlier.
+        outage = db_session.get(Outage, order.outage_id)
+        assert outage is not None and outage.etr_at is not None
+        assert order.eta_at is not None
+        assert outage.etr_at >= order.eta_at + dt.timedelta(seconds=order.repair_s)
+        earlier = db_session.scalars(
             select(EtrChange).where(
-                EtrChange.outage_id == order.outage_id, EtrChange.source == "dispatch"
+                EtrChange.outage_id == order.outage_id,
+                EtrChange.source == "dispatch",
+                EtrChange.etr_at < EtrChange.previous_etr_at,
             )
         ).all()
-        assert feedback, f"order {order.id}: no ETR feedback from the applied plan"
-        assert feedback[-1].etr_at >= order.eta_at
+        assert earlier == [], "an applied plan brought an ETR forward"
     db_session.refresh(second)
     assert second.status == "superseded"
     with pytest.raises(PlanConflict, match="re-plan"):

@@ -1,4 +1,5 @@
-"""Sync: one order per outage and per hazard or fault report; roll-up merges followed."""
+"""Sync: one order per outage (its hazard calls as tasks), per hazard place and per fault
+report; roll-up merges followed."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def _orders(session: Session) -> list[WorkOrder]:
     return list(session.scalars(select(WorkOrder).order_by(WorkOrder.id)))
 
 
-def test_one_order_per_outage_and_per_hazard_report(
+def test_one_order_per_outage_hazards_as_its_tasks_and_one_per_fault(
     db_session: Session, settings: Settings
 ) -> None:
     _, transformers = fuse_with_transformers(db_session)
@@ -38,26 +39,22 @@ def test_one_order_per_outage_and_per_hazard_report(
     orders = _orders(db_session)
     assert sorted(result.created) == [o.id for o in orders]
     by_kind = sorted((o.kind, o.outage_id, o.report_id) for o in orders)
-    assert by_kind == sorted(
-        [
-            ("outage", wire.outage_id, None),
-            ("hazard", None, wire.id),
-            ("hazard", None, pole.id),
-            ("fault", None, flicker.id),
-        ]
-    )
-    # Hazards (and the outage they flag) are priority 1 and come first; the fault is last.
+    # One incident, one order: both hazard calls are make-safe tasks of the outage's order.
+    assert by_kind == sorted([("outage", wire.outage_id, None), ("fault", None, flicker.id)])
     listed = list_work_orders(session=db_session, now=NOW)
-    assert [o.urgency.priority for o in listed] == [1, 1, 1, 4]
-    assert listed[-1].kind == "fault"
-    assert [o.urgency.score for o in listed] == sorted(
-        (o.urgency.score for o in listed), reverse=True
-    )
+    assert [o.kind for o in listed] == ["outage", "fault"]
+    assert [o.urgency.priority for o in listed] == [1, 4]
+    assert [(t.report_id, t.status) for t in listed[0].tasks] == [
+        (wire.id, "open"),
+        (pole.id, "open"),
+    ]
+    assert listed[0].open_tasks == 2 and listed[0].reports == 2
+    assert "wire down" in listed[0].tasks[0].note
     again = sync_work_orders(
         session=db_session, now=NOW + dt.timedelta(minutes=5), settings=settings, actor="d"
     )
-    assert again.created == [] and again.refreshed == 4
-    assert len(_orders(db_session)) == 4
+    assert again.created == [] and again.refreshed == 2
+    assert len(_orders(db_session)) == 2
 
 
 def test_roll_up_merge_keeps_the_order_with_a_crew_on_the_survivor(

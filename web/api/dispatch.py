@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
-from dispatch import clocks, closing, lifecycle, orders, views
+from dispatch import clocks, closing, lifecycle, orders, tasks, views
 from dispatch import crews as crew_service
 from dispatch.schemas import (
     AppointmentCreate,
@@ -91,7 +91,23 @@ def transition(
         settings=settings,
         note=data.note,
         expected_version=data.version,
+        made_safe=data.made_safe,
+        override_reason=data.override_reason,
     )
+    return views.read_work_order(session=session, order=order, now=now)
+
+
+@router.post("/work-orders/{work_order_id}/tasks/{task_id}/made-safe", response_model=WorkOrderRead)
+def task_made_safe(
+    task_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    order: LockedOrderDep,
+    session: SessionDep,
+    now: NowDep,
+    user: DispatcherOrCrew,
+) -> WorkOrderRead:
+    """The crew made one hazard place safe (one make-safe task of the order)."""
+    crew_service.check_own_order(user=user, order=order)
+    tasks.mark_task(session=session, order=order, task_id=task_id, actor=user.username, now=now)
     return views.read_work_order(session=session, order=order, now=now)
 
 
@@ -115,6 +131,7 @@ def assign(
         order=order,
         crew=crew,
         lock=data.lock,
+        position=data.position,
         actor=user.username,
         now=now,
         settings=settings,

@@ -706,7 +706,11 @@
             tip(`${p.code} ${p.name}`, [
               `${CREW_STATUS[p.status] || p.status}${p.on_shift ? "" : " · off shift"} · ${p.open_orders} open orders`,
               `skills: ${p.skills.join(", ")}`,
-              p.position_source === "live" ? `GPS ${fmt.time(p.position_at)}` : "at the depot",
+              p.position_source === "live"
+                ? `GPS ${fmt.time(p.position_at)}`
+                : p.position_source === "stop"
+                  ? `at its last stop ${fmt.time(p.position_at)}`
+                  : "at the depot",
             ])
           )
           .addTo(crewLayer);
