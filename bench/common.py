@@ -21,10 +21,10 @@ from pathlib import Path
 
 import psycopg
 
-from data.synth import SynthTerritory, generate_territory, write_territory
 from geo import migrate
 from geo.cluster import FAST_UNSAFE_OPTIONS, Cluster
 from geo.settings import REPO_ROOT
+from scenarios.synth import SynthTerritory, generate_territory, write_territory
 
 BENCH_DIR = REPO_ROOT / "var" / "bench-pg"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

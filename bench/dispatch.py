@@ -50,7 +50,6 @@ from bench.common import (
     resolve_sizes,
 )
 from bench.routing import fetch_gothenburg, plan_from_orders, solve_usual_ortools
-from data.synth import generate_grid, generate_territory, write_territory
 from dispatch import planning, solve_worker
 from dispatch.models import WorkOrder
 from geo import migrate
@@ -62,6 +61,7 @@ from routing.plan import RoutePlan
 from routing.problem import Problem, haversine_matrix_m
 from routing.schedule import schedule_route
 from routing.solver import solve
+from scenarios.synth import generate_grid, generate_territory, write_territory
 from web.settings import Settings
 
 TIMEZONE = "Europe/Stockholm"

@@ -686,7 +686,8 @@ def _secondary_indexes_dropped(
         "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
         (table,),
     )
-    definitions = cur.fetchall()
+    # Both columns are text: the index's name and its CREATE INDEX statement.
+    definitions = [(str(name), str(sql)) for name, sql in cur.fetchall()]
     for name, _ in definitions:
         cur.execute(f"DROP INDEX {name}")
     yield

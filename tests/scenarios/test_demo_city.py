@@ -11,12 +11,6 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import LineString, MultiPolygon, Point
 
-from geo.demo_city import (
-    METRIC_CRS,
-    SUBSTATION_OSM_ID,
-    DemoCity,
-    build_demo_city,
-)
 from geo.models import (
     CRITICAL_KINDS,
     DEVICE_KINDS,
@@ -32,6 +26,12 @@ from geo.models import (
     RoadNode,
     Segment,
     Substation,
+)
+from scenarios.demo_city import (
+    METRIC_CRS,
+    SUBSTATION_OSM_ID,
+    DemoCity,
+    build_demo_city,
 )
 
 FRAMES = (
