@@ -113,7 +113,7 @@ def load_roads(url: str, conninfo_: str) -> tuple[int, tuple[float, float, float
                 f"SRID=4326;LINESTRING({lon_a} {lat_a},{lon_b} {lat_b})\n"
             )
         with cur.copy(
-            "COPY road_edge (id, from_node_id, to_node_id, length_m, oneway, speed_kph, "
+            "COPY road_edge (id, from_node_id, to_node_id, length_m, oneway, speed_kmh, "
             "highway, geom) FROM STDIN"
         ) as copy:
             copy.write(buffer.getvalue())

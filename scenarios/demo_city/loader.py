@@ -32,7 +32,7 @@ from geo.models import (
     Substation,
     User,
 )
-from scenarios.demo_city import DemoCity
+from scenarios.demo_city.city import DemoCity
 
 Progress = Callable[[str, int, int], None]
 
@@ -131,7 +131,6 @@ def _reset_sequence(session: Session, model: type[Base]) -> None:
 
 
 Rows = Callable[[DemoCity], list[dict[str, Any]]]
-
 # Parents before children, so every foreign key points at a row already written.
 _TABLES: tuple[tuple[type[Base], Rows], ...] = (
     (Region, lambda city: _records(city.regions)),

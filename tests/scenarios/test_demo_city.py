@@ -226,7 +226,7 @@ def test_road_network(city: DemoCity) -> None:
     edges = city.road_edges
     assert len(edges) > 1000
     assert set(edges["from_node_id"]) | set(edges["to_node_id"]) == set(nodes.index)
-    assert (edges["length_m"] > 0).all() and (edges["speed_kph"] >= 20).all()
+    assert (edges["length_m"] > 0).all() and (edges["speed_kmh"] >= 20).all()
     starts = shapely.points(shapely.get_coordinates(shapely.get_point(edges.geometry, 0)))
     assert shapely.equals(starts, nodes.loc[edges["from_node_id"]].to_numpy()).all()
 
