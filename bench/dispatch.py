@@ -2,7 +2,7 @@
 
 Not a test: it prints figures for bench/RESULTS.md (section Dispatch).
 
-Territory: ``data/synth.py`` premises, feeders and device trees generated over the bounding
+Territory: ``scenarios/synth/`` premises, feeders and device trees generated over the bounding
 box of the OSM Gothenburg road network (``test/large-network.json`` of the npm package
 ``geojson-path-finder``, fetched by ``bench.routing.fetch_gothenburg``), which is loaded into
 ``road_node`` / ``road_edge``. Orders: one outage order on each of 1,000 distinct
@@ -302,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     lines = [
         f"{args.orders:,} open orders, {args.crews} crews on shift "
         f"({len(problem.crews)} in the problem) on the OSM Gothenburg roads ({n_edges:,} edges "
-        f"loaded into road_edge) with a `data/synth.py` territory and device trees over it; "
+        f"loaded into road_edge) with a `scenarios/synth/` territory and device trees over it; "
         f"{p1} priority-1 orders; solver time limit {args.time_limit:g} s, seed {args.seed}; "
         f"{summary['straight_line_points']} of {len(context.lon)} points off the roads "
         f"(straight-line times, flagged). Set-up (roads, territory) {setup_s:.0f} s, not timed.",
