@@ -21,10 +21,10 @@ from pathlib import Path
 
 import psycopg
 
-from data.synth import SynthTerritory, generate_territory, write_territory
 from geo import migrate
 from geo.cluster import FAST_UNSAFE_OPTIONS, Cluster
 from geo.settings import REPO_ROOT
+from scenarios.synth import SynthTerritory, generate_territory, write_territory
 
 BENCH_DIR = REPO_ROOT / "var" / "bench-pg"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -130,14 +130,14 @@ def machine_note() -> str:
 
 
 def revision() -> str:
-    """The commit the code under test is at, marked dirty if geo/, data/ or bench/ differ."""
+    """The commit the code under test is at; dirty if geo/, scenarios/synth/ or bench/ differ."""
 
     def git(*args: str) -> str:
         return subprocess.run(
             ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
         ).stdout.strip()
 
-    dirty = git("status", "--porcelain", "--", "geo", "data/synth.py", "bench/common.py")
+    dirty = git("status", "--porcelain", "--", "geo", "scenarios/synth", "bench/common.py")
     return git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if dirty else "")
 
 

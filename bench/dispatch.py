@@ -2,7 +2,7 @@
 
 Not a test: it prints figures for bench/RESULTS.md (section Dispatch).
 
-Territory: ``data/synth.py`` premises, feeders and device trees generated over the bounding
+Territory: ``scenarios/synth/`` premises, feeders and device trees generated over the bounding
 box of the OSM Gothenburg road network (``test/large-network.json`` of the npm package
 ``geojson-path-finder``, fetched by ``bench.routing.fetch_gothenburg``), which is loaded into
 ``road_node`` / ``road_edge``. Orders: one outage order on each of 1,000 distinct
@@ -50,7 +50,6 @@ from bench.common import (
     resolve_sizes,
 )
 from bench.routing import fetch_gothenburg, plan_from_orders, solve_usual_ortools
-from data.synth import generate_grid, generate_territory, write_territory
 from dispatch import planning, solve_worker
 from dispatch.models import Crew, WorkOrder
 from geo import migrate
@@ -62,6 +61,7 @@ from routing.plan import RoutePlan
 from routing.problem import Problem, haversine_matrix_m
 from routing.schedule import schedule_route
 from routing.solver import solve
+from scenarios.synth import generate_grid, generate_territory, write_territory
 from web.settings import Settings
 
 TIMEZONE = "Europe/Stockholm"
@@ -113,7 +113,7 @@ def load_roads(url: str, conninfo_: str) -> tuple[int, tuple[float, float, float
                 f"SRID=4326;LINESTRING({lon_a} {lat_a},{lon_b} {lat_b})\n"
             )
         with cur.copy(
-            "COPY road_edge (id, from_node_id, to_node_id, length_m, oneway, speed_kph, "
+            "COPY road_edge (id, from_node_id, to_node_id, length_m, oneway, speed_kmh, "
             "highway, geom) FROM STDIN"
         ) as copy:
             copy.write(buffer.getvalue())
@@ -303,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     lines = [
         f"{args.orders:,} open orders, {args.crews} crews on shift "
         f"({len(problem.crews)} in the problem) on the OSM Gothenburg roads ({n_edges:,} edges "
-        f"loaded into road_edge) with a `data/synth.py` territory and device trees over it; "
+        f"loaded into road_edge) with a `scenarios/synth/` territory and device trees over it; "
         f"{p1} priority-1 orders; solver time limit {args.time_limit:g} s, seed {args.seed}; "
         f"{summary['straight_line_points']} of {len(context.lon)} points off the roads "
         f"(straight-line times, flagged). Set-up (roads, territory) {setup_s:.0f} s, not timed.",

@@ -39,12 +39,12 @@ from bench.common import (
     record,
     resolve_sizes,
 )
-from data.synth import SynthTerritory
 from geo.database import make_engine
 from geo.geocoder import geocode
 from geo.normalize import fold
 from geo.schemas import GeocodeResult
 from geo.settings import REPO_ROOT
+from scenarios.synth import SynthTerritory
 
 KINDS = (
     "delete",

@@ -2,7 +2,7 @@
 
 Run from the repository root: ``.venv/bin/python -m bench.intake`` (``--quick`` for a 10x
 smaller run, under a minute). It loads a synthetic territory with device trees
-(``data.synth.generate_grid``) into a template database of the bench cluster under
+(``scenarios.synth.generate_grid``) into a template database of the bench cluster under
 ``var/bench-pg`` (reused by later runs), and for each run of ``--apps`` (the app as
 shipped, and behind the admission gate this benchmark proposes, see ``gated_app``; with
 1 or 2 uvicorn workers):
@@ -63,7 +63,6 @@ from bench.common import (
     record,
     resolve_sizes,
 )
-from data.synth import SynthGrid, SynthTerritory, generate_grid, generate_territory, write_territory
 from geo import migrate
 from geo.cluster import Cluster
 from geo.database import make_engine
@@ -71,6 +70,13 @@ from geo.settings import REPO_ROOT
 from outages.models import Report
 from outages.schemas import ReportCreate
 from outages.service import file_report, open_outage
+from scenarios.synth import (
+    SynthGrid,
+    SynthTerritory,
+    generate_grid,
+    generate_territory,
+    write_territory,
+)
 from web.main import create_app
 from web.settings import Settings
 

@@ -1,7 +1,7 @@
 """Batch intake: reports/s of ``file_batch`` by batch size, ``file_report`` as the baseline.
 
 Run from the repository root: ``.venv/bin/python -m bench.intake_batch`` (``--quick`` for
-a smaller run). For the synthetic territory (``data.synth``, device trees, the template
+a smaller run). For the synthetic territory (``scenarios.synth``, device trees, the template
 database of ``bench.intake``) and for the demo city, each phase gets a fresh copy of the
 database with a few breakers and reclosers tripped (confirmed outages), then files the
 same gateway mix of reports (accounts and GPS points; ``--addresses`` adds address text
@@ -34,15 +34,15 @@ from sqlalchemy.orm import Session
 
 from bench.common import bench_cluster, machine_note, revision
 from bench.intake import fresh_copy, report_bodies, template_database, trip_devices
-from data.synth import generate_grid
 from geo import migrate
 from geo.cluster import Cluster
 from geo.database import make_engine
-from geo.demo_city import build_demo_city
-from geo.loader import load_demo_city
 from outages.batch import file_batch
 from outages.schemas import BatchReport, ReportCreate
 from outages.service import file_report, open_outage
+from scenarios.demo_city import build_demo_city
+from scenarios.demo_city.loader import load_demo_city
+from scenarios.synth import generate_grid
 from web.main import create_app
 from web.settings import Settings
 

@@ -91,7 +91,7 @@ def load_roads(*, session: Session, signature: Signature | None = None) -> Store
             RoadEdge.to_node_id,
             RoadEdge.length_m,
             RoadEdge.oneway,
-            RoadEdge.speed_kph,
+            RoadEdge.speed_kmh,
             RoadEdge.highway,
         )
     ).all()

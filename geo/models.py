@@ -181,7 +181,7 @@ class RoadEdge(Base):
     to_node_id: Mapped[int] = mapped_column(ForeignKey("road_node.id"), index=True)
     length_m: Mapped[float] = mapped_column(Float)
     oneway: Mapped[bool] = mapped_column(Boolean, default=False)
-    speed_kph: Mapped[float] = mapped_column(Float)
+    speed_kmh: Mapped[float] = mapped_column(Float)
     highway: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(Text)
     osm_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from geo import migrate
 from geo.cluster import FAST_UNSAFE_OPTIONS, Cluster
 from geo.database import make_engine
-from geo.demo_city import build_demo_city
-from geo.loader import load_demo_city
+from scenarios.demo_city import build_demo_city
+from scenarios.demo_city.loader import load_demo_city
 from web.deps import get_session
 from web.main import create_app
 from web.settings import Settings

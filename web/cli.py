@@ -77,8 +77,8 @@ def _migrate(settings: Settings) -> None:
 
 
 def _load_demo(settings: Settings) -> dict[str, int]:
-    from geo.demo_city import build_demo_city
-    from geo.loader import load_demo_city
+    from scenarios.demo_city import build_demo_city
+    from scenarios.demo_city.loader import load_demo_city
 
     with _step("Building the demo city from OpenStreetMap (Helsinki)"):
         city = build_demo_city()
@@ -231,7 +231,7 @@ def demo(
     _migrate(settings)
     if not _territory_loaded(settings):
         _load_demo(settings)
-    from geo.demo_city import DEMO_LOGINS
+    from scenarios.demo_city import DEMO_LOGINS
 
     base = f"http://{host}:{port}"
     table = Table(

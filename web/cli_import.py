@@ -19,8 +19,8 @@ from geo.database import make_engine
 from geo.exceptions import ImportFailed
 from web.settings import Settings
 
-if TYPE_CHECKING:  # geo.importer pulls in geopandas: every CLI start would pay for it
-    from geo.importer import ImportKind, ImportReport
+if TYPE_CHECKING:  # geo.ingest pulls in geopandas: every CLI start would pay for it
+    from geo.ingest import ImportKind, ImportReport
 
 app = typer.Typer(
     help="Import GIS layers (GeoJSON, GeoPackage, Shapefile); schemas in docs/import.md.",
@@ -45,7 +45,7 @@ def run_import(kind: ImportKind, path: Path, layer: str | None) -> ImportReport:
     The embedded cluster is started first when ``DATABASE_URL`` is unset, as every other
     command does.
     """
-    from geo.importer import import_file
+    from geo.ingest import import_file
 
     engine = make_engine(ensure_database(Settings()), pool_size=1)
     try:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from geo.cluster import ensure_database
 from geo.database import make_engine
-from outages.storm import StormSummary, play_storm
+from scenarios.storm import StormSummary, play_storm
 from web.settings import Settings
 
 console = Console()

@@ -19,7 +19,8 @@ from geo import migrate
 from geo.cluster import Cluster
 from geo.database import make_engine
 from geo.exceptions import ImportFailed
-from geo.importer import ImportKind, ImportReport, _loops, import_file, read_layer
+from geo.ingest import ImportKind, ImportReport, import_file, read_layer
+from geo.ingest.resolve import _loops
 from web import cli_import
 
 # A test territory well away from the demo city (central Helsinki), so nothing of the demo

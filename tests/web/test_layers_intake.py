@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from outages.layers import LAYERS
 from outages.models import Report
-from outages.storm import StormSummary, play_storm
+from scenarios.storm import StormSummary, play_storm
 from web.settings import Settings
 
 GEOMETRY_TYPES: dict[str, set[str | None]] = {

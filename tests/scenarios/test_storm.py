@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
 from outages.models import Outage, OutagePremise, Report
-from outages.storm import StormSummary, play_storm
 from outages.topology import load_feeder_tree
+from scenarios.storm import StormSummary, play_storm
 from tests.outages.helpers import NOW
 from web.settings import Settings
 

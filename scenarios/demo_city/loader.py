@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from dispatch.models import Crew
 from geo.auth import hash_password
-from geo.demo_city import DemoCity
 from geo.exceptions import InvalidInput
 from geo.models import (
     SRID,
@@ -33,6 +32,7 @@ from geo.models import (
     Substation,
     User,
 )
+from scenarios.demo_city.city import DemoCity
 
 Progress = Callable[[str, int, int], None]
 
@@ -47,7 +47,7 @@ def load_demo_city(
     session
         The session to write in; it is flushed, not committed.
     city
-        The city from ``geo.demo_city.build_demo_city``.
+        The city from ``scenarios.demo_city.build_demo_city``.
     progress
         Called after each table with its name, the tables done and the tables in all,
         so the CLI can draw a progress bar.
@@ -131,7 +131,6 @@ def _reset_sequence(session: Session, model: type[Base]) -> None:
 
 
 Rows = Callable[[DemoCity], list[dict[str, Any]]]
-
 # Parents before children, so every foreign key points at a row already written.
 _TABLES: tuple[tuple[type[Base], Rows], ...] = (
     (Region, lambda city: _records(city.regions)),

@@ -9,13 +9,19 @@ from scipy.spatial import cKDTree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.synth import SynthGrid, SynthTerritory, generate_grid, generate_territory, write_territory
 from geo import migrate
 from geo.cluster import Cluster
 from geo.database import make_engine
 from geo.models import Device, Premise
 from geo.normalize import normalize_address
 from outages.topology import load_feeder_tree
+from scenarios.synth import (
+    SynthGrid,
+    SynthTerritory,
+    generate_grid,
+    generate_territory,
+    write_territory,
+)
 
 BBOX = (24.0, 60.2, 24.6, 60.5)
 

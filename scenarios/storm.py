@@ -358,6 +358,71 @@ def play_storm(
         raise InvalidInput(msg)
     rng = random.Random(seed)
     start = now - dt.timedelta(minutes=STORM_MINUTES)
+    scene = _set_scene(session, settings, rng, start=start, now=now)
+    calls = _plan_calls(
+        rng,
+        below=scene.below,
+        upstream=scene.upstream,
+        planned=scene.in_planned,
+        total=reports,
+        start=start,
+    )
+    filed = _file_calls(session, settings, calls)
+    outages = _final_outages(session, filed.outage_ids)
+    etr_before, etr_after = _move_main_etr(session, settings, outages, now)
+    if etr_after is not None:
+        outages = _final_outages(session, {o.id for o in outages})
+    return StormSummary(
+        seed=seed,
+        tripped_device_id=scene.recloser_id,
+        tripped_device=scene.recloser,
+        tripped_kind=scene.kind,
+        feeder=scene.feeder,
+        customers_below=len(scene.below),
+        planned_outage_id=scene.planned_outage_id,
+        planned_device=scene.planned_device,
+        planned_customers=scene.planned_customers,
+        first_report_at=calls[0].at,
+        last_report_at=calls[-1].at,
+        reports=len(filed.report_ids),
+        report_ids=filed.report_ids,
+        by_classification={c: filed.counts.get(c, 0) for c in CLASSIFICATIONS},
+        hazards=filed.hazards,
+        outages=outages,
+        etr_before=etr_before,
+        etr_after=etr_after,
+    )
+
+
+@dataclass(frozen=True)
+class _Scene:
+    """Where the storm strikes: the tripped recloser, the planned work, who can call."""
+
+    recloser_id: int
+    recloser: str
+    kind: str
+    feeder: str
+    planned_outage_id: int
+    planned_device: str
+    planned_customers: int
+    below: list[_Caller]
+    upstream: list[_Caller]
+    in_planned: list[_Caller]
+
+
+def _set_scene(
+    session: Session,
+    settings: OutageSettings,
+    rng: random.Random,
+    *,
+    start: dt.datetime,
+    now: dt.datetime,
+) -> _Scene:
+    """Pick the recloser and the planned work on quiet feeders and announce the planned work.
+
+    The planned outage is announced 45 minutes before the storm and began 30 minutes
+    before it, so its customers' calls come back ``planned``.
+    """
     busy = _busy_feeders(session, now)
     recloser_id, recloser, kind, feeder_id, below_ids = _pick_recloser(session, rng, busy)
     planned_device = _pick_planned_device(session, rng, busy, feeder_id)
@@ -377,26 +442,41 @@ def play_storm(
         now=start - dt.timedelta(minutes=45),
         actor=ACTOR,
     )
+    return _Scene(
+        recloser_id=recloser_id,
+        recloser=recloser,
+        kind=kind,
+        feeder=feeder,
+        planned_outage_id=planned.id,
+        planned_device=planned_device,
+        planned_customers=planned.customers_affected,
+        below=_callers(session, "transformer_id = ANY(:d)", {"d": below_ids}),
+        upstream=_callers(
+            session,
+            "feeder_id = :f AND NOT (transformer_id = ANY(:d))",
+            {"f": feeder_id, "d": below_ids},
+        ),
+        in_planned=_callers(
+            session,
+            "id IN (SELECT premise_id FROM planned_outage_premise WHERE planned_outage_id = :p)",
+            {"p": planned.id},
+        ),
+    )
 
-    below = _callers(session, "transformer_id = ANY(:d)", {"d": below_ids})
-    upstream = _callers(
-        session,
-        "feeder_id = :f AND NOT (transformer_id = ANY(:d))",
-        {"f": feeder_id, "d": below_ids},
-    )
-    in_planned = _callers(
-        session,
-        "id IN (SELECT premise_id FROM planned_outage_premise WHERE planned_outage_id = :p)",
-        {"p": planned.id},
-    )
-    calls = _plan_calls(
-        rng, below=below, upstream=upstream, planned=in_planned, total=reports, start=start
-    )
 
-    counts: Counter[str] = Counter()
-    report_ids: list[int] = []
-    outage_ids: set[int] = set()
-    hazards = 0
+@dataclass
+class _Filed:
+    """What the intake answered to the storm's calls."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    report_ids: list[int] = field(default_factory=list)
+    outage_ids: set[int] = field(default_factory=set)
+    hazards: int = 0
+
+
+def _file_calls(session: Session, settings: OutageSettings, calls: list[_Call]) -> _Filed:
+    """File every call through the intake, in time order, as its channel would send it."""
+    filed = _Filed()
     for call in calls:
         data, by_agent = _request(call)
         answer = file_report(
@@ -407,53 +487,40 @@ def play_storm(
             actor="agent (storm simulator)" if by_agent else "public",
             is_agent=by_agent,
         )
-        counts[answer.classification] += 1
-        report_ids.append(answer.id)
-        hazards += answer.hazard
+        filed.counts[answer.classification] += 1
+        filed.report_ids.append(answer.id)
+        filed.hazards += answer.hazard
         if answer.outage_id is not None:
-            outage_ids.add(answer.outage_id)
+            filed.outage_ids.add(answer.outage_id)
+    return filed
 
-    outages = _final_outages(session, outage_ids)
+
+def _move_main_etr(
+    session: Session, settings: OutageSettings, outages: list[StormOutage], now: dt.datetime
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The dispatcher moves the ETR of the outage with most reports; (before, after).
+
+    Both are None when the storm left no active outage.
+    """
     main = max(outages, key=lambda o: (o.report_count, -o.id), default=None)
-    etr_before = etr_after = None
-    if main is not None:
-        outage = session.get(Outage, main.id)
-        assert outage is not None
-        etr_before = outage.etr_at
-        # The crew on site has found the cause: a tree on the line, about two hours' work.
-        etr_after = _round_up(now + dt.timedelta(hours=2, minutes=10), minutes=15)
-        change_etr(
-            session=session,
-            outage=outage,
-            etr_at=etr_after,
-            reason="crew on site: tree on the line below the recloser, about two hours",
-            source="dispatcher",
-            settings=settings,
-            now=now,
-            actor=DISPATCHER,
-        )
-        outages = _final_outages(session, {o.id for o in outages})
-
-    return StormSummary(
-        seed=seed,
-        tripped_device_id=recloser_id,
-        tripped_device=recloser,
-        tripped_kind=kind,
-        feeder=feeder,
-        customers_below=len(below),
-        planned_outage_id=planned.id,
-        planned_device=planned_device,
-        planned_customers=planned.customers_affected,
-        first_report_at=calls[0].at,
-        last_report_at=calls[-1].at,
-        reports=len(report_ids),
-        report_ids=report_ids,
-        by_classification={c: counts.get(c, 0) for c in CLASSIFICATIONS},
-        hazards=hazards,
-        outages=outages,
-        etr_before=etr_before,
-        etr_after=etr_after,
+    if main is None:
+        return None, None
+    outage = session.get(Outage, main.id)
+    assert outage is not None
+    etr_before = outage.etr_at
+    # The crew on site has found the cause: a tree on the line, about two hours' work.
+    etr_after = _round_up(now + dt.timedelta(hours=2, minutes=10), minutes=15)
+    change_etr(
+        session=session,
+        outage=outage,
+        etr_at=etr_after,
+        reason="crew on site: tree on the line below the recloser, about two hours",
+        source="dispatcher",
+        settings=settings,
+        now=now,
+        actor=DISPATCHER,
     )
+    return etr_before, etr_after
 
 
 def _round_up(moment: dt.datetime, *, minutes: int) -> dt.datetime:

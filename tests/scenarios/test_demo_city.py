@@ -12,12 +12,6 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import LineString, MultiPolygon, Point
 
 from dispatch.models import Crew
-from geo.demo_city import (
-    METRIC_CRS,
-    SUBSTATION_OSM_ID,
-    DemoCity,
-    build_demo_city,
-)
 from geo.models import (
     CRITICAL_KINDS,
     DEVICE_KINDS,
@@ -32,6 +26,12 @@ from geo.models import (
     RoadNode,
     Segment,
     Substation,
+)
+from scenarios.demo_city import (
+    METRIC_CRS,
+    SUBSTATION_OSM_ID,
+    DemoCity,
+    build_demo_city,
 )
 
 FRAMES = (
@@ -226,7 +226,7 @@ def test_road_network(city: DemoCity) -> None:
     edges = city.road_edges
     assert len(edges) > 1000
     assert set(edges["from_node_id"]) | set(edges["to_node_id"]) == set(nodes.index)
-    assert (edges["length_m"] > 0).all() and (edges["speed_kph"] >= 20).all()
+    assert (edges["length_m"] > 0).all() and (edges["speed_kmh"] >= 20).all()
     starts = shapely.points(shapely.get_coordinates(shapely.get_point(edges.geometry, 0)))
     assert shapely.equals(starts, nodes.loc[edges["from_node_id"]].to_numpy()).all()
 

@@ -7,10 +7,10 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from geo.demo_city import DEMO_LOGINS, DemoCity, DemoLogin, build_demo_city
 from geo.exceptions import InvalidInput
-from geo.loader import load_demo_city
 from geo.models import Premise, Street, User
+from scenarios.demo_city import DEMO_LOGINS, DemoCity, DemoLogin, build_demo_city
+from scenarios.demo_city.loader import load_demo_city
 
 # Tables the loader fills; CASCADE empties whatever else points at them, inside the
 # test's rolled-back transaction only.
