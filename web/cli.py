@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -86,6 +88,17 @@ def _load_demo(settings: Settings) -> dict[str, int]:
         return load_demo_city(session=session, city=city)
 
 
+def _turn_roster(settings: Settings) -> None:
+    """Put the demo's day crews on shift from this hour, whatever the hour (see
+    ``scenarios.demo_city.crews.shifts_from``)."""
+    from scenarios.demo_city.loader import turn_demo_roster
+
+    local = dt.datetime.now(ZoneInfo(settings.timezone))
+    with _session(settings) as session:
+        turn_demo_roster(session=session, start=dt.time(local.hour))
+    console.print(f"Demo roster: day crews on shift {local.hour:02d}:00 for 12 hours.")
+
+
 def _territory_loaded(settings: Settings) -> bool:
     with _session(settings) as session:
         return bool(session.scalar(select(func.count()).select_from(Premise)))
@@ -162,6 +175,7 @@ def load_demo() -> None:
     for name, count in counts.items():
         table.add_row(name, str(count))
     console.print(table)
+    _turn_roster(settings)
 
 
 @user_app.command("add")
@@ -231,6 +245,7 @@ def demo(
     _migrate(settings)
     if not _territory_loaded(settings):
         _load_demo(settings)
+    _turn_roster(settings)
     from scenarios.demo_city import DEMO_LOGINS
 
     base = f"http://{host}:{port}"

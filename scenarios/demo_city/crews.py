@@ -15,7 +15,8 @@ from scenarios.demo_city.spatial import wgs84_frame
 # Shift ends earlier than its start wrap past midnight.
 DAY_SHIFT = (dt.time(7, 0), dt.time(19, 0))
 NIGHT_SHIFT = (dt.time(19, 0), dt.time(7, 0))
-ALL_DAY_SHIFT = (dt.time(0, 0), dt.time(23, 59))
+ALL_DAY_SHIFT = (dt.time(0, 0), dt.time(0, 0))
+"""Equal start and end: round the clock (see ``dispatch.crews.on_shift``)."""
 
 
 class CrewSpec(NamedTuple):
@@ -110,3 +111,26 @@ def user_rows(crews: gpd.GeoDataFrame) -> list[dict[str, Any]]:
         }
         for i, login in enumerate(DEMO_LOGINS, start=1)
     ]
+
+
+def shifts_from(start: dt.time) -> dict[str, tuple[dt.time, dt.time]]:
+    """The demo roster turned so the day crews' shift begins at ``start`` (local time).
+
+    The built city keeps fixed 07:00-19:00 / 19:00-07:00 shifts (tests freeze the clock and
+    rely on them). The demo runs at whatever hour someone types ``make demo``: turned to
+    that hour, the same six crews are on shift and the same storm gives the same plan,
+    whenever it runs. Round-the-clock crews are not turned.
+    """
+    day_start = DAY_SHIFT[0].hour * 60 + DAY_SHIFT[0].minute
+    offset = (start.hour * 60 + start.minute - day_start) % (24 * 60)
+
+    def turned(at: dt.time) -> dt.time:
+        minutes = (at.hour * 60 + at.minute + offset) % (24 * 60)
+        return dt.time(minutes // 60, minutes % 60)
+
+    return {
+        spec.code: spec.shift
+        if spec.shift == ALL_DAY_SHIFT
+        else (turned(spec.shift[0]), turned(spec.shift[1]))
+        for spec in CREWS
+    }

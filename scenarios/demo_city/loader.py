@@ -6,6 +6,7 @@ once the caller rolls back.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ from geo.models import (
     User,
 )
 from scenarios.demo_city.city import DemoCity
+from scenarios.demo_city.crews import shifts_from
 
 Progress = Callable[[str, int, int], None]
 
@@ -145,3 +147,16 @@ _TABLES: tuple[tuple[type[Base], Rows], ...] = (
     (Crew, lambda city: _records(city.crews)),
     (User, lambda city: _user_rows(city.users)),
 )
+
+
+def turn_demo_roster(*, session: Session, start: dt.time) -> int:
+    """Give the demo crews the roster turned to ``start`` (see ``crews.shifts_from``);
+    returns the crews updated. Crews that are not the demo's keep their shifts."""
+    updated = 0
+    for code, (begin, end) in shifts_from(start).items():
+        crew = session.scalar(select(Crew).where(Crew.code == code))
+        if crew is not None and (crew.shift_start, crew.shift_end) != (begin, end):
+            crew.shift_start, crew.shift_end = begin, end
+            updated += 1
+    session.flush()
+    return updated

@@ -172,7 +172,7 @@ def test_priority_1_is_served_first_when_capacity_is_short(
     assert doc["summary"]["dropped_by_priority"]["1"] == 0
 
 
-def test_locked_and_in_progress_orders_stay_first_on_their_crew(
+def test_in_progress_and_pinned_orders_stay_first_locked_ones_keep_their_crew(
     db_session: Session, settings: Settings
 ) -> None:
     orders = make_orders(db_session, settings)
@@ -181,13 +181,16 @@ def test_locked_and_in_progress_orders_stay_first_on_their_crew(
     kw = {"session": db_session, "actor": "d", "now": NOW, "settings": settings}
     assign(order=orders[0], crew=line_crew, lock=False, **kw)  # type: ignore[arg-type]
     transition(order=orders[0], to="en_route", **kw)  # type: ignore[arg-type]
-    assign(order=orders[1], crew=line_crew, lock=True, **kw)  # type: ignore[arg-type]
+    assign(order=orders[1], crew=line_crew, lock=True, position=2, **kw)  # type: ignore[arg-type]
     assign(order=orders[2], crew=other, lock=True, **kw)  # type: ignore[arg-type]
     problem, _ = build_problem(session=db_session, now=NOW, settings=settings)
     assert problem.crews[problem.crew_index["CREW-05"]].frozen_job_ids == (
         str(orders[0].id),
         str(orders[1].id),
     )
+    # Locked without a pin: the crew is kept, the place in its route is the solver's.
+    assert problem.crews[problem.crew_index["CREW-08"]].frozen_job_ids == ()
+    assert problem.jobs[problem.job_index[str(orders[2].id)]].crews == {"CREW-08"}
     plan = propose(
         session=db_session, now=NOW, settings=settings, time_limit_s=TIME_LIMIT_S, actor="d"
     )
@@ -197,7 +200,7 @@ def test_locked_and_in_progress_orders_stay_first_on_their_crew(
     assert [v["work_order_id"] for v in routes["CREW-05"][:2]] == [orders[0].id, orders[1].id]
     assert routes["CREW-05"][0]["frozen"] == "in_progress"
     assert routes["CREW-05"][1]["frozen"] == "locked"
-    assert routes["CREW-08"][0]["work_order_id"] == orders[2].id
+    assert orders[2].id in [v["work_order_id"] for v in routes["CREW-08"]]
 
 
 def test_apply_makes_it_current_and_a_second_plan_of_the_same_state_is_409(

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 import time
@@ -16,10 +17,14 @@ import uvicorn
 from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine, text
 
+from web.deps import get_now
 from web.main import create_app
 from web.settings import Settings
 
 STARTUP_TIMEOUT_S = 20.0
+LIVE_NOW = dt.datetime.combine(dt.date.today(), dt.time(18, 0), tzinfo=dt.UTC)
+"""The live server's frozen clock: today 20:00 in Helsinki, when the night crews and the
+round-the-clock crews are on shift."""
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium tries Google's hosts at every start.
 CHROMIUM_ARGS = [
@@ -54,7 +59,11 @@ def live_server(settings: Settings) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
+    app = create_app(settings)
+    # The server's clock stands still (browser tests must not depend on the hour they run:
+    # crews' shifts decide who is planned).
+    app.dependency_overrides[get_now] = lambda: LIVE_NOW
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

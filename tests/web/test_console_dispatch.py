@@ -142,7 +142,13 @@ def test_console_plan_conflict_replan_and_apply(
         page.locator(".sd-msg-ok").wait_for()
         page.wait_for_selector("path.sd-route")
         assert page.locator("path.sd-proposal").count() == 0
-        assert "#" in page.locator(".sd-stops").first.inner_text()
+        # Every order of the applied plan is listed as a stop of its crew, in route order.
+        current = http.get("/api/v1/dispatch/current", headers=dispatcher).json()
+        for route in current["routes"]:
+            if route["visits"]:
+                shown = page.locator(f"li[data-crew='{route['crew_id']}'] .sd-stops")
+                expected = [f"#{v['work_order_id']}" for v in route["visits"]]
+                assert shown.inner_text().replace("🔒", "").split(" → ") == expected
     finally:
         context.close()
 
