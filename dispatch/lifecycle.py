@@ -24,14 +24,20 @@ from dispatch.flows import (
 from dispatch.models import STATUSES, Crew, WorkOrder
 from dispatch.sequence import Moved, place, retime_crew
 from dispatch.settings import DispatchSettings
-from dispatch.state import TRANSITIONS, allowed, audit, bump_state, check_version, touch
+from dispatch.state import (
+    TRANSITIONS,
+    UNDO_RESTORE,
+    allowed,
+    audit,
+    bump_state,
+    check_version,
+    touch,
+)
 from dispatch.tasks import check_restorable
 from geo.exceptions import Forbidden, InvalidInput
 from geo.models import User
 from outages.exceptions import InvalidTransition
 
-UNDO_RESTORE = dt.timedelta(minutes=2)
-"""How long a crew (or dispatcher) may take back a Restored tap."""
 CREW_TARGETS = ("en_route", "on_site", "restored")
 """The steps a crew may take on its own orders; the rest are the dispatcher's."""
 NEEDS_CREW = ("planned", "dispatched", "en_route", "on_site")

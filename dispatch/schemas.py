@@ -104,6 +104,9 @@ class WorkOrderRead(BaseModel):
         default=0, description="Reports behind the order: its outage's, or its hazard calls."
     )
     pinned: bool = False
+    undo_s_left: int | None = Field(
+        default=None, description="Seconds left to undo a Restored step (back to on site)."
+    )
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -36,6 +36,10 @@ dispatched`` turns a crew back, ``on_site -> dispatched`` leaves a job to finish
 minutes. ``restored -> closed`` needs the 95598 loop (``closing``)."""
 
 
+UNDO_RESTORE = dt.timedelta(minutes=2)
+"""How long a crew (or dispatcher) may take back a Restored tap."""
+
+
 def allowed(order: WorkOrder) -> list[str]:
     """The order's allowed next states, as errors and answers list them."""
     return list(TRANSITIONS[order.status])

@@ -372,3 +372,26 @@ def tasks_by_order(*, session: Session, order_ids: list[int]) -> dict[int, list[
             )
         )
     return found
+
+
+def check_outage_restorable(
+    *,
+    session: Session,
+    outage: Outage,
+    made_safe: bool,
+    override_reason: str | None,
+    actor: str,
+    now: dt.datetime,
+) -> None:
+    """The same rule when a dispatcher restores the outage itself (from SCADA, say): its
+    order's open make-safe tasks are made safe, overridden, or the restore is refused."""
+    order = _outage_order(session, outage.id)
+    if order is not None:
+        check_restorable(
+            session=session,
+            order=order,
+            made_safe=made_safe,
+            override_reason=override_reason,
+            actor=actor,
+            now=now,
+        )

@@ -12,10 +12,17 @@ from sqlalchemy.orm import Session
 from dispatch import clocks
 from dispatch.models import BEFORE_SITE_STATUSES, LIVE_STATUSES, CompletionReport, Crew, WorkOrder
 from dispatch.schemas import CompletionRead, UrgencyRead, WorkOrderRead
-from dispatch.state import allowed
+from dispatch.state import UNDO_RESTORE, allowed
 from dispatch.tasks import tasks_by_order
 from geo.models import Feeder, Region
 from outages.models import Report
+
+
+def _undo_left(order: WorkOrder, now: dt.datetime) -> int | None:
+    if order.status != "restored" or order.restored_at is None:
+        return None
+    left = math.floor((order.restored_at + UNDO_RESTORE - now).total_seconds())
+    return left if left > 0 else None
 
 
 def _countdown(due: dt.datetime, now: dt.datetime) -> int:
@@ -145,6 +152,7 @@ def _read(
         crew=crew,
         locked=order.locked,
         pinned=order.pinned,
+        undo_s_left=_undo_left(order, now),
         route_seq=order.route_seq,
         eta_at=order.eta_at,
         on_site_at=order.on_site_at,

@@ -38,6 +38,9 @@ LAYERS: dict[str, LayerSpec] = {
         properties="""'id', t.id, 'status', t.status, 'device', d.code, 'device_kind', d.kind,
             'feeder', f.code, 'cause', t.cause, 'customers_affected', t.customers_affected,
             'critical_affected', t.critical_affected, 'etr', t.etr_at,
+            'etr_dispatcher', (SELECT e.etr_at FROM etr_change e WHERE e.outage_id = t.id
+                AND e.source = 'dispatcher' ORDER BY e.id DESC LIMIT 1),
+            'device_lon', ST_X(d.geom), 'device_lat', ST_Y(d.geom),
             'started_at', t.started_at, 'confirmed_at', t.confirmed_at, 'hazard', t.hazard,
             'report_count', (SELECT count(*) FROM report r WHERE r.outage_id = t.id),
             'rule', t.explanation ->> 'rule',

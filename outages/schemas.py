@@ -126,6 +126,14 @@ class ReportRead(BaseModel):
     message: str
 
 
+class EtrConflict(BaseModel):
+    """A dispatcher's ETR that customers are not told, because the crew cannot make it."""
+
+    dispatcher_etr: dt.datetime
+    told_etr: dt.datetime
+    reason: str
+
+
 class OutageRead(BaseModel):
     id: int
     status: str
@@ -145,6 +153,11 @@ class OutageRead(BaseModel):
     report_count: int
     merged_into: int | None
     explanation: dict[str, Any]
+    etr_conflict: EtrConflict | None = Field(
+        default=None,
+        description="Set when the last ETR a dispatcher gave is not the one customers are "
+        "told (a later crew arrival replaced it); both are in the ETR history.",
+    )
 
 
 class EtrChangeRead(BaseModel):
@@ -176,6 +189,15 @@ class OutageUpdate(BaseModel):
     etr: dt.datetime | None = None
     cause: str | None = Field(default=None, max_length=64)
     reason: str = Field(default="", max_length=500)
+    made_safe: bool = Field(
+        default=False, description="For restore: the open make-safe tasks are made safe."
+    )
+    override_reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="For restore: restore although make-safe tasks are open (they move on to "
+        "a make-safe order of their own).",
+    )
 
 
 class PlannedOutageCreate(BaseModel):

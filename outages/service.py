@@ -22,10 +22,10 @@ from outages import rules
 from outages.etr import set_etr
 from outages.exceptions import InvalidTransition, OutageNotFound, ReportNotFound
 from outages.locate import locate_report
-from outages.models import ACTIVE_OUTAGE_STATUSES, Outage, PlannedOutage, Report
+from outages.models import ACTIVE_OUTAGE_STATUSES, EtrChange, Outage, PlannedOutage, Report
 from outages.notify import queue_outage_message
 from outages.rules import OUTAGE_CATEGORIES, local_time
-from outages.schemas import OutageRead, ReportAnswer, ReportCreate, ReportRead, Where
+from outages.schemas import EtrConflict, OutageRead, ReportAnswer, ReportCreate, ReportRead, Where
 from outages.settings import OutageSettings
 from outages.store import SessionStore, refresh_counts
 from outages.topology import load_feeder_tree
@@ -469,6 +469,31 @@ def read_outage(*, session: Session, outage: Outage) -> OutageRead:
         report_count=int(counts.reports),
         merged_into=outage.merged_into_id,
         explanation=outage.explanation,
+        etr_conflict=etr_conflict(session=session, outage=outage),
+    )
+
+
+def etr_conflict(*, session: Session, outage: Outage) -> EtrConflict | None:
+    """The dispatcher's last ETR when customers are told another one, read off the history:
+    a later entry from the crew's plan replaced it (``dispatch.flows.feed_etr``)."""
+    last_manual = session.scalar(
+        select(EtrChange)
+        .where(EtrChange.outage_id == outage.id, EtrChange.source == "dispatcher")
+        .order_by(EtrChange.id.desc())
+        .limit(1)
+    )
+    if last_manual is None or outage.etr_at is None or last_manual.etr_at == outage.etr_at:
+        return None
+    replaced_by = session.scalar(
+        select(EtrChange)
+        .where(EtrChange.outage_id == outage.id, EtrChange.id > last_manual.id)
+        .order_by(EtrChange.id.desc())
+        .limit(1)
+    )
+    return EtrConflict(
+        dispatcher_etr=last_manual.etr_at,
+        told_etr=outage.etr_at,
+        reason=replaced_by.reason if replaced_by is not None else "replaced",
     )
 
 

@@ -155,9 +155,17 @@ def test_crew_takes_a_job_from_en_route_to_restored_through_a_network_drop(
         _shown(page, order_id, "on_site")
         assert _order_status(http, dispatcher, order_id) == "on_site"
 
+        # Restored asks for a second tap: one slip of the thumb restores no one.
         _tap(page, order_id, "restored")
+        page.wait_for_timeout(300)
+        assert _order_status(http, dispatcher, order_id) == "on_site"
+        page.locator(f'[data-order="{order_id}"] [data-confirm="restored"]').click()
         _shown(page, order_id, "restored")
         assert _order_status(http, dispatcher, order_id) == "restored"
+        # ... and can be taken back for two minutes.
+        undo = page.locator(f'[data-undo="{order_id}"]')
+        undo.wait_for()
+        assert "Undo Restored" in undo.inner_text()
     finally:
         context.close()
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
+from dispatch import flows, tasks
 from geo.exceptions import InvalidInput
 from geo.models import User
 from outages import service
@@ -90,6 +91,15 @@ def update_outage(
             session=session, outage=outage, settings=settings, now=now, actor=actor
         )
     elif data.action == "restore":
+        if data.device is None:
+            tasks.check_outage_restorable(
+                session=session,
+                outage=outage,
+                made_safe=data.made_safe,
+                override_reason=data.override_reason,
+                actor=actor,
+                now=now,
+            )
         service.restore_outage(
             session=session,
             outage=outage,
@@ -104,12 +114,11 @@ def update_outage(
         if data.etr is None:
             msg = "set_etr needs etr (ISO 8601 with offset)"
             raise InvalidInput(msg)
-        service.change_etr(
+        flows.set_dispatcher_etr(
             session=session,
             outage=outage,
             etr_at=data.etr,
             reason=data.reason,
-            source="dispatcher",
             settings=settings,
             now=now,
             actor=actor,

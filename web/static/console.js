@@ -398,7 +398,11 @@
             `<li class="sd-outage-item sd-${escapeHtml(p.status)}${open ? " sd-open" : ""}" data-outage="${p.id}">` +
             `<div class="sd-outage-head"><strong>${escapeHtml(p.device)}</strong>` +
             `<span class="sd-kind">${escapeHtml(p.device_kind)}</span>` +
-            `<span class="sd-etr" title="estimated restoration time">ETR ${fmt.time(p.etr)}</span></div>` +
+            `<span class="sd-etr" title="estimated restoration time told to customers">ETR ${fmt.time(p.etr)}</span></div>` +
+            (p.etr_dispatcher && Date.parse(p.etr_dispatcher) !== Date.parse(p.etr)
+              ? `<div class="sd-etr-conflict" role="note">Your ETR ${fmt.time(p.etr_dispatcher)} is not told: ` +
+                `the crew cannot make it, customers hear ${fmt.time(p.etr)}.</div>`
+              : "") +
             `<div class="sd-outage-facts">#${p.id} ${escapeHtml(p.status)} · ${escapeHtml(p.feeder)} · ` +
             `<b>${p.customers_affected}</b> customers · <b>${p.report_count}</b> reports` +
             `${p.hazard ? ' · <span class="sd-hazard-tag">hazard</span>' : ""}</div>` +
@@ -778,6 +782,8 @@
             `${left === null ? "" : countdownText(left)}</span></div>` +
             `<div class="sd-order-facts">${customers ? `${Math.round(customers)} customers · ` : ""}` +
             `score ${o.urgency.score}${hazard ? ' · <span class="sd-hazard-tag">hazard</span>' : ""}` +
+            `${o.reports > 1 ? ` · ${o.reports} reports` : ""}` +
+            `${o.open_tasks ? ` · <span class="sd-hazard-tag">${o.open_tasks} make-safe</span>` : ""}` +
             `${o.escalation_level > 0 ? ` · <span class="sd-esc-tag">escalated L${o.escalation_level}</span>` : ""}</div>` +
             `<div class="sd-assign"><select aria-label="crew for order ${o.id}">${crewOptions(o)}</select>` +
             `<label><input type="checkbox" aria-label="lock order ${o.id}"> lock</label>` +
@@ -818,8 +824,8 @@
       const unassignedP1 = (current && current.unassigned_priority_1) || [];
       const banner =
         unassignedP1.length && !proposal
-          ? `<div class="sd-banner" id="sd-replan-banner">Priority-1 ${unassignedP1.length === 1 ? "order" : "orders"} ` +
-            `${unassignedP1.map((id) => `#${id}`).join(", ")} not assigned. ` +
+          ? `<div class="sd-banner" id="sd-replan-banner"><b>${unassignedP1.length}</b> priority-1 ` +
+            `${unassignedP1.length === 1 ? "order is" : "orders are"} not assigned. ` +
             '<button type="button" class="sd-btn sd-primary" data-act="plan">Re-plan now</button></div>'
           : "";
       const queueCount = orders.filter((o) => o.crew_id === null && o.status === "new").length;
@@ -927,6 +933,7 @@
     const lastText = {};
     let selected = null;
     let outageData = { features: [] };
+    const suspects = L.layerGroup().addTo(map);
     const panel = panelControl((id) => {
       selected = selected === id ? null : id;
       panel.showOutages(outageData, selected, fmt);
@@ -952,6 +959,22 @@
       if (name === "feeders") legend.update(collection);
       if (name === "outages") {
         outageData = collection;
+        suspects.clearLayers();
+        for (const f of collection.features) {
+          const p = f.properties;
+          if (p.device_lat === null || p.device_lat === undefined) continue;
+          L.circleMarker([p.device_lat, p.device_lon], {
+            pane: "sd-outages",
+            className: "sd-suspect-device",
+            radius: 9,
+            color: "#7a0b0b",
+            weight: 3,
+            fillColor: "#ffd43b",
+            fillOpacity: 1,
+          })
+            .bindTooltip(tip(`${p.device} (${p.device_kind})`, [`suspected device of outage #${p.id}`, p.rule]))
+            .addTo(suspects);
+        }
         if (selected !== null && !collection.features.some((f) => f.id === selected)) selected = null;
         panel.showOutages(collection, selected, fmt);
         layer.eachLayer((l) => {

@@ -67,6 +67,7 @@
   let fittedFor = "";
   const addresses = {};
   const notes = {};
+  let confirming = null; // the order whose Restored tap waits for a second, confirming tap
 
   /* ---------- small helpers ---------- */
 
@@ -229,7 +230,13 @@
     if (item.kind === "help") {
       return api(`/work-orders/${item.order}/help`, { method: "POST", json: { note: item.note, request_id: item.key } });
     }
-    return api(`/work-orders/${item.order}/transition`, { method: "POST", json: { to: item.to, note: item.note } });
+    if (item.kind === "task") {
+      return api(`/work-orders/${item.order}/tasks/${item.task}/made-safe`, { method: "POST" });
+    }
+    return api(`/work-orders/${item.order}/transition`, {
+      method: "POST",
+      json: { to: item.to, note: item.note, made_safe: Boolean(item.made_safe) },
+    });
   }
 
   async function flush() {
@@ -250,7 +257,8 @@
           }
           if (error.status === 401 || error.status >= 500) break;
           // The server refused this step for good (not yours, not allowed now): drop it.
-          const what = item.kind === "help" ? "Help request" : STEP_TEXT[item.to];
+          const what =
+            item.kind === "help" ? "Help request" : item.kind === "task" ? "Made safe" : STEP_TEXT[item.to];
           flash(`${what} for job #${item.order} was not accepted: ${error.message}`);
         }
         queue.shift();
@@ -273,6 +281,10 @@
     done = done.filter((o) => o.id !== order.id);
     if (live) orders.push(order);
     else done.unshift(order);
+  }
+
+  function taskQueued(orderId, taskId) {
+    return queue.some((item) => item.kind === "task" && item.order === orderId && item.task === taskId);
   }
 
   // The status shown: the server's, moved on by steps still waiting in the queue.
@@ -426,9 +438,17 @@
       notes[order.id] = "";
       return text;
     };
+    const openTasks = (order.tasks || []).filter((t) => t.status === "open" && !taskQueued(order.id, t.id));
     const steps = STEPS.map((step) => {
       const reached = STEPS.indexOf(status) >= STEPS.indexOf(step);
       const next = STEP_FROM[step].includes(status);
+      const onclick =
+        step === "restored"
+          ? () => {
+              confirming = order.id;
+              renderJobs();
+            }
+          : () => enqueue({ kind: "transition", order: order.id, to: step, note: takeNote() });
       return el(
         "button",
         {
@@ -437,11 +457,91 @@
           "data-step": step,
           disabled: !next,
           "aria-pressed": reached ? "true" : "false",
-          onclick: () => enqueue({ kind: "transition", order: order.id, to: step, note: takeNote() }),
+          onclick,
         },
         reached ? `✓ ${STEP_TEXT[step]}` : STEP_TEXT[step]
       );
     });
+    const confirm =
+      live && confirming === order.id
+        ? el(
+            "div",
+            { class: "confirm", role: "alertdialog", "aria-label": "Confirm power restored" },
+            el(
+              "p",
+              {},
+              openTasks.length
+                ? `${openTasks.length} make-safe ${openTasks.length === 1 ? "task is" : "tasks are"} still open. ` +
+                    "Is every place made safe and the power back?"
+                : `Power back for ${f.customers > 0 ? `${f.customers.toLocaleString("en")} customers` : "this job"}?`
+            ),
+            el(
+              "button",
+              {
+                type: "button",
+                class: "btn primary",
+                "data-confirm": "restored",
+                onclick: () => {
+                  confirming = null;
+                  enqueue({ kind: "transition", order: order.id, to: "restored", note: takeNote(), made_safe: openTasks.length > 0 });
+                },
+              },
+              openTasks.length ? "All made safe, power restored" : "Yes, restored"
+            ),
+            el(
+              "button",
+              {
+                type: "button",
+                class: "btn",
+                onclick: () => {
+                  confirming = null;
+                  renderJobs();
+                },
+              },
+              "Cancel"
+            )
+          )
+        : null;
+    const tasks = (order.tasks || []).length
+      ? el(
+          "ul",
+          { class: "tasks", "aria-label": "Make-safe tasks" },
+          order.tasks.map((t) => {
+            const queued = taskQueued(order.id, t.id);
+            const safe = t.status === "made_safe" || queued;
+            return el(
+              "li",
+              { class: `task${safe ? " safe" : ""}`, "data-task": String(t.id) },
+              el("span", { class: "task-note" }, `⚠ ${t.note}`),
+              live && !safe
+                ? el(
+                    "button",
+                    {
+                      type: "button",
+                      class: "btn small",
+                      "data-made-safe": String(t.id),
+                      onclick: () => enqueue({ kind: "task", order: order.id, task: t.id }),
+                    },
+                    "Made safe"
+                  )
+                : el("span", { class: "muted" }, queued ? "made safe · waiting" : "made safe")
+            );
+          })
+        )
+      : null;
+    const undo =
+      status === "restored" && order.undo_s_left
+        ? el(
+            "button",
+            {
+              type: "button",
+              class: "btn wide",
+              "data-undo": String(order.id),
+              onclick: () => enqueue({ kind: "transition", order: order.id, to: "on_site", note: "undo: not restored" }),
+            },
+            `Undo Restored (${Math.ceil(order.undo_s_left / 60)} min left)`
+          )
+        : null;
     return el(
       "li",
       { class: `job p${order.urgency.priority} s-${status}${waiting ? " waiting" : ""}`, "data-order": String(order.id) },
@@ -459,9 +559,12 @@
       ),
       flags.childNodes.length ? flags : null,
       el("dl", { class: "facts" }, rows.map(([k, v, cls]) => [el("dt", {}, k), el("dd", { class: cls || null }, v)])),
+      tasks,
       live ? navLinks(order) : null,
       live ? note : null,
       live ? el("div", { class: "steps", role: "group", "aria-label": "Status" }, steps) : null,
+      confirm,
+      undo,
       live
         ? el(
             "button",
