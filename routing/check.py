@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from routing.plan import Route, RoutePlan
 from routing.problem import Job, Problem
-from routing.schedule import can_serve, earliest_start_s, find_priority_swap
+from routing.schedule import can_serve, earliest_start_s, find_insertion, find_priority_swap
 
 
 def check_plan(problem: Problem, plan: RoutePlan) -> list[str]:
@@ -130,6 +130,14 @@ def _check_priority(problem: Problem, plan: RoutePlan, problems: list[str]) -> N
         j = problem.job_index[dropped.job_id]
         if j in frozen:
             problems.append(f"job {dropped.job_id!r} is frozen on a crew but dropped")
+            continue
+        fits = find_insertion(problem, orders, j)
+        if fits is not None:
+            c, position = fits
+            problems.append(
+                f"job {dropped.job_id!r} ({_urgency(problem.jobs[j])}) is dropped though it "
+                f"fits on crew {problem.crews[c].id!r} at stop {position + 1} as the route is"
+            )
             continue
         swap = find_priority_swap(problem, orders, j)
         if swap is not None:

@@ -84,12 +84,39 @@ def test_frozen_prefix_out_of_order_is_reported() -> None:
 
 def test_urgent_job_dropped_for_a_less_urgent_one_is_reported() -> None:
     # 'c' (priority 1) could take the place of 'a' (priority 2) or 'b' (priority 3): a broken
-    # urgency rule, reported against the least urgent job it could replace.
-    problem = problem_with()
+    # urgency rule, reported against the least urgent job it could replace. (With its load,
+    # 'c' does not fit beside both.)
+    roomy = problem_with()
+    heavy_c = dataclasses.replace(roomy.jobs[2], demand=3)
+    problem = dataclasses.replace(roomy, jobs=(*roomy.jobs[:2], heavy_c))
     violations = check_plan(problem, plan_of(problem, [0, 1], dropped=["c"]))
     assert violations == [
         "job 'c' (priority 1) is dropped while 'b' (priority 3) is served on crew 'c1' where "
         "it could have been"
+    ]
+
+
+def test_a_dropped_job_that_fits_as_the_route_is_is_reported() -> None:
+    problem = problem_with()
+    violations = check_plan(problem, plan_of(problem, [0, 1], dropped=["c"]))
+    assert violations == [
+        "job 'c' (priority 1) is dropped though it fits on crew 'c1' at stop 3 as the route is"
+    ]
+
+
+def test_the_urgency_rule_holds_on_the_score_inside_a_priority_class() -> None:
+    roomy = problem_with()
+    a, b, c = roomy.jobs
+    same_class = (
+        dataclasses.replace(a, priority=1, score=100.0),
+        dataclasses.replace(b, priority=1, score=5.0),
+        dataclasses.replace(c, priority=1, score=900.0, demand=3),
+    )
+    problem = dataclasses.replace(roomy, jobs=same_class)
+    violations = check_plan(problem, plan_of(problem, [0, 1], dropped=["c"]))
+    assert violations == [
+        "job 'c' (priority 1, score 900) is dropped while 'b' (priority 1, score 5) is served "
+        "on crew 'c1' where it could have been"
     ]
 
 
