@@ -58,7 +58,9 @@ def sync_work_orders(
       covers them, else of one order per hazard place (``dispatch/tasks.py``).
     - One order per located fault report that cut no supply (category outside the outage
       categories) and lies in no active outage; a fault order whose premise an outage
-      darkens later is cancelled before a crew is sent (the outage's crew sees it).
+      darkens later is cancelled before a crew is sent (the outage's crew sees it). A
+      flicker on a feeder whose outage started within 30 minutes of it is the protection
+      operating, not a fault: it gets no order.
       A cancelled report order is never re-created; an active outage whose order was
       cancelled gets a new one (the outage still needs a crew).
     - Every live order's deadlines, urgency and (for outages) place, skills and repair
@@ -220,6 +222,26 @@ def _in_active_outage(premise_id: Any) -> Any:
     )
 
 
+FLICKER_WINDOW = dt.timedelta(minutes=30)
+"""A flicker this close to an outage's start on the same feeder is the protection operating
+(a recloser trying to clear the fault), not a fault of its own."""
+
+
+def _explained_flicker(report: type[Report]) -> Any:
+    """SQL: a flicker on a feeder whose active outage started around the same time."""
+    return (report.category == "flicker") & (
+        select(Outage.id)
+        .where(
+            Outage.feeder_id == report.feeder_id,
+            Outage.status.in_(ACTIVE_OUTAGE_STATUSES),
+            Outage.started_at.between(
+                report.received_at - FLICKER_WINDOW, report.received_at + FLICKER_WINDOW
+            ),
+        )
+        .exists()
+    )
+
+
 def _cancel_covered_faults(
     session: Session, result: SyncResult, *, now: dt.datetime, actor: str
 ) -> None:
@@ -231,7 +253,7 @@ def _cancel_covered_faults(
             WorkOrder.kind == "fault",
             WorkOrder.status.in_(("new", "planned")),
             WorkOrder.crew_id.is_(None),
-            _in_active_outage(Report.premise_id),
+            _in_active_outage(Report.premise_id) | _explained_flicker(Report),
         )
         .order_by(WorkOrder.id)
         .with_for_update(of=WorkOrder)
@@ -240,7 +262,8 @@ def _cancel_covered_faults(
         cancel_order(
             session,
             order,
-            reason="the premise is inside an active outage; its crew sees the report there",
+            reason="part of an active outage: the premise is dark in it, or the flicker was "
+            "the protection operating on its feeder; the outage's crew covers it",
             actor=actor,
             now=now,
         )
@@ -266,6 +289,7 @@ def _create_fault_orders(
             Report.classification == "new",
             Report.outage_id.is_(None),
             ~_in_active_outage(Report.premise_id),
+            ~_explained_flicker(Report),
             ~any_order,
         )
         .order_by(Report.id)

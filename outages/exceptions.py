@@ -25,3 +25,7 @@ class OutageNotFound(NotFound):
 
 class ReportNotFound(NotFound):
     """No report with that id."""
+
+
+class DeviceNotFound(NotFound):
+    """No device with that code."""

@@ -425,6 +425,14 @@ def roll_up(
             },
             "merged_outages": sorted(o.id for o in others),
         }
+        if decision.tied:
+            tied = [f"{tree.codes[d]} ({tree.kinds[d]})" for d in decision.tied]
+            survivor.explanation["tied_with"] = tied
+            survivor.explanation["tie_rule"] = (
+                f"{', '.join(tied)} {'has' if len(tied) == 1 else 'have'} the same customers "
+                f"below: the calls cannot tell them apart, so the outage sits on the most "
+                f"upstream protective device, {tree.codes[decision.device_id]}"
+            )
         latest_etr = max((o.etr_at for o in outages if o.etr_at is not None), default=None)
         if latest_etr is not None and latest_etr != survivor.etr_at:
             store.set_etr(

@@ -130,24 +130,56 @@ class RollUpRule:
     window_min: float
 
 
+PROTECTIVE_KINDS = ("breaker", "recloser", "fuse")
+"""Devices that open by themselves on a fault. Switches are opened by people, and a
+transformer the line passes through darkens only its own premises: neither explains calls
+from below several transformers."""
+
+
 @dataclass(frozen=True)
 class RollUp:
-    """A decision: these outages become one outage on ``device_id``, and why."""
+    """A decision: these outages become one outage on ``device_id``, and why.
+
+    ``tied`` lists the devices below ``device_id`` (nearest first) that have the same
+    customers below them: the calls cannot tell them apart, and the most upstream protective
+    device of such a chain is the one that operates.
+    """
 
     device_id: int
     outage_ids: list[int]
     reporting_premises: int
     customers_below: int
     share: float
+    tied: tuple[int, ...] = ()
+
+
+def protective_top(tree: FeederTree, device_id: int) -> int:
+    """The most upstream protective device with the same customers as ``device_id``.
+
+    Climbs while the device above has exactly the same customers below it (a switch or a
+    recloser with nothing else hanging off it); ``device_id`` itself when nothing above is
+    tied. The devices passed are named in the roll-up's ``tied``.
+    """
+    customers = tree.customers_below(device_id)
+    best = device_id
+    for above in tree.ancestors(device_id):
+        if tree.customers_below(above) != customers:
+            break
+        if tree.kinds.get(above) in PROTECTIVE_KINDS:
+            best = above
+    return best
 
 
 def plan_rollups(tree: FeederTree, groups: Iterable[Group], rule: RollUpRule) -> list[RollUp]:
-    """Merge groups bottom-up into the lowest devices whose downstream set explains them.
+    """Merge groups bottom-up into the lowest protective devices that explain them.
 
-    A device qualifies when at least two groups sit strictly below or at it (so a lower
-    device would not explain them as well), enough distinct premises below it reported,
-    and they are a large enough share of its customers. The deepest qualifying device is
-    merged first, then the search repeats, so outages climb only as far as evidence goes.
+    A protective device (breaker, recloser, fuse) qualifies when at least two groups sit
+    below or at it (so a lower device would not explain them as well), enough distinct
+    premises below it reported, and they are a large enough share of its customers. The
+    deepest qualifying device is merged first, then the search repeats, so outages climb only
+    as far as evidence goes. Switches never qualify: they do not trip by themselves. When the
+    devices above have the same customers, the outage climbs to the most upstream protective
+    one of that chain (``protective_top``).
     """
     current = [Group(list(g.outage_ids), g.device_id, set(g.reporting_premises)) for g in groups]
     moved: dict[int, Group] = {}
@@ -157,7 +189,7 @@ def plan_rollups(tree: FeederTree, groups: Iterable[Group], rule: RollUpRule) ->
             a
             for g in current
             for a in tree.ancestors(g.device_id)
-            if tree.kinds.get(a) != "transformer"
+            if tree.kinds.get(a) in PROTECTIVE_KINDS
         }
         for device in candidates:
             below = [g for g in current if tree.contains(device, g.device_id)]
@@ -175,6 +207,8 @@ def plan_rollups(tree: FeederTree, groups: Iterable[Group], rule: RollUpRule) ->
         if best is None:
             break
         _, device, below = best
+        device = protective_top(tree, device)
+        below = [g for g in current if tree.contains(device, g.device_id)]
         merged = Group(
             outage_ids=[o for g in below for o in g.outage_ids],
             device_id=device,
@@ -194,6 +228,24 @@ def plan_rollups(tree: FeederTree, groups: Iterable[Group], rule: RollUpRule) ->
                 reporting_premises=len(group.reporting_premises),
                 customers_below=customers,
                 share=round(len(group.reporting_premises) / customers, 4),
+                tied=_tied_below(tree, group.device_id),
             )
         )
     return result
+
+
+def _tied_below(tree: FeederTree, device_id: int) -> tuple[int, ...]:
+    """Devices under ``device_id`` down a single chain with the same customers below them."""
+    customers = tree.customers_below(device_id)
+    tied: list[int] = []
+    node = device_id
+    while True:
+        children = [
+            c
+            for c in tree.graph.successors(node)
+            if c not in tree.normally_open and tree.customers_below(c) == customers
+        ]
+        if len(children) != 1:
+            return tuple(tied)
+        node = children[0]
+        tied.append(node)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
 from outages.models import CLASSIFICATIONS, Outage
+from outages.operations import device_operation
 from outages.planned import create_planned
 from outages.schemas import Category, Channel, PlannedOutageCreate, ReportCreate
 from outages.service import change_etr, file_report, read_outage
@@ -33,6 +34,7 @@ from outages.topology import load_feeder_tree
 
 ACTOR = "storm-simulator"
 DISPATCHER = "dispatcher (storm simulator)"
+SCADA = "scada (storm simulator)"
 STORM_MINUTES = 60
 PLANNED_REASON = "transformer replacement"
 # What callers below the tripped recloser say (weights): mostly no power at all.
@@ -118,6 +120,8 @@ class StormSummary:
     outages: list[StormOutage] = field(default_factory=list)
     etr_before: dt.datetime | None = None
     etr_after: dt.datetime | None = None
+    scada_at: dt.datetime | None = None
+    """When SCADA said the device opened (half the storms), or None: calls alone."""
 
 
 def _callers(session: Session, where: str, params: dict[str, object]) -> list[_Caller]:
@@ -367,7 +371,8 @@ def play_storm(
         total=reports,
         start=start,
     )
-    filed = _file_calls(session, settings, calls)
+    scada = _scada_plan(seed, calls)
+    filed = _file_calls(session, settings, calls, scada=scada, device=scene.recloser)
     outages = _final_outages(session, filed.outage_ids)
     etr_before, etr_after = _move_main_etr(session, settings, outages, now)
     if etr_after is not None:
@@ -391,7 +396,20 @@ def play_storm(
         outages=outages,
         etr_before=etr_before,
         etr_after=etr_after,
+        scada_at=None if scada is None else calls[scada].at,
     )
+
+
+def _scada_plan(seed: int, calls: list[_Call]) -> int | None:
+    """Half the storms (by seed) send SCADA's message that the recloser opened, before the
+    call with this index (0: before the first call); the other half leave it to the calls.
+
+    Drawn from a generator of its own so the calls themselves stay the same for a seed.
+    """
+    rng = random.Random(f"scada:{seed}")
+    if rng.random() >= 0.5:
+        return None
+    return min(len(calls) - 1, rng.randint(0, 20))
 
 
 @dataclass(frozen=True)
@@ -474,10 +492,28 @@ class _Filed:
     hazards: int = 0
 
 
-def _file_calls(session: Session, settings: OutageSettings, calls: list[_Call]) -> _Filed:
-    """File every call through the intake, in time order, as its channel would send it."""
+def _file_calls(
+    session: Session,
+    settings: OutageSettings,
+    calls: list[_Call],
+    *,
+    scada: int | None,
+    device: str,
+) -> _Filed:
+    """File every call through the intake, in time order, as its channel would send it;
+    SCADA's message that ``device`` opened arrives before call ``scada`` (if any)."""
     filed = _Filed()
-    for call in calls:
+    for index, call in enumerate(calls):
+        if index == scada:
+            device_operation(
+                session=session,
+                device_code=device,
+                operation="opened",
+                at=call.at,
+                source="scada",
+                settings=settings,
+                actor=SCADA,
+            )
         data, by_agent = _request(call)
         answer = file_report(
             session=session,

@@ -55,6 +55,11 @@ def _print(summary: StormSummary, tz: ZoneInfo, base: str) -> None:
         f"below) tripped; {summary.reports} reports from {_local(summary.first_report_at, tz)} "
         f"to {_local(summary.last_report_at, tz)}, {summary.hazards} with a hazard."
     )
+    console.print(
+        f"SCADA reported {summary.tripped_device} open at {_local(summary.scada_at, tz)}."
+        if summary.scada_at is not None
+        else "No SCADA message: the calls alone place the outage."
+    )
     counts = Table("classification", "reports", title="Reports by classification")
     for name, count in summary.by_classification.items():
         counts.add_row(name, str(count))

@@ -14,6 +14,7 @@ from web import errors
 from web.admission import AdmissionGate
 from web.api import (
     auth,
+    devices,
     dispatch_plan,
     geo,
     health,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         console.router,
         reports.router,
         outages.router,
+        devices.router,
         planned.router,
         status.router,
         status_page.router,

@@ -33,15 +33,28 @@ def test_one_order_per_outage_hazards_as_its_tasks_and_one_per_fault(
     wire = file(db_session, settings, account=first.account, category="wire_down")
     pole = file(db_session, settings, account=second.account, category="pole_damage")
     assert pole.classification == "known" and pole.outage_id == wire.outage_id
-    flicker = file(db_session, settings, account=elsewhere.account, category="flicker")
-    assert flicker.outage_id is None
-    result = sync_work_orders(session=db_session, now=NOW, settings=settings, actor="dispatcher")
+    # A flicker on the same feeder as the outage starts is the protection operating: no order.
+    reclosing = file(db_session, settings, account=elsewhere.account, category="flicker")
+    assert reclosing.outage_id is None
+    # An hour later it is a fault of its own.
+    later = NOW + dt.timedelta(hours=1)
+    flicker = file(db_session, settings, account=elsewhere.account, category="flicker", at=later)
+    assert flicker.classification == "duplicate"
+    flicker = file(
+        db_session,
+        settings,
+        account=premises_of(db_session, transformers[1])[1].account,
+        category="flicker",
+        at=later,
+    )
+    assert flicker.outage_id is None and flicker.classification == "new"
+    result = sync_work_orders(session=db_session, now=later, settings=settings, actor="dispatcher")
     orders = _orders(db_session)
     assert sorted(result.created) == [o.id for o in orders]
     by_kind = sorted((o.kind, o.outage_id, o.report_id) for o in orders)
     # One incident, one order: both hazard calls are make-safe tasks of the outage's order.
     assert by_kind == sorted([("outage", wire.outage_id, None), ("fault", None, flicker.id)])
-    listed = list_work_orders(session=db_session, now=NOW)
+    listed = list_work_orders(session=db_session, now=later)
     assert [o.kind for o in listed] == ["outage", "fault"]
     assert [o.urgency.priority for o in listed] == [1, 4]
     assert [(t.report_id, t.status) for t in listed[0].tasks] == [
@@ -51,7 +64,7 @@ def test_one_order_per_outage_hazards_as_its_tasks_and_one_per_fault(
     assert listed[0].open_tasks == 2 and listed[0].reports == 2
     assert "wire down" in listed[0].tasks[0].note
     again = sync_work_orders(
-        session=db_session, now=NOW + dt.timedelta(minutes=5), settings=settings, actor="d"
+        session=db_session, now=later + dt.timedelta(minutes=5), settings=settings, actor="d"
     )
     assert again.created == [] and again.refreshed == 2
     assert len(_orders(db_session)) == 2

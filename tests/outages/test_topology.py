@@ -52,7 +52,10 @@ def test_share_threshold_blocks_climbing_to_a_big_device() -> None:
     assert [(d.device_id, sorted(d.outage_ids)) for d in decisions] == [(3, [1, 2])]
 
 
-def test_reports_under_both_fuses_climb_to_the_recloser() -> None:
+def test_reports_under_both_fuses_climb_past_the_recloser_to_the_tied_breaker() -> None:
+    # The recloser explains every call, but the breaker above it has exactly the same
+    # customers: the calls cannot tell them apart, and the rule (issue 9) puts the outage on
+    # the most upstream protective device of such a chain, naming the tie.
     groups = [
         Group([1], 5, {101, 102}),
         Group([2], 6, {111}),
@@ -60,9 +63,25 @@ def test_reports_under_both_fuses_climb_to_the_recloser() -> None:
         Group([4], 8, {131}),
     ]
     [decision] = plan_rollups(tree(), groups, RULE)
-    assert decision.device_id == 2
+    assert decision.device_id == 1
+    assert decision.tied == (2,)
     assert sorted(decision.outage_ids) == [1, 2, 3, 4]
     assert decision.share == 6 / 40
+
+
+def test_a_switch_with_the_same_customers_never_takes_the_outage() -> None:
+    #   R1 (recloser) -> S1 (switch) -> {T1, F1 -> T2}: R1 and S1 have the same customers.
+    graph = nx.DiGraph([(1, 2), (2, 3), (2, 4), (4, 5)])
+    t = FeederTree(
+        graph=graph,
+        kinds={1: "recloser", 2: "switch", 3: "transformer", 4: "fuse", 5: "transformer"},
+        codes={1: "R1", 2: "S1", 3: "T1", 4: "F1", 5: "T2"},
+        direct_customers={3: 10, 5: 10},
+    )
+    groups = [Group([1], 3, {101, 102}), Group([2], 5, {111, 112})]
+    [decision] = plan_rollups(t, groups, RULE)
+    assert decision.device_id == 1, "the recloser trips; the switch below it does not"
+    assert decision.tied == (2,)
 
 
 def test_tree_queries() -> None:

@@ -18,9 +18,12 @@ from web.settings import Settings
 REPORTS = 150
 
 
-@pytest.fixture
-def storm(db_session: Session, settings: Settings) -> StormSummary:
-    return play_storm(session=db_session, settings=settings, now=NOW, seed=7, reports=REPORTS)
+@pytest.fixture(params=[7, 8], ids=["scada", "calls-only"])
+def storm(request: pytest.FixtureRequest, db_session: Session, settings: Settings) -> StormSummary:
+    """Seed 7 sends SCADA's message that the recloser opened; seed 8 leaves it to the calls."""
+    return play_storm(
+        session=db_session, settings=settings, now=NOW, seed=request.param, reports=REPORTS
+    )
 
 
 def test_every_report_is_stored_answered_and_flagged(
@@ -51,7 +54,9 @@ def test_recloser_reports_roll_up_into_one_outage_below_it(
     assert len(below) == 1, storm.outages
     [main] = below
     assert main.id == storm.outages[0].id  # the one with the most reports
-    assert main.rule == "roll-up"
+    # On the tripped recloser itself, never on the switch below it with the same customers.
+    assert main.device == storm.tripped_device
+    assert main.rule == ("device operation" if storm.scada_at is not None else "roll-up")
     assert main.hazard
     # Premises below the recloser that reported: nearly all sit in the one outage.
     reporting = set(

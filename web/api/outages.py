@@ -10,7 +10,7 @@ from sqlalchemy import select
 from dispatch import flows, tasks
 from geo.exceptions import InvalidInput
 from geo.models import User
-from outages import service
+from outages import operations, service
 from outages.models import EtrChange
 from outages.schemas import EtrChangeRead, OutageCreate, OutageRead, OutageUpdate
 from web.deps import NowDep, SessionDep, SettingsDep, require_role
@@ -33,7 +33,7 @@ def open_outage(
     data: OutageCreate, session: SessionDep, settings: SettingsDep, now: NowDep, user: Dispatcher
 ) -> OutageRead:
     """Open an outage on a device by hand (e.g. a breaker trip seen in SCADA)."""
-    outage = service.open_outage(
+    outage = operations.open_on_device(
         session=session,
         device_code=data.device,
         cause=data.cause,
