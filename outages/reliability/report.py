@@ -1,0 +1,149 @@
+"""Indices for all days, normal days and major event days, per system, region, feeder, cause.
+
+The report is one long table (scope, group, day class, indices), the shape a page, a CSV
+export or a chart takes directly. Major event days are system days (the 2.5-beta method on
+system daily SAIDI, over every record given, so years before the reporting period supply
+its thresholds); a region's or feeder's indices on normal days leave the same days out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from outages.reliability import med
+from outages.reliability.dlt836 import Causes, dlt836_indices
+from outages.reliability.ieee1366 import IndexOptions, components, indices
+from outages.reliability.records import InvalidInterruptions, prepare
+
+SCOPES = ("system", "region", "feeder", "cause")
+DAY_CLASSES = ("all", "normal", "major")
+SERVED_COLUMNS = ("feeder", "region", "customers")
+
+
+@dataclass(frozen=True)
+class ReliabilityReport:
+    """The indices table, the daily SAIDI with its major-event flags, and each year's T_MED."""
+
+    table: pd.DataFrame
+    daily: pd.DataFrame
+    thresholds: dict[int, med.Threshold]
+
+    def row(self, scope: str, group: object, day_class: str = "all") -> pd.Series:
+        """One row of ``table`` (a KeyError names what was asked when it is not there)."""
+        found = self.table[
+            (self.table["scope"] == scope)
+            & (self.table["group"] == group)
+            & (self.table["day_class"] == day_class)
+        ]
+        if found.empty:
+            raise KeyError((scope, group, day_class))
+        return found.iloc[0]
+
+
+def reliability_report(
+    interruptions: pd.DataFrame,
+    served: pd.DataFrame,
+    *,
+    start: dt.date,
+    end: dt.date,
+    tz: str | dt.tzinfo | None = None,
+    scopes: tuple[str, ...] = SCOPES,
+    options: IndexOptions | None = None,
+    include_planned: bool = True,
+    causes: Causes | None = None,
+) -> ReliabilityReport:
+    """IEEE 1366 and DL/T 836 indices over the days ``start`` <= day < ``end``.
+
+    Parameters
+    ----------
+    interruptions
+        Interruption rows (``records.COLUMNS``), including earlier years: up to five years
+        before ``start`` give the major-event thresholds of the reporting period.
+    served
+        Customers served per feeder: ``feeder``, ``region``, ``customers`` and optionally
+        ``kva`` (connected load, for ASIFI and ASIDI).
+    tz
+        Time zone of the calendar days; by default the timestamps' own.
+    include_planned
+        Count planned interruptions in the IEEE indices and the daily SAIDI (DL/T 836
+        always counts them).
+    """
+    if end <= start:
+        msg = f"the period must end after it starts: start {start}, end {end}"
+        raise InvalidInterruptions(msg)
+    served = _served(served)
+    options = options or IndexOptions()
+    rows = prepare(interruptions, tz=tz)
+    ieee_rows = rows if include_planned else rows[~rows["planned"]]
+    total_customers = float(served["customers"].sum())
+    daily = med.daily_saidi(ieee_rows, total_customers)
+    by_year = med.thresholds(daily, sorted(set(range(start.year, end.year + 1))))
+    flags = med.major_event_days(daily, by_year)
+    daily_frame = pd.DataFrame({"saidi_min": daily, "major_event_day": flags})
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    daily_frame = daily_frame[(daily_frame.index >= lo) & (daily_frame.index < hi)]
+    major_days = set(daily_frame.index[daily_frame["major_event_day"]])
+    in_period = (rows["day"] >= lo) & (rows["day"] < hi)
+    rows = rows[in_period]
+    rows = rows.assign(system="system", major=rows["day"].isin(major_days))
+    period_min = (hi - lo).total_seconds() / 60.0
+    tables = []
+    for scope in scopes:
+        n_t, l_t, groups = _denominators(served, scope, rows)
+        for day_class in DAY_CLASSES:
+            chosen = _day_class(rows, day_class)
+            ieee = chosen if include_planned else chosen[~chosen["planned"]]
+            parts = components(ieee, scope, options).reindex(groups, fill_value=0.0)
+            table = indices(parts, customers_served=n_t, kva_served=l_t, period_min=period_min)
+            china = dlt836_indices(
+                chosen, scope, customers_served=n_t, period_h=period_min / 60.0, causes=causes
+            ).reindex(groups)
+            table = table.join(china)
+            table.insert(0, "customers_served", n_t.reindex(groups).to_numpy())
+            table.insert(0, "day_class", day_class)
+            table.insert(0, "group", groups)
+            table.insert(0, "scope", scope)
+            tables.append(table.reset_index(drop=True))
+    return ReliabilityReport(pd.concat(tables, ignore_index=True), daily_frame, by_year)
+
+
+def _served(served: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in SERVED_COLUMNS if c not in served]
+    if missing:
+        msg = f"served lacks the columns {missing}; expected {list(SERVED_COLUMNS)} (+ kva)"
+        raise InvalidInterruptions(msg)
+    served = served.copy()
+    if "kva" not in served:
+        served["kva"] = 0.0
+    if (served["customers"] < 0).any() or served["customers"].sum() <= 0:
+        msg = "served customers must be non-negative and add up to more than zero"
+        raise InvalidInterruptions(msg)
+    return served.assign(system="system")
+
+
+def _denominators(
+    served: pd.DataFrame, scope: str, rows: pd.DataFrame
+) -> tuple[pd.Series, pd.Series, pd.Index]:
+    """Customers and kVA served per group, and the groups to report (all, even unhit)."""
+    if scope not in SCOPES:
+        msg = f"unknown scope {scope!r}; expected one of {SCOPES}"
+        raise InvalidInterruptions(msg)
+    if scope == "cause":
+        # A cause has no customers of its own: its indices are its share of the system's.
+        groups = pd.Index(sorted(rows["cause"].unique()), name="cause")
+        n_t = pd.Series(float(served["customers"].sum()), index=groups)
+        l_t = pd.Series(float(served["kva"].sum()), index=groups)
+        return n_t, l_t, groups
+    sums = served.groupby(scope)[["customers", "kva"]].sum().astype("float64")
+    return sums["customers"], sums["kva"], sums.index
+
+
+def _day_class(rows: pd.DataFrame, day_class: str) -> pd.DataFrame:
+    if day_class == "normal":
+        return rows[~rows["major"]]
+    if day_class == "major":
+        return rows[rows["major"]]
+    return rows
