@@ -8,7 +8,7 @@ drivers) and ``generate`` (all of it for five years).
 from scenarios.history.calls import CallRates, draw_calls
 from scenarios.history.generate import History, HistoryConfig, generate_history
 from scenarios.history.outages import OutageRates
-from scenarios.history.territory import Feeder, TerritorySummary
+from scenarios.history.territory import Feeder, TerritorySummary, synthetic_summary
 
 __all__ = [
     "CallRates",
@@ -19,4 +19,5 @@ __all__ = [
     "TerritorySummary",
     "draw_calls",
     "generate_history",
+    "synthetic_summary",
 ]

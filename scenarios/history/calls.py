@@ -70,7 +70,7 @@ class CallRates:
 def hourly_drivers(
     events: pd.DataFrame, rows: pd.DataFrame, hours: int, regions: list[str]
 ) -> dict[str, npt.NDArray[np.float64]]:
-    """Per (region, hour): customers out, customers newly out, customers past a missed ETR.
+    """Per (region, hour): customers out, newly out, past a missed ETR, and due an ETR.
 
     Arrays are (regions, hours). ``out`` counts a section's customers in every hour that
     begins while they are off; momentary and planned interruptions cause no calls here
@@ -100,7 +100,22 @@ def hourly_drivers(
     late = counted["restore_min"].to_numpy() > etr
     etr_hour = np.minimum(np.floor(etr[late] / 60.0).astype(np.int64), hours)
     np.add.at(missed, (region[late], etr_hour), customers[late])
-    return {"out": out, "new": new[:, :hours], "missed": missed[:, :hours]}
+    # Due: customers still out at the start of the hour in which their ETR falls, which
+    # the outage system knows at that moment (whether power comes back in time, it does not).
+    due = np.zeros(shape)
+    etr_hour_all = np.floor(etr / 60.0).astype(np.int64)
+    out_at_start = (first_hour <= etr_hour_all) & (end_hour > etr_hour_all)
+    np.add.at(
+        due,
+        (region[out_at_start], np.minimum(etr_hour_all[out_at_start], hours)),
+        customers[out_at_start],
+    )
+    return {
+        "out": out,
+        "new": new[:, :hours],
+        "missed": missed[:, :hours],
+        "due": due[:, :hours],
+    }
 
 
 def hourly_calls(
@@ -144,6 +159,7 @@ def hourly_calls(
             "customers_out": drivers["out"].ravel(),
             "new_customers": new.ravel(),
             "etr_missed_customers": drivers["missed"].ravel(),
+            "etr_due_customers": drivers["due"].ravel(),
             "aht_s": aht.ravel(),
             "patience_s": patience.ravel(),
         }

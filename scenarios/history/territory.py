@@ -90,3 +90,21 @@ def cut_sections(territory: TerritorySummary, section_customers: int) -> Section
     base = totals[feeder_of] // count[feeder_of]
     extra = (position < totals[feeder_of] % count[feeder_of]).astype(np.int64)
     return Sections(first, count, base + extra)
+
+
+def synthetic_summary(
+    *, n_customers: int, n_feeders: int, n_regions: int = 5, seed: int = 0
+) -> TerritorySummary:
+    """A territory summary without a map: feeder sizes log-normal, the first region urban.
+
+    For benchmarks and tests that need a size, not a place; ``data.synth`` territories
+    give the same summary from their premises.
+    """
+    rng = np.random.default_rng(seed)
+    weights = rng.lognormal(0.0, 0.5, n_feeders)
+    customers = np.floor(weights / weights.sum() * n_customers).astype(np.int64)
+    customers[: n_customers - int(customers.sum())] += 1
+    feeders = tuple(
+        Feeder(f"F{i + 1:05d}", f"R{i % n_regions + 1}", int(c)) for i, c in enumerate(customers)
+    )
+    return TerritorySummary(feeders, frozenset({"R1"}))
