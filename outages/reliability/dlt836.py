@@ -43,7 +43,7 @@ def dlt836_indices(
     counted = prepared[prepared["duration_min"] > sustained_min]
     hours = counted["customers"] * counted["duration_min"] / 60.0
     groups = counted[by]
-    user_hours = hours.groupby(groups).sum()
+    user_hours = hours.groupby(groups, observed=True).sum()
     index = user_hours.index
     if isinstance(customers_served, pd.Series):
         index = customers_served.index.union(index)
@@ -51,11 +51,21 @@ def dlt836_indices(
     else:
         n_t = pd.Series(np.float64(customers_served), index=index)
     user_hours = user_hours.reindex(index, fill_value=0.0)
-    external = hours.where(counted["cause"].isin(causes.external), 0.0).groupby(groups).sum()
-    shortage = hours.where(counted["cause"].isin(causes.shortage), 0.0).groupby(groups).sum()
+    external = (
+        hours.where(counted["cause"].isin(causes.external), 0.0)
+        .groupby(groups, observed=True)
+        .sum()
+    )
+    shortage = (
+        hours.where(counted["cause"].isin(causes.shortage), 0.0)
+        .groupby(groups, observed=True)
+        .sum()
+    )
     out = pd.DataFrame(index=index)
     out["aihc1_h"] = user_hours / n_t
-    out["aitc1"] = counted["customers"].groupby(groups).sum().reindex(index, fill_value=0) / n_t
+    out["aitc1"] = (
+        counted["customers"].groupby(groups, observed=True).sum().reindex(index, fill_value=0) / n_t
+    )
     out["rs1_pct"] = 100.0 * (1.0 - out["aihc1_h"] / period_h)
     less_external = user_hours - external.reindex(index, fill_value=0.0)
     less_shortage = user_hours - shortage.reindex(index, fill_value=0.0)

@@ -72,39 +72,101 @@ COMPONENTS = (
 
 
 def components(frame: pd.DataFrame, by: str, options: IndexOptions) -> pd.DataFrame:
-    """The sums every index divides, one row per value of column ``by`` of a prepared frame."""
-    sustained = frame[~frame["momentary"]]
-    momentary = frame[frame["momentary"]]
-    minutes = sustained["customers"] * sustained["duration_min"]
-    kva_minutes = sustained["kva"] * sustained["duration_min"]
-    out = pd.DataFrame(
-        {
-            "customer_interruptions": sustained.groupby(by)["customers"].sum(),
-            "customer_minutes": minutes.groupby(sustained[by]).sum(),
-            "kva_interrupted": sustained.groupby(by)["kva"].sum(),
-            "kva_minutes": kva_minutes.groupby(sustained[by]).sum(),
-            "momentary_interruptions": momentary.groupby(by)["customers"].sum(),
-        }
+    """The sums every index divides, one row per value of column ``by`` of a prepared frame.
+
+    Written over integer codes and numpy segment sums rather than pandas group-bys on
+    several columns: five years of a million customers are a few hundred thousand rows,
+    and each index needs its own grouping of them.
+    """
+    keys = _Keys(frame, by)
+    customers = frame["customers"].to_numpy(dtype=np.float64)
+    duration = frame["duration_min"].to_numpy(dtype=np.float64)
+    kva = frame["kva"].to_numpy(dtype=np.float64)
+    momentary = frame["momentary"].to_numpy(dtype=bool)
+    sustained = ~momentary
+    g = keys.group
+    sums = {
+        "customer_interruptions": keys.per_group(g[sustained], customers[sustained]),
+        "customer_minutes": keys.per_group(g[sustained], (customers * duration)[sustained]),
+        "kva_interrupted": keys.per_group(g[sustained], kva[sustained]),
+        "kva_minutes": keys.per_group(g[sustained], (kva * duration)[sustained]),
+        "momentary_interruptions": keys.per_group(g[momentary], customers[momentary]),
+    }
+    step = _ranked_steps(keys.event[sustained], customers[sustained], duration[sustained])
+    event_total = np.zeros(keys.n_events)
+    np.maximum.at(event_total, step.event, step.rank_end)
+    hit = np.flatnonzero(event_total > 0)
+    ones = np.ones(hit.size)
+    # A momentary event on a section counts its customers once, less those it left out.
+    shots = np.zeros(keys.n_events)
+    np.maximum.at(shots, keys.event[momentary], customers[momentary])
+    net = np.clip(shots - event_total, 0.0, None)
+    flickered = np.flatnonzero(net > 0)
+    sums["momentary_events"] = keys.per_group(keys.event_group[flickered], net[flickered])
+    reach = _Reach(keys)
+    sums["customers_interrupted"] = reach(keys.event_pair[hit], event_total[hit], ones, 1.0)
+    n_more = options.cemi_n + 1.0
+    sums["cemi_customers"] = reach(keys.event_pair[hit], event_total[hit], ones, n_more)
+    sums["cemsmi_customers"] = reach(
+        np.concatenate([keys.event_pair[hit], keys.event_pair[flickered]]),
+        np.concatenate([event_total[hit], net[flickered]]),
+        np.ones(hit.size + flickered.size),
+        n_more,
     )
-    ranked = _ranked_steps(sustained, by)
-    per_event = ranked.groupby([by, "section", "event_id"])["rank_end"].max()
-    once = per_event.rename("reach").reset_index().assign(weight=1.0)
-    events = _momentary_events(frame, by, per_event)
-    out["customers_interrupted"] = _reaching(once, by, 1.0)
-    out["momentary_events"] = events.groupby(by)["reach"].sum()
-    out["cemi_customers"] = _reaching(once, by, options.cemi_n + 1.0)
-    out["cemsmi_customers"] = _reaching(pd.concat([once, events]), by, options.cemi_n + 1.0)
-    long = ranked[ranked["duration_min"] >= options.celid_s_h * 60.0]
-    longest = long.groupby([by, "section", "event_id"])["rank_end"].max()
-    out["celid_s_customers"] = _reaching(
-        longest.rename("reach").reset_index().assign(weight=1.0), by, 1.0
+    longest = np.zeros(keys.n_events)
+    long = step.duration >= options.celid_s_h * 60.0
+    np.maximum.at(longest, step.event[long], step.rank_end[long])
+    held = np.flatnonzero(longest > 0)
+    sums["celid_s_customers"] = reach(keys.event_pair[held], longest[held], np.ones(held.size), 1.0)
+    sums["celid_t_customers"] = reach(
+        keys.event_pair[step.event], step.rank_end, step.duration_step, options.celid_t_h * 60.0
     )
-    durations = ranked.assign(reach=ranked["rank_end"], weight=ranked["duration_step"])
-    out["celid_t_customers"] = _reaching(durations, by, options.celid_t_h * 60.0)
-    return out.reindex(columns=list(COMPONENTS)).fillna(0.0)
+    index = pd.Index(keys.labels, name=by)
+    return pd.DataFrame({name: sums[name] for name in COMPONENTS}, index=index)
 
 
-def _ranked_steps(sustained: pd.DataFrame, by: str) -> pd.DataFrame:
+class _Keys:
+    """Integer codes of a frame's groups, (group, section) pairs and (pair, event)s."""
+
+    def __init__(self, frame: pd.DataFrame, by: str) -> None:
+        group, labels = pd.factorize(frame[by], sort=True)
+        section = pd.factorize(frame["section"])[0].astype(np.int64)
+        event = pd.factorize(frame["event_id"])[0].astype(np.int64)
+        self.group = group.astype(np.int64)
+        self.labels = labels
+        self.n_groups = len(labels)
+        pair, pairs = pd.factorize(self.group * (int(section.max(initial=0)) + 1) + section)
+        self.pair = pair.astype(np.int64)
+        self.pair_group = np.zeros(len(pairs), dtype=np.int64)
+        self.pair_group[self.pair] = self.group
+        triple, triples = pd.factorize(self.pair * (int(event.max(initial=0)) + 1) + event)
+        self.event = triple.astype(np.int64)
+        self.n_events = len(triples)
+        self.event_pair = np.zeros(self.n_events, dtype=np.int64)
+        self.event_pair[self.event] = self.pair
+        self.event_group = self.pair_group[self.event_pair]
+
+    def per_group(self, group: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return np.bincount(group, weights=values, minlength=self.n_groups)
+
+
+@dataclass(frozen=True)
+class _Steps:
+    event: np.ndarray
+    duration: np.ndarray
+    rank_end: np.ndarray
+    duration_step: np.ndarray
+
+
+def _segment_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Running sums that restart wherever ``starts`` is true (values sorted by segment)."""
+    total = np.cumsum(values)
+    first = np.flatnonzero(starts)
+    offset = total[first] - values[first]
+    return total - offset[np.cumsum(starts) - 1]
+
+
+def _ranked_steps(event: np.ndarray, customers: np.ndarray, duration: np.ndarray) -> _Steps:
     """Each step's place among its section's customers in one event.
 
     An event's steps on one section hit different customers (each customer is restored
@@ -115,41 +177,41 @@ def _ranked_steps(sustained: pd.DataFrame, by: str) -> pd.DataFrame:
     customer's minutes in the event are the sum over the steps whose ``rank_end`` reaches
     the customer's rank.
     """
-    keys = [by, "section", "event_id"]
-    ordered = sustained.sort_values([*keys, "duration_min"], ascending=[True] * 3 + [False])
-    grouped = ordered.groupby(keys, sort=False)
-    shorter = grouped["duration_min"].shift(-1).fillna(0.0)
-    return ordered.assign(
-        rank_end=grouped["customers"].cumsum(),
-        duration_step=ordered["duration_min"] - shorter,
-    )
+    order = np.lexsort((-duration, event))
+    event, customers, duration = event[order], customers[order], duration[order]
+    starts = np.r_[True, event[1:] != event[:-1]] if event.size else np.zeros(0, dtype=bool)
+    ends = np.r_[starts[1:], True] if event.size else starts
+    shorter = np.r_[duration[1:], 0.0] if event.size else duration
+    shorter = np.where(ends, 0.0, shorter)
+    return _Steps(event, duration, _segment_cumsum(customers, starts), duration - shorter)
 
 
-def _momentary_events(frame: pd.DataFrame, by: str, sustained: pd.Series) -> pd.DataFrame:
-    """Customers with a momentary event per (group, section, event), net of those left out."""
-    keys = [by, "section", "event_id"]
-    momentary = frame[frame["momentary"]].groupby(keys)["customers"].max()
-    left_out = sustained.reindex(momentary.index, fill_value=0)
-    net = momentary.sub(left_out).clip(lower=0)
-    events = net[net > 0].rename("reach").reset_index()
-    return events.assign(weight=1.0)
-
-
-def _reaching(rows: pd.DataFrame, by: str, threshold: float) -> pd.Series:
-    """Customers per group whose summed ``weight`` reaches ``threshold``.
+class _Reach:
+    """Customers per group whose summed ``weight`` reaches a threshold.
 
     Every row covers the ranks 1..``reach`` of its section's customers and adds ``weight``
     to each of them (an interruption counts 1, a step its minutes), so a customer's total
     falls with its rank; the customers reaching the threshold are the ranks up to the
     largest ``reach`` whose running total (from the largest ``reach`` down) gets there.
     """
-    if rows.empty:
-        return pd.Series(dtype="float64")
-    stacked = rows.groupby([by, "section", "reach"])["weight"].sum().reset_index()
-    stacked = stacked.sort_values([by, "section", "reach"], ascending=[True, True, False])
-    running = stacked.groupby([by, "section"])["weight"].cumsum()
-    reached = stacked.loc[running.to_numpy() >= threshold - 1e-9]
-    return reached.groupby([by, "section"])["reach"].first().groupby(level=0).sum()
+
+    def __init__(self, keys: _Keys) -> None:
+        self.keys = keys
+
+    def __call__(
+        self, pair: np.ndarray, reach: np.ndarray, weight: np.ndarray, threshold: float
+    ) -> np.ndarray:
+        if pair.size == 0:
+            return np.zeros(self.keys.n_groups)
+        order = np.lexsort((-reach, pair))
+        pair, reach, weight = pair[order], reach[order], weight[order]
+        new_pair = np.r_[True, pair[1:] != pair[:-1]]
+        running = _segment_cumsum(weight, new_pair)
+        # Equal reaches add up before the test: the total of a rank counts all of them.
+        block_end = np.r_[new_pair[1:] | (reach[1:] != reach[:-1]), True]
+        ok = np.flatnonzero(block_end & (running >= threshold - 1e-9))
+        pairs, first = np.unique(pair[ok], return_index=True)
+        return self.keys.per_group(self.keys.pair_group[pairs], reach[ok][first])
 
 
 def indices(
