@@ -95,7 +95,9 @@ def main(argv: list[str] | None = None) -> None:
     saifi, saidi, caidi = loop_baseline(history.interruptions, total)
     loop_s = time.perf_counter() - started
     system = report.row("system", "system")  # type: ignore[attr-defined]
-    agree = np.allclose([saifi, saidi, caidi], system[["saifi", "saidi_min", "caidi_min"]].astype(float))
+    agree = np.allclose(
+        [saifi, saidi, caidi], system[["saifi", "saidi_min", "caidi_min"]].astype(float)
+    )
     daily = report.daily  # type: ignore[attr-defined]
     majors = set(daily.index[daily["major_event_day"]])
     typhoons = set(history.typhoon_days)
