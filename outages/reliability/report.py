@@ -99,6 +99,29 @@ def reliability_report(
     if unknown:
         msg = f"interruptions on feeders that served does not list: {sorted(map(str, unknown))[:5]}"
         raise InvalidInterruptions(msg)
+    table = _table(
+        rows,
+        served,
+        scopes=scopes,
+        options=options,
+        include_planned=include_planned,
+        causes=causes,
+        period_min=period_min,
+    )
+    return ReliabilityReport(table, daily_frame, by_year)
+
+
+def _table(
+    rows: pd.DataFrame,
+    served: pd.DataFrame,
+    *,
+    scopes: tuple[str, ...],
+    options: IndexOptions,
+    include_planned: bool,
+    causes: Causes | None,
+    period_min: float,
+) -> pd.DataFrame:
+    """The long table: one row per scope, group and day class, scopes in the order asked."""
     tables = []
     for day_class in DAY_CLASSES:
         chosen = _day_class(rows, day_class)
@@ -124,14 +147,12 @@ def reliability_report(
             table.insert(0, "scope", scope)
             tables.append(table.reset_index(drop=True))
     order = {scope: i for i, scope in enumerate(scopes)}
-    table = pd.concat(tables, ignore_index=True)
-    table = table.sort_values(
+    return pd.concat(tables, ignore_index=True).sort_values(
         ["scope", "day_class"],
         key=lambda c: c.map(order) if c.name == "scope" else c.map(DAY_CLASSES.index),
         kind="stable",
         ignore_index=True,
     )
-    return ReliabilityReport(table, daily_frame, by_year)
 
 
 def _served(served: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.staffing import Target, erlang_a, erlang_c, positions, required_agents
+from hotline.staffing import (
+    Target,
+    erlang_a,
+    erlang_c,
+    positions,
+    required_agents,
+    staffing_plan,
+)
 from hotline.staffing.simulate import simulate_week
 
 # The published check (pyworkforce's README, the textbook Erlang C example): 100 calls per
@@ -91,3 +98,17 @@ def test_bad_inputs_are_named() -> None:
         Target(service_level=1.5)
     with pytest.raises(ValueError, match="shrinkage"):
         positions(10, 1.0)
+
+
+def test_staffing_plan_per_half_hour() -> None:
+    """100 calls need 14 agents (20 positions at shrinkage 0.3), none need none; with
+    mean patience 300 s the same half hour needs 13 by Erlang A."""
+    plan = staffing_plan([100, 0, 50], aht_s=AHT_S, shrinkage=0.3)
+    assert list(plan["agents"]) == [14, 0, 8]
+    assert list(plan["positions"]) == [20, 0, 12]
+    assert (plan["service_level"] >= 0.8).all()
+    patient = staffing_plan([100], aht_s=[AHT_S], target=Target(patience_s=300))
+    assert patient["agents"].iloc[0] == 13
+    assert patient["abandon_probability"].iloc[0] > 0
+    with pytest.raises(ValueError, match="2 intervals"):
+        staffing_plan([1, 2], aht_s=[AHT_S])
