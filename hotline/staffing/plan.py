@@ -64,12 +64,15 @@ def usual_roster(
     pool: AgentPool | None = None,
     rules: ShiftRules | None = None,
     time_limit_s: float = 30.0,
+    work_limit: float | None = None,
 ) -> Roster:
     """Erlang C per interval, then the minimum-cover roster."""
     goal = goal or ServiceGoal()
     requirement = erlang_c_requirement(calls, aht_s=aht_s, goal=goal)
     demand = Cover(requirement, en_requirement(len(calls)))
-    roster = solve_roster(demand, pool, rules=rules, time_limit_s=time_limit_s)
+    roster = solve_roster(
+        demand, pool, rules=rules, time_limit_s=time_limit_s, work_limit=work_limit
+    )
     roster.extra["required_agent_hours"] = 0.5 * sum(requirement)
     return roster
 
@@ -118,6 +121,7 @@ def service_roster(
     pool: AgentPool | None = None,
     rules: ShiftRules | None = None,
     time_limit_s: float = 30.0,
+    work_limit: float | None = None,
     hint: Roster | None = None,
 ) -> Roster:
     """Erlang A tables and the day's targets, solved in one roster model.
@@ -126,4 +130,6 @@ def service_roster(
     """
     goal = goal or ServiceGoal()
     demand = service_tables(calls, aht_s=aht_s, patience_s=patience_s, goal=goal)
-    return solve_roster(demand, pool, rules=rules, time_limit_s=time_limit_s, hint=hint)
+    return solve_roster(
+        demand, pool, rules=rules, time_limit_s=time_limit_s, work_limit=work_limit, hint=hint
+    )

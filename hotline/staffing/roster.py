@@ -151,6 +151,7 @@ def solve_roster(
     *,
     rules: ShiftRules | None = None,
     time_limit_s: float = 30.0,
+    work_limit: float | None = None,
     workers: int = 2,
     seed: int = 0,
     hint: Roster | None = None,
@@ -159,6 +160,8 @@ def solve_roster(
 
     ``hint``: a roster under the same rules to start the search from (the usual roster is
     a good start for the service one: CP-SAT then only has to take agent-hours away).
+    ``work_limit``: CP-SAT's deterministic time limit, which unlike ``time_limit_s`` does
+    not depend on how busy the machine is (tests use it to get the same roster each run).
     """
     rules, pool = rules or ShiftRules(), pool or AgentPool()
     slots = len(demand.agents) if isinstance(demand, Cover) else len(demand.calls)
@@ -188,6 +191,8 @@ def solve_roster(
         built.hint(model, hint)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
+    if work_limit is not None:
+        solver.parameters.max_deterministic_time = work_limit
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     status = solver.solve(model)
