@@ -19,7 +19,13 @@ from collections.abc import Callable
 import numpy as np
 
 from routing.decompose import improve_by_regions
-from routing.model import LATENESS_COST_PER_S, SearchSettings, problem_penalties, run_model
+from routing.model import (
+    LATENESS_COST_PER_S,
+    SearchSettings,
+    long_route_settings,
+    problem_penalties,
+    run_model,
+)
 from routing.plan import DroppedJob, Route, RoutePlan
 from routing.problem import Problem, TimeWindow
 from routing.schedule import drop_reason, find_priority_swap, is_feasible, schedule_route
@@ -103,6 +109,7 @@ def _search(
     on_solution: Callable[[], None],
 ) -> list[list[int]]:
     """Global search for a share of the time, then regions until the deadline."""
+    settings = long_route_settings(problem, settings)
     remaining_s = deadline - time.monotonic()
     result = run_model(
         problem,
