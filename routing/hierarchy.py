@@ -147,11 +147,11 @@ def _assemble(
     )
     tails, heads = down_a[:, 0].astype(np.int64), down_a[:, 1].astype(np.int64)
     weights = down_a[:, 2]
-    # A head's level is one more than its tails' highest: tails were contracted later, so
-    # sweeping the vertices by decreasing contraction order fills the levels in one pass.
+    # A head's level is one more than its tails' highest. ``down`` lists the edges by the
+    # contraction of their head and every tail was contracted later, so walking the list
+    # backwards sees each vertex's level final before it is used as a tail.
     level = np.zeros(n, dtype=np.int64)
-    order = np.argsort(-np.arange(len(tails)), kind="stable")  # last contracted first
-    for t, h in zip(tails[order].tolist(), heads[order].tolist(), strict=True):
+    for t, h in zip(tails[::-1].tolist(), heads[::-1].tolist(), strict=True):
         if level[t] + 1 > level[h]:
             level[h] = level[t] + 1
     reverse = csr_matrix((np.ones(len(tails)), (heads, tails)), shape=(n, n))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
@@ -58,7 +60,7 @@ def street_grid(seed: int, size: int = 14) -> RoadNetwork:
                 path = [corner[x][y], bend_a, bend_b, corner[x + dx][y + dy]]
                 if one_way and rng.random() < 0.5:
                     path.reverse()
-                for a, b in zip(path, path[1:], strict=False):
+                for a, b in itertools.pairwise(path):
                     edges.append((a, b, float(rng.uniform(30, 120)), one_way))
     # A ring road hanging from one corner: a point on it leaves by both ends at one junction.
     ring = [corner[0][0], *(node(-0.3 - 0.2 * np.sin(t), 0.2 * np.cos(t)) for t in (1, 2, 3))]
