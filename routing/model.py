@@ -59,11 +59,14 @@ class SearchSettings:
         metaheuristic used there.
     long_routes, long_route_first_solution, long_route_metaheuristic
         Few long routes (Solomon type 2): a region of ``region_routes`` would be the whole
-        plan, and parallel cheapest insertion opens too few routes for local search to
-        recover (5 to 9 where the best plans have 9 to 12). Then the whole time goes to one
-        search from path cheapest arc (more, shorter routes) with OR-Tools' SISR iterated
-        local search. None decides by ``routes_lower_bound`` (at most ``region_routes`` + 1
-        routes) for problems with one priority class; measured in bench/RESULTS.md.
+        plan, and parallel cheapest insertion opens fewer routes (5 to 9) than the best plans
+        have (9 to 12). The long-route search gives the whole time to one search from path
+        cheapest arc (more, shorter routes). None turns it on by ``routes_lower_bound`` (at
+        most ``region_routes`` + 1 routes) for problems with one priority class. Off by
+        default: at 5 s it helps RC2 and R2 instances (RC2_2_1 1.06 -> 1.03 of PyVRP) but some
+        seeds of clustered ones start so badly that they never recover (C2_2_1 up to 1.47),
+        and with OR-Tools' SISR iterated local search instead of GLS it is worse still
+        (bench/RESULTS.md, section Routing).
     """
 
     first_solution: str | None = None
@@ -79,9 +82,9 @@ class SearchSettings:
     region_dropped: int = 10
     region_step_s: float = 0.8
     region_metaheuristic: str = "GUIDED_LOCAL_SEARCH"
-    long_routes: bool | None = None
+    long_routes: bool | None = False
     long_route_first_solution: str = "PATH_CHEAPEST_ARC"
-    long_route_metaheuristic: str = "ITERATED_LOCAL_SEARCH"
+    long_route_metaheuristic: str = "GUIDED_LOCAL_SEARCH"
 
 
 def routes_lower_bound(problem: Problem) -> int:

@@ -226,14 +226,14 @@ def _one_class_problem(shift_s: int, service_s: int) -> Problem:
 
 
 def test_few_long_routes_switch_to_the_long_route_search() -> None:
-    settings = SearchSettings()
+    settings = SearchSettings(long_routes=None)
     long_problem = _one_class_problem(shift_s=20_000, service_s=300)
     short_problem = _one_class_problem(shift_s=1_500, service_s=600)
     assert routes_lower_bound(long_problem) <= settings.region_routes + 1
     assert routes_lower_bound(short_problem) > settings.region_routes + 1
     chosen = long_route_settings(long_problem, settings)
     assert chosen.first_solution == settings.long_route_first_solution
-    assert chosen.metaheuristic == "ITERATED_LOCAL_SEARCH"
+    assert chosen.metaheuristic == settings.long_route_metaheuristic
     assert chosen.global_share == 1.0
     assert long_route_settings(short_problem, settings) == settings
     mixed = dataclasses.replace(
@@ -244,6 +244,7 @@ def test_few_long_routes_switch_to_the_long_route_search() -> None:
     )
     # Several priority classes keep urgent-first insertion, whatever the route lengths.
     assert long_route_settings(mixed, settings) == settings
-    plan = solve(long_problem, time_limit_s=1.0)
+    assert long_route_settings(long_problem, SearchSettings()) == SearchSettings()
+    plan = solve(long_problem, time_limit_s=1.0, settings=settings)
     assert check_plan(long_problem, plan) == []
     assert not plan.dropped
