@@ -23,6 +23,11 @@ Usage::
     .venv/bin/python -m bench.routing vrptw --time-limit 10            # default subset
     .venv/bin/python -m bench.routing vrptw --time-limit 10 --all      # all 112 instances
     .venv/bin/python -m bench.routing storm --time-limit 10
+    .venv/bin/python -m bench.routing matrix                           # hierarchy vs Dijkstra
+
+``vrptw`` runs ours at ``--seeds`` seeds per instance (default 5: the spread, and the default
+seed against the median) and the others once; ``--solvers pyvrp`` leaves VROOM out (the
+``--all`` runs). Per-type means: C1, C2, R1, R2, RC1, RC2 (Solomon), H1, H2 (Homberger 200).
 """
 
 from __future__ import annotations
@@ -56,7 +61,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "var" / "routing"
 VRPTW_DIR = DATA / "vrpsolvereasy" / "VRPSolverEasy" / "demos" / "data" / "CVRPTW"
 GOTHENBURG = DATA / "package" / "test" / "large-network.json"
-DEFAULT_VRPTW = ("C101", "R101", "RC101", "R201", "C1_2_1", "R1_2_1", "RC2_2_1")
+DEFAULT_VRPTW = (
+    *("C101", "R101", "RC101", "R201", "C1_2_1", "R1_2_1", "RC2_2_1"),
+    *("C201", "RC201", "R102", "RC105", "C2_2_1", "R2_2_1", "RC1_2_1"),
+)
 USUAL_PENALTY = {1: 1_000_000, 2: 100_000, 3: 10_000, 4: 1_000}
 """Drop penalties of the usual set-up; also the common yardstick for every storm plan."""
 
@@ -259,7 +267,10 @@ class VrptwRow:
     notes: list[str]
 
 
-def run_vrptw(names: Sequence[str], time_limit_s: float, seed: int) -> list[VrptwRow]:
+def run_vrptw(
+    names: Sequence[str], time_limit_s: float, seeds: Sequence[int], solvers: Sequence[str]
+) -> list[VrptwRow]:
+    """Each instance: ours at every seed (the first is the default), the others at seed 0."""
     folder = fetch_vrptw()
     rows = []
     for name in names:
@@ -267,17 +278,23 @@ def run_vrptw(names: Sequence[str], time_limit_s: float, seed: int) -> list[Vrpt
         problem = instance.problem
         costs: dict[str, float] = {}
         notes: list[str] = []
-        plan = solve(problem, time_limit_s=time_limit_s, seed=seed)
-        violations = check_plan(problem, plan)
-        costs["ours"] = _vrptw_cost(instance, plan, violations, notes, "ours")
-        for label, foreign_orders in (
-            ("pyvrp", solve_pyvrp(problem, time_limit_s, seed)),
-            ("vroom", solve_vroom(problem, time_limit_s)),
-        ):
-            foreign, problems = plan_from_orders(problem, foreign_orders)
+        spread = []
+        for seed in seeds:
+            plan = solve(problem, time_limit_s=time_limit_s, seed=seed)
+            violations = check_plan(problem, plan)
+            spread.append(_vrptw_cost(instance, plan, violations, notes, f"ours seed {seed}"))
+        costs["ours"] = spread[0]
+        costs["median"] = statistics.median(spread)
+        costs["min"], costs["max"] = min(spread), max(spread)
+        foreign_solvers = {
+            "pyvrp": lambda problem=problem: solve_pyvrp(problem, time_limit_s, 0),
+            "vroom": lambda problem=problem: solve_vroom(problem, time_limit_s),
+        }
+        for label in solvers:
+            foreign, problems = plan_from_orders(problem, foreign_solvers[label]())
             costs[label] = _vrptw_cost(instance, foreign, problems, notes, label)
         rows.append(VrptwRow(name, costs, notes))
-        print(_vrptw_line(rows[-1]), flush=True)
+        print(_vrptw_line(rows[-1], solvers), flush=True)
     return rows
 
 
@@ -292,23 +309,51 @@ def _vrptw_cost(
     return plan.cost / instance.scale
 
 
-def _vrptw_line(row: VrptwRow) -> str:
-    ours, pyvrp_cost, vroom_cost = row.costs["ours"], row.costs["pyvrp"], row.costs["vroom"]
-    return (
-        f"| {row.name} | {ours:.1f} | {pyvrp_cost:.1f} | {vroom_cost:.1f} | "
-        f"{ours / pyvrp_cost:.4f} | {ours / vroom_cost:.4f} | {'; '.join(row.notes)} |"
-    )
+def _vrptw_line(row: VrptwRow, solvers: Sequence[str]) -> str:
+    c = row.costs
+    spread = f"{c['min']:.1f} / {c['median']:.1f} / {c['max']:.1f} | {c['ours'] / c['median']:.4f}"
+    others = " | ".join(f"{c[s]:.1f} | {c['ours'] / c[s]:.4f}" for s in solvers)
+    return f"| {row.name} | {c['ours']:.1f} | {spread} | {others} | {'; '.join(row.notes)} |"
 
 
-def print_vrptw(rows: list[VrptwRow], time_limit_s: float) -> None:
+def instance_type(name: str) -> str:
+    """C1, C2, R1, R2, RC1, RC2 (Solomon, 100 customers) or H1 / H2 (Homberger, 200)."""
+    if "_" in name:
+        return f"H{name.split('_')[0][-1]}"
+    letters = name.rstrip("0123456789")
+    return f"{letters}{name[len(letters)]}"
+
+
+def print_vrptw(rows: list[VrptwRow], time_limit_s: float, solvers: Sequence[str]) -> None:
     print(f"\nVRPTW, distance objective, {time_limit_s:g} s per solver and instance")
-    print("| instance | ours | PyVRP | VROOM | ours/PyVRP | ours/VROOM | notes |")
-    print("|---|---|---|---|---|---|---|")
+    header = " | ".join(f"{s} | ours/{s}" for s in solvers)
+    print(
+        f"| instance | ours (seed 0) | min / median / max over seeds | seed 0/median | {header} |"
+    )
+    print("|---|---|---|---|" + "---|---|" * len(solvers) + "---|")
     for row in rows:
-        print(_vrptw_line(row))
-    for label in ("pyvrp", "vroom"):
+        print(_vrptw_line(row, solvers))
+    worst = max(rows, key=lambda r: r.costs["ours"] / r.costs["median"])
+    print(
+        f"default seed vs median: worst {worst.name} "
+        f"{worst.costs['ours'] / worst.costs['median']:.4f}"
+    )
+    for label in solvers:
         ratios = [r.costs["ours"] / r.costs[label] for r in rows]
-        print(f"mean ours/{label}: {statistics.fmean(ratios):.4f}")
+        top = max(rows, key=lambda r: r.costs["ours"] / r.costs[label])
+        print(
+            f"mean ours/{label}: {statistics.fmean(ratios):.4f} over {len(rows)} instances; "
+            f"highest {top.name} {top.costs['ours'] / top.costs[label]:.4f}"
+        )
+        by_type: dict[str, list[float]] = {}
+        for row, ratio in zip(rows, ratios, strict=True):
+            by_type.setdefault(instance_type(row.name), []).append(ratio)
+        print(
+            "  by type: "
+            + ", ".join(
+                f"{t} {statistics.fmean(v):.4f} (n={len(v)})" for t, v in sorted(by_type.items())
+            )
+        )
 
 
 # --------------------------------------------------------------------------- storm
@@ -418,18 +463,59 @@ def _vroom(problem: Problem, time_limit_s: float) -> tuple[RoutePlan, list[str],
     return plan, problems or check_plan(problem, plan), elapsed
 
 
+# --------------------------------------------------------------------------- matrix
+
+
+def run_matrix(seed: int, n_points: int, runs: int = 3) -> None:
+    """Hierarchy against the per-point Dijkstra baseline, same points, same run; best of 3."""
+    started = time.monotonic()
+    with fetch_gothenburg().open() as handle:
+        network = roads_from_geojson(json.load(handle))
+    build_s = time.monotonic() - started
+    started = time.monotonic()
+    hierarchy = network.hierarchy
+    hierarchy_s = time.monotonic() - started
+    # The storm's points: the same draw as storm_problem.
+    nodes = np.random.default_rng(seed).choice(network.component_nodes, n_points, replace=False)
+    lon, lat = network.lon[nodes], network.lat[nodes]
+    times: dict[str, float] = {}
+    matrices = {}
+    for method in ("dijkstra", "hierarchy"):
+        best = float("inf")
+        for _ in range(runs):
+            started = time.monotonic()
+            matrices[method] = travel_time_matrix(network, lon, lat, method=method).travel_s
+            best = min(best, time.monotonic() - started)
+        times[method] = best
+    identical = np.array_equal(matrices["dijkstra"], matrices["hierarchy"])
+    print(
+        f"network: {network.n_junctions} junctions, built in {build_s:.2f} s; hierarchy "
+        f"({hierarchy.up.nnz + len(hierarchy.down_head)} edges, {hierarchy.level.max() + 1} "
+        f"levels) built once in {hierarchy_s:.2f} s"
+    )
+    print(f"| method | {n_points} x {n_points} matrix (s, best of {runs}) |")
+    print("|---|---|")
+    for method, seconds in times.items():
+        print(f"| {method} | {seconds:.3f} |")
+    speed_up = times["dijkstra"] / times["hierarchy"]
+    print(f"speed-up {speed_up:.2f}x; identical travel times: {identical}")
+    assert identical, "hierarchy and Dijkstra matrices differ"
+
+
 # --------------------------------------------------------------------------- main
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("part", choices=["vrptw", "storm"])
+    parser.add_argument("part", choices=["vrptw", "storm", "matrix"])
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--all", action="store_true", help="every VRPTW instance")
     parser.add_argument("--instances", help="comma-separated VRPTW instance names")
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--crews", type=int, default=50)
+    parser.add_argument("--seeds", type=int, default=5, help="seeds of ours per instance")
+    parser.add_argument("--solvers", default="pyvrp,vroom", help="others to compare with")
     args = parser.parse_args(argv)
     print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores; figures scale with it)")
     if args.part == "vrptw":
@@ -439,8 +525,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             names = args.instances.split(",")
         else:
             names = list(DEFAULT_VRPTW)
-        rows = run_vrptw(names, args.time_limit, args.seed)
-        print_vrptw(rows, args.time_limit)
+        seeds = [args.seed + k for k in range(max(1, args.seeds))]
+        solvers = [s for s in args.solvers.split(",") if s]
+        rows = run_vrptw(names, args.time_limit, seeds, solvers)
+        print_vrptw(rows, args.time_limit, solvers)
+    elif args.part == "matrix":
+        run_matrix(args.seed, args.jobs + args.crews + 5)
     else:
         run_storm(args.time_limit, args.seed, args.jobs, args.crews)
     print(f"load average after: {os.getloadavg()[0]:.1f}")

@@ -8,6 +8,7 @@ weights grow with the job's urgency score.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,16 @@ class SearchSettings:
     region_routes, region_dropped, region_step_s, region_metaheuristic
         Routes and nearby dropped jobs per region, seconds spent on each region, and the
         metaheuristic used there.
+    long_routes, long_route_first_solution, long_route_metaheuristic
+        Few long routes (Solomon type 2): a region of ``region_routes`` would be the whole
+        plan, and parallel cheapest insertion opens fewer routes (5 to 9) than the best plans
+        have (9 to 12). The long-route search gives the whole time to one search from path
+        cheapest arc (more, shorter routes). None turns it on by ``routes_lower_bound`` (at
+        most ``region_routes`` + 1 routes) for problems with one priority class. Off by
+        default: at 5 s it helps RC2 and R2 instances (RC2_2_1 1.06 -> 1.03 of PyVRP) but some
+        seeds of clustered ones start so badly that they never recover (C2_2_1 up to 1.47),
+        and with OR-Tools' SISR iterated local search instead of GLS it is worse still
+        (bench/RESULTS.md, section Routing).
     """
 
     first_solution: str | None = None
@@ -72,6 +83,45 @@ class SearchSettings:
     region_dropped: int = 10
     region_step_s: float = 0.8
     region_metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    long_routes: bool | None = False
+    long_route_first_solution: str = "PATH_CHEAPEST_ARC"
+    long_route_metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+
+
+def routes_lower_bound(problem: Problem) -> int:
+    """Crews needed at least, by time and by load, ignoring windows.
+
+    Time: the service of every job plus the drive from its nearest other job, over the
+    longest shift. Cheap, and far enough apart on the benchmarks (2-6 on Solomon type 2,
+    8 and more on type 1) to tell long routes from short ones.
+    """
+    if not problem.jobs:
+        return 0
+    locations = np.array([job.location for job in problem.jobs], dtype=np.int64)
+    between = problem.travel_s[np.ix_(locations, locations)].astype(float)
+    np.fill_diagonal(between, np.inf)
+    nearest = between.min(axis=1) if len(locations) > 1 else np.zeros(1)
+    work_s = sum(job.service_s for job in problem.jobs) + float(nearest.sum())
+    shift_s = max(1, max(crew.shift.end_s - crew.shift.start_s for crew in problem.crews))
+    capacity = max((crew.capacity or 0) for crew in problem.crews)
+    by_load = sum(job.demand for job in problem.jobs) / capacity if capacity else 0.0
+    return int(max(work_s / shift_s, by_load)) + 1
+
+
+def long_route_settings(problem: Problem, settings: SearchSettings) -> SearchSettings:
+    """The settings to search with: the long-route ones when the plan has few long routes."""
+    long = settings.long_routes
+    if long is None:
+        one_class = len({job.priority for job in problem.jobs}) <= 1
+        long = one_class and routes_lower_bound(problem) <= settings.region_routes + 1
+    if not long:
+        return settings
+    return dataclasses.replace(
+        settings,
+        first_solution=settings.long_route_first_solution,
+        metaheuristic=settings.long_route_metaheuristic,
+        global_share=1.0,
+    )
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from routing.decompose import improve_by_regions
 from routing.model import (
     SearchSettings,
     lateness_weight,
+    long_route_settings,
     max_score,
     problem_penalties,
     run_model,
@@ -116,6 +117,7 @@ def _search(
     on_solution: Callable[[], None],
 ) -> list[list[int]]:
     """Global search for a share of the time, then regions until the deadline."""
+    settings = long_route_settings(problem, settings)
     remaining_s = deadline - time.monotonic()
     result = run_model(
         problem,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
 import pytest
 
 from routing.check import check_plan
+from routing.model import SearchSettings, long_route_settings, routes_lower_bound
 from routing.problem import Crew, Job, Problem, TimeWindow
 from routing.schedule import schedule_route
 from routing.solver import solve
@@ -208,3 +210,41 @@ def test_a_crew_whose_locked_visits_overrun_keeps_them_and_others_work_on() -> N
     assert check_plan(problem, plan) == [
         "crew 'stuck': works until 2300, after its shift ends at 1000"
     ]
+
+
+def _one_class_problem(shift_s: int, service_s: int) -> Problem:
+    """20 jobs on a line, 10 crews; the shift length decides how long routes can be."""
+    n_jobs = 20
+    positions = np.arange(n_jobs + 1) * 60
+    travel = np.abs(positions[:, None] - positions[None, :])
+    jobs = tuple(Job(id=f"j{i}", location=i + 1, service_s=service_s) for i in range(n_jobs))
+    crews = tuple(
+        Crew(id=f"c{k}", start_location=0, end_location=0, shift=TimeWindow(0, shift_s))
+        for k in range(10)
+    )
+    return Problem(travel_s=travel, jobs=jobs, crews=crews)
+
+
+def test_few_long_routes_switch_to_the_long_route_search() -> None:
+    settings = SearchSettings(long_routes=None)
+    long_problem = _one_class_problem(shift_s=20_000, service_s=300)
+    short_problem = _one_class_problem(shift_s=1_500, service_s=600)
+    assert routes_lower_bound(long_problem) <= settings.region_routes + 1
+    assert routes_lower_bound(short_problem) > settings.region_routes + 1
+    chosen = long_route_settings(long_problem, settings)
+    assert chosen.first_solution == settings.long_route_first_solution
+    assert chosen.metaheuristic == settings.long_route_metaheuristic
+    assert chosen.global_share == 1.0
+    assert long_route_settings(short_problem, settings) == settings
+    mixed = dataclasses.replace(
+        long_problem,
+        jobs=tuple(
+            dataclasses.replace(j, priority=1 + i % 2) for i, j in enumerate(long_problem.jobs)
+        ),
+    )
+    # Several priority classes keep urgent-first insertion, whatever the route lengths.
+    assert long_route_settings(mixed, settings) == settings
+    assert long_route_settings(long_problem, SearchSettings()) == SearchSettings()
+    plan = solve(long_problem, time_limit_s=1.0, settings=settings)
+    assert check_plan(long_problem, plan) == []
+    assert not plan.dropped
