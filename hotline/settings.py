@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from dispatch.settings import DispatchSettings
+from hotline.models import TICKET_TYPES
 
 
 class HotlineSettings(DispatchSettings):
@@ -48,3 +49,16 @@ class HotlineSettings(DispatchSettings):
         default=None, description="Local time of working days; unset uses ``timezone``."
     )
     kb_search_limit: int = Field(default=10, ge=1, le=50, description="Search hits at most.")
+
+    @field_validator("ticket_answer_working_days")
+    @classmethod
+    def _every_type(cls, value: dict[str, float]) -> dict[str, float]:
+        missing = [t for t in TICKET_TYPES if t not in value]
+        if missing:
+            msg = f"ticket_answer_working_days lacks {', '.join(missing)}"
+            raise ValueError(msg)
+        bad = {t: d for t, d in value.items() if d <= 0}
+        if bad:
+            msg = f"ticket_answer_working_days must be positive, got {bad}"
+            raise ValueError(msg)
+        return value

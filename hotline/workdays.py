@@ -181,3 +181,24 @@ def build_calendar(*, timezone: str, calendar_file: Path | None) -> WorkCalendar
     """The installation's calendar: its time zone and, when configured, its site file."""
     site = load_site_calendar(calendar_file) if calendar_file is not None else SiteCalendar()
     return WorkCalendar(tz=ZoneInfo(timezone), site=site)
+
+
+_CACHE: dict[tuple[str, str | None, float | None], WorkCalendar] = {}
+
+
+def calendar_for(*, timezone: str, calendar_file: Path | None) -> WorkCalendar:
+    """The installation's calendar, reused while the site file is unchanged (its mtime)."""
+    mtime = None
+    if calendar_file is not None:
+        try:
+            mtime = calendar_file.stat().st_mtime
+        except OSError as exc:
+            msg = f"site calendar {calendar_file} cannot be read: {exc}"
+            raise CalendarFileError(msg) from exc
+    key = (timezone, str(calendar_file) if calendar_file else None, mtime)
+    calendar = _CACHE.get(key)
+    if calendar is None:
+        calendar = build_calendar(timezone=timezone, calendar_file=calendar_file)
+        _CACHE.clear()  # one installation, one calendar: drop the stale one
+        _CACHE[key] = calendar
+    return calendar

@@ -1,0 +1,158 @@
+"""Word segmentation for knowledge-base search: jieba in Python, ``simple`` tsvectors in SQL.
+
+PostgreSQL's ``simple`` parser keeps a run of Han characters as one token ("我家停电了"), so
+a search for "停电" would never match; Debian's PostgreSQL has no Chinese parser. The text is
+therefore cut here with jieba's ``cut_for_search`` (which also yields the short words inside
+long ones: "阶梯电价" -> "阶梯", "电价") and stored space-joined, so the ``simple`` parser
+sees one token per word. Single Han characters are kept as well, in the lowest weight, so a
+one-character query ("表", "闸") still has something to match.
+
+Text is NFKC-normalized (full-width Latin and digits become ASCII) and case-folded on both
+sides, so queries and documents meet in one form.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+import jieba
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+WORD = re.compile(r"\w+")
+LATIN = re.compile(r"[a-z]")
+# Words every article has; in an OR query they would rank by noise.
+_STOPWORD_TEXT = (
+    "的 了 是 在 和 与 及 或 我 你 您 他 她 它 我们 你们 吗 呢 吧 啊 呀 么 什么 怎么 怎么办 如何 "
+    "哪里 哪些 为什么 请问 一个 这个 那个 可以 能 会 要 就 也 都 还 又 把 被 让 给 对 从 向 "
+    "a an and are as at be but by can do does for from how i if in is it its my no not of on "
+    "or our should so than that the their then there this to was we what when where which "
+    "who why will with you your"
+)
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# Hotline words jieba's general dictionary does not hold as one word.
+DOMAIN_WORDS = (
+    "停电",
+    "复电",
+    "来电",
+    "跳闸",
+    "电表箱",
+    "智能电表",
+    "峰谷电价",
+    "分时电价",
+    "阶梯电价",
+    "漏电保护器",
+    "漏保",
+    "故障报修",
+    "计划停电",
+    "欠费停电",
+    "电压低",
+    "电压不稳",
+    "窃电",
+    "违约用电",
+    "户号",
+    "95598",
+)
+MIN_PREFIX_CHARS = 4
+
+_ready = threading.Lock()
+_initialized = False
+
+
+def _jieba() -> None:
+    """Load jieba's dictionary once (about 0.5 s), quietly, with the hotline's words."""
+    global _initialized
+    if _initialized:
+        return
+    with _ready:
+        if not _initialized:
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            for word in DOMAIN_WORDS:
+                jieba.add_word(word)
+            _initialized = True
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def words(text: str) -> list[str]:
+    """The searchable words of ``text`` in order (duplicates kept, stopwords dropped)."""
+    _jieba()
+    out: list[str] = []
+    for token in jieba.cut_for_search(normalize(text)):
+        for part in WORD.findall(token):
+            if part not in STOPWORDS and part != "_":
+                out.append(part)
+    return out
+
+
+def han_chars(text: str) -> list[str]:
+    """The distinct Han characters of ``text`` that are not stopwords, in first-seen order."""
+    seen: dict[str, None] = {}
+    for char in HAN.findall(normalize(text)):
+        if char not in STOPWORDS:
+            seen.setdefault(char, None)
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class Document:
+    """What goes into an article version's search columns."""
+
+    title_words: str
+    body_words: str
+    chars: str
+    trigram_text: str
+
+
+def document(title: str, body: str) -> Document:
+    """Space-joined words for ``setweight(to_tsvector('simple', ...))`` and the trigram text."""
+    return Document(
+        title_words=" ".join(words(title)),
+        body_words=" ".join(words(body)),
+        chars=" ".join(han_chars(f"{title} {body}")),
+        trigram_text=normalize(f"{title}\n{body}"),
+    )
+
+
+# The tsvector of a version, from the ``Document`` fields bound as parameters.
+TSVECTOR_SQL = (
+    "setweight(to_tsvector('simple', :title_words), 'A') || "
+    "setweight(to_tsvector('simple', :body_words), 'B') || "
+    "setweight(to_tsvector('simple', :chars), 'D')"
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search query cut like the documents: a tsquery text and the trigram probe."""
+
+    words: tuple[str, ...]
+    chars: tuple[str, ...]
+    tsquery: str | None
+    trigram_text: str
+
+
+def _term(word: str) -> str:
+    # Words hold only \\w characters, so quoting cannot be broken out of.
+    prefix = ":*" if LATIN.search(word) and len(word) >= MIN_PREFIX_CHARS else ""
+    return f"'{word}'{prefix}"
+
+
+def query(text: str) -> Query:
+    """Cut a query: its words OR-ed (ranking decides), plus the Han characters of words longer
+    than one character, so a typo'd or unusually cut word still meets its neighbours."""
+    found = tuple(dict.fromkeys(words(text)))
+    chars = tuple(c for c in han_chars(text) if c not in found)
+    terms = [_term(w) for w in found] + [_term(c) for c in chars]
+    return Query(
+        words=found,
+        chars=chars,
+        tsquery=" | ".join(terms) if terms else None,
+        trigram_text=normalize(text).strip(),
+    )
