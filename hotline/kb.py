@@ -204,7 +204,7 @@ def translations(*, session: Session, article: KbArticle) -> dict[str, int]:
             KbArticle.slug == article.slug, KbArticle.id != article.id
         )
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def list_articles(

@@ -67,7 +67,7 @@ def seed_articles(
     if unknown:
         msg = f"articles name unknown categories: {', '.join(unknown)}"
         raise InvalidInput(msg)
-    existing = set(session.execute(select(KbArticle.slug, KbArticle.language)).tuples())
+    existing = set(session.execute(select(KbArticle.slug, KbArticle.language)).all())
     new = [a for a in articles.articles if (a.slug, a.language) not in existing]
     rows = [
         KbArticle(
