@@ -37,6 +37,7 @@ class SeedArticle(BaseModel):
 
 
 class SeedFile(BaseModel):
+    about: str = ""
     categories: list[SeedCategory]
     articles: list[SeedArticle]
 
