@@ -225,7 +225,8 @@ class KbArticleVersion(Base):
     """One version of an article's text with its search columns.
 
     ``search_tsv``: jieba-segmented title (weight A) and body (B) plus single Han characters
-    (D) in a ``simple`` tsvector; ``search_text``: lower-cased title and body for pg_trgm.
+    of the title (C) and body (D) in a ``simple`` tsvector; ``search_text``: the Latin side of
+    title and body, case-folded, for pg_trgm (see ``hotline.segment``).
     At most one version per article is published (a partial unique index).
     """
 

@@ -5,7 +5,12 @@ a search for "停电" would never match; Debian's PostgreSQL has no Chinese pars
 therefore cut here with jieba's ``cut_for_search`` (which also yields the short words inside
 long ones: "阶梯电价" -> "阶梯", "电价") and stored space-joined, so the ``simple`` parser
 sees one token per word. Single Han characters are kept as well, in the lowest weight, so a
-one-character query ("表", "闸") still has something to match.
+one-character query ("表", "闸") still has something to match: those of the title in weight
+C, those of the body in D, each once (repetitions would double the tsvector for little).
+
+pg_trgm gets the Latin side only (words, account numbers, codes such as "10kV"): trigrams
+of Han text match little (a two-character word has no trigram of its own inside a sentence)
+and ``word_similarity`` over long Han runs is slow.
 
 Text is NFKC-normalized (full-width Latin and digits become ASCII) and case-folded on both
 sides, so queries and documents meet in one form.
@@ -24,6 +29,7 @@ import jieba
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 WORD = re.compile(r"\w+")
 LATIN = re.compile(r"[a-z]")
+LATIN_OR_DIGIT = re.compile(r"[a-z0-9]")
 # Words every article has; in an OR query they would rank by noise.
 _STOPWORD_TEXT = (
     "的 了 是 在 和 与 及 或 我 你 您 他 她 它 我们 你们 吗 呢 吧 啊 呀 么 什么 怎么 怎么办 如何 "
@@ -93,11 +99,12 @@ def words(text: str) -> list[str]:
 
 def han_chars(text: str) -> list[str]:
     """The distinct Han characters of ``text`` that are not stopwords, in first-seen order."""
-    seen: dict[str, None] = {}
-    for char in HAN.findall(normalize(text)):
-        if char not in STOPWORDS:
-            seen.setdefault(char, None)
-    return list(seen)
+    return [c for c in dict.fromkeys(HAN.findall(normalize(text))) if c not in STOPWORDS]
+
+
+def latin_text(text: str) -> str:
+    """``text`` without its Han characters, folded and with single spaces: pg_trgm's input."""
+    return " ".join(HAN.sub(" ", normalize(text)).split())
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,8 @@ class Document:
 
     title_words: str
     body_words: str
-    chars: str
+    title_chars: str
+    body_chars: str
     trigram_text: str
 
 
@@ -115,8 +123,9 @@ def document(title: str, body: str) -> Document:
     return Document(
         title_words=" ".join(words(title)),
         body_words=" ".join(words(body)),
-        chars=" ".join(han_chars(f"{title} {body}")),
-        trigram_text=normalize(f"{title}\n{body}"),
+        title_chars=" ".join(han_chars(title)),
+        body_chars=" ".join(han_chars(body)),
+        trigram_text=latin_text(f"{title}\n{body}"),
     )
 
 
@@ -124,7 +133,8 @@ def document(title: str, body: str) -> Document:
 TSVECTOR_SQL = (
     "setweight(to_tsvector('simple', :title_words), 'A') || "
     "setweight(to_tsvector('simple', :body_words), 'B') || "
-    "setweight(to_tsvector('simple', :chars), 'D')"
+    "setweight(to_tsvector('simple', :title_chars), 'C') || "
+    "setweight(to_tsvector('simple', :body_chars), 'D')"
 )
 
 
@@ -135,7 +145,7 @@ class Query:
     words: tuple[str, ...]
     chars: tuple[str, ...]
     tsquery: str | None
-    trigram_text: str
+    probe: str | None  # the Latin side, for pg_trgm; None without one
 
 
 def _term(word: str) -> str:
@@ -154,5 +164,5 @@ def query(text: str) -> Query:
         words=found,
         chars=chars,
         tsquery=" | ".join(terms) if terms else None,
-        trigram_text=normalize(text).strip(),
+        probe=latin_text(text) if LATIN_OR_DIGIT.search(normalize(text)) else None,
     )
