@@ -48,9 +48,7 @@ def _sees(desk: Desk, username: str, ticket: Ticket) -> bool:
 
 def test_complaint_reaches_its_department_only_after_review(desk: Desk) -> None:
     premise = premise_in(desk.session, "HEL-R1")
-    ticket = _file(
-        desk, "agent", complaint(premise, accused_department_code="HEL-R1-SERVICE")
-    )
+    ticket = _file(desk, "agent", complaint(premise, accused_department_code="HEL-R1-SERVICE"))
     assert ticket.status == "review"
     assert ticket.department_id == desk.departments["HEL-R1-SERVICE"].id  # routed, hidden
     assert not _sees(desk, "svc1", ticket)  # the accused (and routed) department
@@ -74,9 +72,7 @@ def test_complaint_reaches_its_department_only_after_review(desk: Desk) -> None:
 
 def test_review_can_send_a_complaint_past_the_accused(desk: Desk) -> None:
     premise = premise_in(desk.session, "HEL-R1")
-    ticket = _file(
-        desk, "agent", complaint(premise, accused_department_code="HEL-R1-SERVICE")
-    )
+    ticket = _file(desk, "agent", complaint(premise, accused_department_code="HEL-R1-SERVICE"))
     viewer = viewer_for(session=desk.session, user=desk.user("supervisor"))
     review(
         session=desk.session,
