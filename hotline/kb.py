@@ -24,9 +24,9 @@ from hotline.models import KbArticle, KbArticleVersion, KbCategory, Ticket, Tick
 
 _INSERT_VERSION = f"""
 INSERT INTO kb_article_version (article_id, number, status, title, body, search_tsv,
-    search_text, created_by, created_at, published_at, published_by)
+    title_tsv, search_text, created_by, created_at, published_at, published_by)
 VALUES (:article_id, :number, :status, :title, :body, {segment.TSVECTOR_SQL},
-    :trigram_text, :actor, :now, :published_at, :published_by)
+    {segment.TITLE_TSVECTOR_SQL}, :trigram_text, :actor, :now, :published_at, :published_by)
 """
 
 
@@ -64,12 +64,23 @@ def _params(version: NewVersion) -> dict[str, object]:
 
 
 def insert_versions(*, session: Session, versions: Sequence[NewVersion]) -> None:
-    """Write versions in one batched statement (the seed and the bench write thousands).
+    """Write versions in one batched statement (the seed and the bench write thousands),
+    and add their Latin words to the vocabulary that corrects typos.
 
     Publishing ones must belong to articles without a published version.
     """
-    if versions:
-        session.execute(text(_INSERT_VERSION), [_params(v) for v in versions])
+    if not versions:
+        return
+    session.execute(text(_INSERT_VERSION), [_params(v) for v in versions])
+    terms = sorted({t for v in versions for t in segment.latin_words(f"{v.title} {v.body}")})
+    if terms:
+        session.execute(
+            text(
+                "INSERT INTO kb_term (term) SELECT unnest(CAST(:terms AS text[])) "
+                "ON CONFLICT DO NOTHING"
+            ),
+            {"terms": terms},
+        )
 
 
 def get_category(*, session: Session, code: str) -> KbCategory:

@@ -221,11 +221,29 @@ class KbArticle(Base):
     created_at: Mapped[dt.datetime] = _now()
 
 
+class KbTerm(Base):
+    """The Latin words of the knowledge base: pg_trgm corrects a query's typos against them
+    (a small table, so a nearest-neighbour lookup per query word is cheap)."""
+
+    __tablename__ = "kb_term"
+    __table_args__ = (
+        Index(
+            "ix_kb_term_trgm",
+            "term",
+            postgresql_using="gist",
+            postgresql_ops={"term": "gist_trgm_ops"},
+        ),
+    )
+
+    term: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
 class KbArticleVersion(Base):
     """One version of an article's text with its search columns.
 
     ``search_tsv``: jieba-segmented title (weight A) and body (B) plus single Han characters
-    of the title (C) and body (D) in a ``simple`` tsvector; ``search_text``: the Latin side of
+    of the title (C) and body (D) in a ``simple`` tsvector; ``title_tsv``: the title's part
+    alone (a small index for words common in bodies); ``search_text``: the Latin side of
     title and body, case-folded, for pg_trgm (see ``hotline.segment``).
     At most one version per article is published (a partial unique index).
     """
@@ -241,6 +259,7 @@ class KbArticleVersion(Base):
             postgresql_where=text("status = 'published'"),
         ),
         Index("ix_kb_article_version_tsv", "search_tsv", postgresql_using="gin"),
+        Index("ix_kb_article_version_title_tsv", "title_tsv", postgresql_using="gin"),
         Index(
             "ix_kb_article_version_trgm",
             "search_text",
@@ -256,6 +275,7 @@ class KbArticleVersion(Base):
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     search_tsv: Mapped[str] = mapped_column(TSVECTOR)
+    title_tsv: Mapped[str] = mapped_column(TSVECTOR)
     search_text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -10,7 +10,8 @@ C, those of the body in D, each once (repetitions would double the tsvector for 
 
 pg_trgm gets the Latin side only (words, account numbers, codes such as "10kV"): trigrams
 of Han text match little (a two-character word has no trigram of its own inside a sentence)
-and ``word_similarity`` over long Han runs is slow.
+and ``word_similarity`` over long Han runs is slow. The Latin words of every version also go
+into a vocabulary (``kb_term``), where pg_trgm finds the word a typo meant.
 
 Text is NFKC-normalized (full-width Latin and digits become ASCII) and case-folded on both
 sides, so queries and documents meet in one form.
@@ -129,7 +130,11 @@ def document(title: str, body: str) -> Document:
     )
 
 
-# The tsvector of a version, from the ``Document`` fields bound as parameters.
+# The tsvectors of a version, from the ``Document`` fields bound as parameters.
+TITLE_TSVECTOR_SQL = (
+    "setweight(to_tsvector('simple', :title_words), 'A') || "
+    "setweight(to_tsvector('simple', :title_chars), 'C')"
+)
 TSVECTOR_SQL = (
     "setweight(to_tsvector('simple', :title_words), 'A') || "
     "setweight(to_tsvector('simple', :body_words), 'B') || "
@@ -140,29 +145,44 @@ TSVECTOR_SQL = (
 
 @dataclass(frozen=True)
 class Query:
-    """A search query cut like the documents: a tsquery text and the trigram probe."""
+    """A search query cut like the documents.
+
+    ``terms``: one tsquery term per word; ``char_terms``: the Han characters of its longer
+    words (the fallback when the words find too little: a wrong character, an unusual cut);
+    ``latin``: the Latin words pg_trgm may correct; ``probe``: the Latin side for
+    ``word_similarity``.
+    """
 
     words: tuple[str, ...]
     chars: tuple[str, ...]
-    tsquery: str | None
-    probe: str | None  # the Latin side, for pg_trgm; None without one
+    terms: tuple[str, ...]
+    char_terms: tuple[str, ...]
+    latin: tuple[str, ...]
+    probe: str | None
 
 
-def _term(word: str) -> str:
-    # Words hold only \\w characters, so quoting cannot be broken out of.
+def term(word: str) -> str:
+    """A word as a tsquery term (Latin words of four letters or more also match longer
+    forms: "meter" finds "meters")."""
+    # Words hold only \w characters, so quoting cannot be broken out of.
     prefix = ":*" if LATIN.search(word) and len(word) >= MIN_PREFIX_CHARS else ""
     return f"'{word}'{prefix}"
 
 
+def latin_words(text: str) -> list[str]:
+    """The distinct Latin words of ``text`` long enough for trigrams to say anything."""
+    return [w for w in dict.fromkeys(words(text)) if LATIN.search(w) and len(w) >= 3]
+
+
 def query(text: str) -> Query:
-    """Cut a query: its words OR-ed (ranking decides), plus the Han characters of words longer
-    than one character, so a typo'd or unusually cut word still meets its neighbours."""
+    """Cut a query into its words, the fallback characters and the Latin side."""
     found = tuple(dict.fromkeys(words(text)))
     chars = tuple(c for c in han_chars(text) if c not in found)
-    terms = [_term(w) for w in found] + [_term(c) for c in chars]
     return Query(
         words=found,
         chars=chars,
-        tsquery=" | ".join(terms) if terms else None,
+        terms=tuple(term(w) for w in found),
+        char_terms=tuple(term(c) for c in chars),
+        latin=tuple(latin_words(text)),
         probe=latin_text(text) if LATIN_OR_DIGIT.search(normalize(text)) else None,
     )

@@ -103,6 +103,7 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("search_tsv", postgresql.TSVECTOR(), nullable=False),
+        sa.Column("title_tsv", postgresql.TSVECTOR(), nullable=False),
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("created_by", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -134,11 +135,31 @@ def upgrade() -> None:
         postgresql_ops={"search_text": "gin_trgm_ops"},
     )
     op.create_index(
+        "ix_kb_article_version_title_tsv",
+        "kb_article_version",
+        ["title_tsv"],
+        unique=False,
+        postgresql_using="gin",
+    )
+    op.create_index(
         "ix_kb_article_version_tsv",
         "kb_article_version",
         ["search_tsv"],
         unique=False,
         postgresql_using="gin",
+    )
+    op.create_table(
+        "kb_term",
+        sa.Column("term", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("term"),
+    )
+    op.create_index(
+        "ix_kb_term_trgm",
+        "kb_term",
+        ["term"],
+        unique=False,
+        postgresql_using="gist",
+        postgresql_ops={"term": "gist_trgm_ops"},
     )
     op.create_table(
         "ticket_route",
@@ -313,6 +334,13 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_ticket_caller_phone"), table_name="ticket")
     op.drop_table("ticket")
     op.drop_table("ticket_route")
+    op.drop_index("ix_kb_term_trgm", table_name="kb_term")
+    op.drop_table("kb_term")
+    op.drop_index(
+        "ix_kb_article_version_title_tsv",
+        table_name="kb_article_version",
+        postgresql_using="gin",
+    )
     op.drop_index(
         "ix_kb_article_version_tsv", table_name="kb_article_version", postgresql_using="gin"
     )
