@@ -99,9 +99,7 @@ def test_complaint_from_filing_to_return_visit(desk: Desk) -> None:
     clock = answered["clock"]
     assert not clock["answered_late"] and not clock["overdue"]
     assert clock["answer_used_working_days"] == pytest.approx(55 / 24, abs=1e-3)
-    closed = _step(
-        desk, "agent", tid, "return-visit", "2026-03-11 10:00", satisfaction="satisfied"
-    )
+    closed = _step(desk, "agent", tid, "return-visit", "2026-03-11 10:00", satisfaction="satisfied")
     assert closed["status"] == "closed" and closed["satisfaction"] == "satisfied"
     assert _at(closed["reopen_until"]) == local("2026-04-10 10:00")
     actions = [s["action"] for s in closed["trail"]]
