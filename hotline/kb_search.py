@@ -93,8 +93,8 @@ class Ranking:
     trigram_weight: float = 0.5
     fix_threshold: float = 0.25
     fixes: int = 3
-    pool: int = 30
-    rerank: int = 15  # the best by ts_rank that word_similarity may reorder (it is costly)
+    pool: int = 15
+    rerank: int = 10  # the best by ts_rank that word_similarity may reorder (it is costly)
 
 
 def search_sql(*, columns: list[str], probe: bool, filtered: bool, language: bool) -> str:
@@ -153,15 +153,25 @@ class Arm:
     column: str  # search_tsv, or title_tsv for a common word
 
 
+def _compounds(words: tuple[str, ...]) -> list[list[str]]:
+    """Query words grouped under the longest word containing them: ``cut_for_search`` gives
+    电动汽车 and also 电动 and 汽车, and one arm for the three ranks their union once."""
+    groups: dict[str, list[str]] = {}
+    for word in sorted(words, key=len, reverse=True):
+        home = next((g for g in groups if word in g), word)
+        groups.setdefault(home, []).append(word)
+    return list(groups.values())
+
+
 def _arms(
     query: segment.Query, fixes: dict[str, list[str]], shares: dict[str, float], wide: bool
 ) -> tuple[list[Arm], str]:
     """The arms and the whole query's tsquery text (for the scores)."""
     per_word = []
-    for word, term in zip(query.words, query.terms, strict=True):
-        alternatives = [word, *fixes.get(word, [])]
-        text_ = " | ".join([term, *(segment.term(f) for f in fixes.get(word, []))])
-        per_word.append((max(share(w, shares) for w in alternatives), text_))
+    for group in _compounds(query.words):
+        alternatives = [a for w in group for a in (w, *fixes.get(w, []))]
+        text_ = " | ".join(segment.term(a) for a in alternatives)
+        per_word.append((max(share(a, shares) for a in alternatives), text_))
     rare = [Arm(t, "search_tsv") for s_, t in per_word if s_ < COMMON_SHARE]
     arms = rare or [Arm(t, "title_tsv") for _, t in per_word]
     if len(arms) > MAX_ARMS:
