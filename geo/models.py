@@ -31,7 +31,7 @@ SRID = 4326
 DEVICE_KINDS = ("breaker", "recloser", "fuse", "switch", "transformer")
 REGION_CLASSES = ("urban", "rural", "remote")
 CRITICAL_KINDS = ("hospital", "life_support", "water", "emergency", "school")
-ROLES = ("admin", "dispatcher", "agent", "crew")
+ROLES = ("admin", "dispatcher", "agent", "crew", "supervisor")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from dispatch.exceptions import CloseRefused, OpenMakeSafeTasks, StaleVersion
 from geo import exceptions as geo_errors
+from hotline.exceptions import CalendarFileError, TicketStateConflict
 from outages.exceptions import AddressNotFound, InvalidTransition
 
 STATUS_BY_ERROR: dict[type[geo_errors.StormdeskError], int] = {
@@ -26,6 +27,8 @@ STATUS_BY_ERROR: dict[type[geo_errors.StormdeskError], int] = {
     geo_errors.ClusterError: 503,
     InvalidTransition: 409,
     StaleVersion: 409,
+    TicketStateConflict: 409,
+    CalendarFileError: 503,
 }
 
 
@@ -43,7 +46,7 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     body: dict[str, object] = {"detail": str(error), "error": type(error).__name__}
     if isinstance(error, AddressNotFound):
         body["suggestions"] = error.suggestions
-    if isinstance(error, InvalidTransition):
+    if isinstance(error, InvalidTransition | TicketStateConflict):
         body["allowed"] = error.allowed
     if isinstance(error, CloseRefused):
         body["missing"] = error.missing

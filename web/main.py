@@ -14,16 +14,19 @@ from web import errors
 from web.admission import AdmissionGate
 from web.api import (
     auth,
+    departments,
     devices,
     dispatch_plan,
     geo,
     health,
+    kb,
     layers,
     open311,
     outages,
     planned,
     reports,
     status,
+    tickets,
 )
 from web.api import crew as crew_api
 from web.api import dispatch as dispatch_api
@@ -75,6 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dispatch_plan.router,
         crew_api.router,
         crew.router,
+        tickets.router,
+        departments.router,
+        kb.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -60,6 +60,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     _login("admin", "admin"),
     _login("dispatcher", "dispatcher"),
     _login("agent", "agent"),
+    _login("supervisor", "supervisor"),
     *(_login(f"crew{spec.code.removeprefix('CREW-')}", "crew", spec.code) for spec in CREWS),
 )
 

@@ -4,7 +4,7 @@ Every hazard report that has a work order today becomes that order's first make-
 orders made before the upgrade read the same as new ones.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 22:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

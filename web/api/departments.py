@@ -1,0 +1,116 @@
+"""Departments (their members and queues) and the ticket routing table."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from geo.exceptions import Forbidden
+from geo.models import Region, User
+from hotline import departments, ticket_routing, tickets
+from hotline.models import Department
+from hotline.schemas import (
+    DepartmentCreate,
+    DepartmentRead,
+    MemberSet,
+    RouteRead,
+    RouteSet,
+    TicketSummary,
+)
+from hotline.ticket_views import summaries
+from hotline.visibility import ALL_SEEING_ROLES
+from web.deps import NowDep, SessionDep, SettingsDep, current_user, require_role
+
+router = APIRouter(prefix="/api/v1", tags=["departments"])
+Staff = Annotated[User, Depends(current_user)]
+Supervisor = Annotated[User, Depends(require_role("supervisor"))]
+Admin = Annotated[User, Depends(require_role("admin"))]
+
+
+def _read(session: Session, department: Department) -> DepartmentRead:
+    region = session.get(Region, department.region_id) if department.region_id else None
+    head = session.get(User, department.head_user_id) if department.head_user_id else None
+    return DepartmentRead(
+        id=department.id,
+        code=department.code,
+        name=department.name,
+        name_zh=department.name_zh,
+        region_code=region.code if region else None,
+        head_username=head.username if head else None,
+        members=departments.members(session=session, department=department),
+    )
+
+
+@router.get("/departments", response_model=list[DepartmentRead])
+def list_departments(session: SessionDep, user: Staff) -> list[DepartmentRead]:
+    """Every department with its region, head and members."""
+    return [_read(session, d) for d in departments.list_departments(session=session)]
+
+
+@router.post("/departments", response_model=DepartmentRead, status_code=201)
+def post_department(data: DepartmentCreate, session: SessionDep, user: Admin) -> DepartmentRead:
+    """Add a department."""
+    department = departments.create_department(session=session, **data.model_dump())
+    return _read(session, department)
+
+
+@router.put("/departments/{code}/members", response_model=DepartmentRead)
+def put_member(code: str, data: MemberSet, session: SessionDep, user: Supervisor) -> DepartmentRead:
+    """Put a user in this department (out of any other)."""
+    departments.set_member(session=session, username=data.username, department_code=code)
+    return _read(session, departments.get_department(session=session, code=code))
+
+
+@router.delete("/departments/{code}/members/{username}", response_model=DepartmentRead)
+def delete_member(
+    code: str, username: str, session: SessionDep, user: Supervisor
+) -> DepartmentRead:
+    """Take a user out of this department."""
+    department = departments.get_department(session=session, code=code)
+    if username not in departments.members(session=session, department=department):
+        msg = f"{username!r} is not a member of {code}"
+        raise Forbidden(msg)
+    departments.set_member(session=session, username=username, department_code=None)
+    return _read(session, department)
+
+
+@router.get("/departments/{code}/queue", response_model=list[TicketSummary])
+def department_queue(
+    code: str, session: SessionDep, settings: SettingsDep, now: NowDep, user: Staff
+) -> list[TicketSummary]:
+    """The department's open tickets (its members and supervisors), oldest first."""
+    department = departments.get_department(session=session, code=code)
+    viewer = tickets.viewer_for(session=session, user=user)
+    if viewer.role not in ALL_SEEING_ROLES and viewer.department_id != department.id:
+        msg = f"the queue of {code} is for its members and supervisors"
+        raise Forbidden(msg)
+    rows = tickets.list_tickets(
+        session=session, viewer=viewer, department_code=code, open_only=True
+    )
+    return summaries(session=session, tickets=rows, now=now, settings=settings)
+
+
+@router.get("/ticket-routes", response_model=list[RouteRead])
+def list_routes(session: SessionDep, user: Staff) -> list[RouteRead]:
+    """The routing table (NULL class or region: any)."""
+    return [
+        RouteRead.model_validate(r, from_attributes=True)
+        for r in ticket_routing.list_routes(session=session)
+    ]
+
+
+@router.put("/ticket-routes", response_model=RouteRead)
+def put_route(data: RouteSet, session: SessionDep, user: Supervisor) -> RouteRead:
+    """Set the department for a type (and class) in a region (or everywhere)."""
+    row = ticket_routing.set_route(session=session, **data.model_dump())
+    return RouteRead.model_validate(row, from_attributes=True)
+
+
+@router.delete("/ticket-routes/{route_id}", status_code=204)
+def delete_route(route_id: int, session: SessionDep, user: Supervisor) -> Response:
+    """Remove a row of the routing table."""
+    ticket_routing.delete_route(session=session, route_id=route_id)
+    return Response(status_code=204)
