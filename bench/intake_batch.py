@@ -40,9 +40,10 @@ from geo.cluster import Cluster
 from geo.database import make_engine
 from geo.demo_city import build_demo_city
 from geo.loader import load_demo_city
-from outages.batch import file_batch
+from outages.intake.batch import file_batch
+from outages.intake.single import file_report
 from outages.schemas import BatchReport, ReportCreate
-from outages.service import file_report, open_outage
+from outages.service import open_outage
 from web.main import create_app
 from web.settings import Settings
 

@@ -44,6 +44,7 @@ from geo.locks import LockSpace, xact_lock
 from geo.models import Crew, Device, Feeder, Premise, Region
 from outages import service as outages
 from outages.exceptions import InvalidTransition
+from outages.intake.rules import OUTAGE_CATEGORIES
 from outages.models import ACTIVE_OUTAGE_STATUSES, Outage, OutagePremise, Report
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -345,7 +346,7 @@ def _create_report_orders(
     any_order = select(WorkOrder.id).where(WorkOrder.report_id == Report.id).exists()
     fault = (
         ~Report.hazard
-        & Report.category.not_in(outages.OUTAGE_CATEGORIES)
+        & Report.category.not_in(OUTAGE_CATEGORIES)
         & (Report.classification == "new")
         & Report.outage_id.is_(None)
     )

@@ -24,10 +24,11 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
+from outages.intake.single import file_report
 from outages.models import CLASSIFICATIONS, Outage
 from outages.planned import create_planned
 from outages.schemas import Category, Channel, PlannedOutageCreate, ReportCreate
-from outages.service import change_etr, file_report, read_outage
+from outages.service import change_etr, read_outage
 from outages.settings import OutageSettings
 from outages.topology import load_feeder_tree
 
