@@ -82,6 +82,7 @@ def _indexes(indexes: Sequence[int]) -> str:
 
 
 def check_batch_size(items: Sequence[ReportCreate]) -> None:
+    """1 to ``MAX_BATCH_REPORTS`` reports: ``ReportBatch`` checks it for HTTP, this for the rest."""
     if not items:
         msg = "the batch is empty: send 1 to 10000 reports"
         raise InvalidInput(msg)
