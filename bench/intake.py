@@ -67,9 +67,10 @@ from geo import migrate
 from geo.cluster import Cluster
 from geo.database import make_engine
 from geo.settings import REPO_ROOT
+from outages.intake.single import file_report
 from outages.models import Report
 from outages.schemas import ReportCreate
-from outages.service import file_report, open_outage
+from outages.service import open_outage
 from scenarios.synth import (
     SynthGrid,
     SynthTerritory,

@@ -37,9 +37,10 @@ from bench.intake import fresh_copy, report_bodies, template_database, trip_devi
 from geo import migrate
 from geo.cluster import Cluster
 from geo.database import make_engine
-from outages.batch import file_batch
+from outages.intake.batch import file_batch
+from outages.intake.single import file_report
 from outages.schemas import BatchReport, ReportCreate
-from outages.service import file_report, open_outage
+from outages.service import open_outage
 from scenarios.demo_city import build_demo_city
 from scenarios.demo_city.loader import load_demo_city
 from scenarios.synth import generate_grid

@@ -24,7 +24,7 @@ from dispatch.settings import DispatchSettings
 from dispatch.state import audit, cancel_order, new_order, touch
 from geo.locks import LockSpace, xact_lock
 from geo.models import Device, Premise, Region
-from outages import service as outages
+from outages.intake.rules import OUTAGE_CATEGORIES
 from outages.models import ACTIVE_OUTAGE_STATUSES, Outage, OutagePremise, Report
 
 PROGRESS = {status: rank for rank, status in enumerate(STATUSES)}
@@ -285,7 +285,7 @@ def _create_fault_orders(
             Report.status == "open",
             Report.geom.is_not(None),
             ~Report.hazard,
-            Report.category.not_in(outages.OUTAGE_CATEGORIES),
+            Report.category.not_in(OUTAGE_CATEGORIES),
             Report.classification == "new",
             Report.outage_id.is_(None),
             ~_in_active_outage(Report.premise_id),

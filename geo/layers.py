@@ -177,11 +177,6 @@ class BBox(NamedTuple):
         return box
 
 
-def layer_names() -> list[str]:
-    """The names ``get_layer`` accepts, in drawing order (bottom first)."""
-    return list(LAYERS)
-
-
 def get_layer(
     *,
     session: Session,

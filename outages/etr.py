@@ -1,13 +1,12 @@
-"""Estimated restoration times: defaults from the 95598 commitments, and their history."""
+"""Estimated restoration times: the defaults the 95598 commitments promise, and what an ETR
+must be to be accepted. Pure (no database): intake's rules use it; the history of changes
+is ``outages.etr_history``."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.orm import Session
-
 from geo.exceptions import InvalidInput
-from outages.models import EtrChange, Outage
 from outages.settings import OutageSettings
 
 
@@ -37,30 +36,3 @@ def check_etr(*, etr_at: dt.datetime, now: dt.datetime) -> None:
     if etr_at < now - dt.timedelta(minutes=1):
         msg = f"etr {etr_at.isoformat()} is in the past"
         raise InvalidInput(msg)
-
-
-def set_etr(
-    *,
-    session: Session,
-    outage: Outage,
-    etr_at: dt.datetime,
-    source: str,
-    reason: str,
-    actor: str,
-    now: dt.datetime,
-) -> EtrChange:
-    """Change an outage's ETR and keep the change; an ETR in the past is refused."""
-    check_etr(etr_at=etr_at, now=now)
-    change = EtrChange(
-        outage_id=outage.id,
-        changed_at=now,
-        previous_etr_at=outage.etr_at,
-        etr_at=etr_at,
-        source=source,
-        reason=reason,
-        actor=actor,
-    )
-    outage.etr_at = etr_at
-    session.add(change)
-    session.flush()
-    return change

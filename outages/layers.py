@@ -15,9 +15,7 @@ every layer keeps the client simple. A ``bbox`` filter therefore returns none of
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
-from geo.layers import BBox, LayerSpec, get_layer
+from geo.layers import LayerSpec
 from outages.models import ACTIVE_OUTAGE_STATUSES
 
 # The console shows the last day of reports; older ones are history, not the storm.
@@ -98,8 +96,3 @@ LAYERS: dict[str, LayerSpec] = {
             'category', t.category, 'hazard', t.hazard""",
     ),
 }
-
-
-def get_outage_layer(*, session: Session, name: str, bbox: BBox | None = None) -> str:
-    """One intake layer as GeoJSON text (see ``geo.layers.get_layer``)."""
-    return get_layer(session=session, name=name, bbox=bbox, layers=LAYERS)

@@ -34,7 +34,6 @@ CATEGORIES = (
     "fire_smoke",
     "other",
 )
-HAZARD_CATEGORIES = ("wire_down", "pole_damage", "fire_smoke")
 CHANNELS = ("web", "phone", "app", "open311", "sms")
 CLASSIFICATIONS = ("planned", "known", "duplicate", "new", "unlocated")
 LOCATED_BY = ("address", "point", "account", "phone", "unlocated")

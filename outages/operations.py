@@ -22,10 +22,11 @@ from geo.locks import LockSpace, xact_lock
 from geo.models import Device
 from outages import service
 from outages.exceptions import DeviceNotFound
+from outages.feeder_tree import FeederTree
+from outages.intake.session_store import SessionStore, mark_affected
 from outages.models import ACTIVE_OUTAGE_STATUSES, Outage
 from outages.settings import OutageSettings
-from outages.store import SessionStore, mark_affected
-from outages.topology import FeederTree, load_feeder_tree
+from outages.topology import load_feeder_tree
 
 Operation = Literal["opened", "closed"]
 

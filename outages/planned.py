@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from geo.audit import record
 from geo.exceptions import InvalidInput, NotFound
 from geo.models import Device, Feeder, Premise
+from outages.intake.session_store import SessionStore
 from outages.models import PlannedOutage, PlannedOutagePremise
 from outages.notify import queue_planned_message
 from outages.schemas import (
@@ -20,9 +21,9 @@ from outages.schemas import (
     PlannedOutageRead,
     PlannedOutageUpdate,
 )
-from outages.service import local_time
 from outages.settings import OutageSettings
 from outages.topology import load_feeder_tree
+from outages.wording import local_time
 
 
 def _codes_to_ids(
@@ -204,6 +205,13 @@ def get_planned(*, session: Session, planned_id: int) -> PlannedOutage:
         msg = f"no planned outage #{planned_id}"
         raise NotFound(msg)
     return planned
+
+
+def planned_covering(
+    *, session: Session, premise_id: int, now: dt.datetime
+) -> PlannedOutage | None:
+    """The scheduled planned outage whose window covers ``now`` and whose area has the premise."""
+    return SessionStore(session).planned_covering(premise_id, now)
 
 
 def list_planned(

@@ -1,10 +1,8 @@
-"""Report intake and the outage lifecycle: locate, classify, attach or create, roll up, answer.
+"""The outage lifecycle: open, confirm, ETR, restore, close, cause, and reading outages.
 
-Everything a report changes happens in the caller's transaction, so a report that was
-answered is a report that was stored, together with any outage it created or moved.
-Two advisory locks keep concurrent intake consistent: one per idempotency key (retries
-wait for the first attempt and replay its answer) and one per feeder (reports below the
-same device cannot race each other into separate outages).
+Reports reach outages through intake (``outages.intake``); here a dispatcher (or a
+dispatch flow) moves an outage through its states. Every step is kept in the audit log,
+and customers are told through the outbox (``outages.notify``) when it concerns them.
 """
 
 from __future__ import annotations
@@ -17,20 +15,17 @@ from sqlalchemy.orm import Session
 from geo.audit import record
 from geo.exceptions import InvalidInput
 from geo.locks import LockSpace, xact_lock
-from geo.models import Device, Feeder, Premise, Region, point
-from outages import rules
-from outages.etr import set_etr
-from outages.exceptions import InvalidTransition, OutageNotFound, ReportNotFound
-from outages.locate import locate_report
-from outages.models import ACTIVE_OUTAGE_STATUSES, EtrChange, Outage, PlannedOutage, Report
+from geo.models import Device, Feeder, Region
+from outages.etr_history import set_etr
+from outages.exceptions import InvalidTransition, OutageNotFound
+from outages.intake import rules
+from outages.intake.session_store import SessionStore, refresh_counts
+from outages.models import ACTIVE_OUTAGE_STATUSES, EtrChange, Outage, Report
 from outages.notify import queue_outage_message
-from outages.rules import OUTAGE_CATEGORIES, local_time
-from outages.schemas import EtrConflict, OutageRead, ReportAnswer, ReportCreate, ReportRead, Where
+from outages.schemas import EtrConflict, OutageRead, OutageUpdate
 from outages.settings import OutageSettings
-from outages.store import SessionStore, refresh_counts
 from outages.topology import load_feeder_tree
-
-__all__ = ["OUTAGE_CATEGORIES", "local_time"]  # kept importable from here
+from outages.wording import local_time
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "suspected": ("confirmed", "restored"),
@@ -41,98 +36,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def file_report(
-    *,
-    session: Session,
-    data: ReportCreate,
-    settings: OutageSettings,
-    now: dt.datetime,
-    actor: str,
-    is_agent: bool,
-    idempotency_key: str | None = None,
-) -> ReportAnswer:
-    """Store a report, classify it and answer the caller.
-
-    Classification order: inside a planned outage now -> ``planned``; inside an active
-    outage -> ``known``; the same premise or caller reported recently -> ``duplicate``;
-    else ``new`` (a suspected outage on the premise's transformer, then the roll-up).
-    Hazards are never absorbed as duplicates and always carry their flag. The rules are
-    ``outages.rules``, shared with the batch path (``outages.batch.file_batch``).
-    """
-    if idempotency_key:
-        xact_lock(session, LockSpace.IDEMPOTENCY, idempotency_key)
-        earlier = session.scalar(select(Report).where(Report.idempotency_key == idempotency_key))
-        if earlier is not None:
-            return ReportAnswer.model_validate(earlier.answer)
-    if data.allow_unlocated and not is_agent:
-        msg = "only hotline agents may file unlocated reports: log in as an agent"
-        raise InvalidInput(msg)
-    located = locate_report(
-        session=session,
-        data=data,
-        settings=settings,
-        may_file_unlocated=is_agent and data.allow_unlocated,
-    )
-    if located.feeder_id is not None:
-        xact_lock(session, LockSpace.FEEDER, located.feeder_id)
-    report = Report(
-        **rules.report_fields(
-            data=data,
-            located_by=located.located_by,
-            premise_id=located.premise_id,
-            region_id=located.region_id,
-            feeder_id=located.feeder_id,
-            now=now,
-            actor=actor,
-            idempotency_key=idempotency_key,
-        ),
-        geom=None
-        if located.lon is None or located.lat is None
-        else point(located.lon, located.lat),
-    )
-    session.add(report)
-    session.flush()
-    answer = rules.file_located(
-        SessionStore(session),
-        report,
-        rules.Where(proxy_premise_id=located.proxy_premise_id, address=located.address),
-        settings=settings,
-        now=now,
-        actor=actor,
-    )
-    session.flush()
-    return answer
-
-
-def planned_covering(
-    *, session: Session, premise_id: int, now: dt.datetime
-) -> PlannedOutage | None:
-    """The scheduled planned outage whose window covers ``now`` and whose area has the premise."""
-    return SessionStore(session).planned_covering(premise_id, now)
-
-
 def active_outage_of(*, session: Session, premise_id: int) -> Outage | None:
     """The active outage that has this premise without power, if any."""
     return SessionStore(session).active_outage_of(premise_id)
-
-
-def roll_up(
-    *, session: Session, feeder_id: int, settings: OutageSettings, now: dt.datetime, actor: str
-) -> list[int]:
-    """Apply the roll-up rule on one feeder; returns the ids of outages that moved."""
-    moved = rules.roll_up(
-        SessionStore(session), feeder_id=feeder_id, settings=settings, now=now, actor=actor
-    )
-    session.flush()
-    return moved
-
-
-def get_report(*, session: Session, report_id: int) -> Report:
-    report = session.get(Report, report_id)
-    if report is None:
-        msg = f"no report #{report_id}"
-        raise ReportNotFound(msg)
-    return report
 
 
 def get_outage(*, session: Session, outage_id: int) -> Outage:
@@ -283,43 +189,15 @@ def restore_outage(
     """
     if outage.status not in ACTIVE_OUTAGE_STATUSES:
         _transition(outage, "restored")  # raises with the allowed steps
-    tree = load_feeder_tree(session=session, feeder_id=outage.feeder_id)
-    devices: list[int] | None = None
-    if device_code is not None:
-        device_id = session.scalar(select(Device.id).where(Device.code == device_code))
-        if (
-            device_id is None
-            or device_id not in tree.graph
-            or not tree.contains(outage.device_id, device_id)
-        ):
-            top = tree.codes.get(outage.device_id)
-            msg = f"device {device_code!r} is not on or below the outage's device {top}"
-            raise InvalidInput(msg)
-        devices = sorted(tree.below(device_id))
-    premise_filter = (
-        ""
-        if devices is None
-        else "AND premise_id IN (SELECT id FROM premise WHERE transformer_id = ANY(:devices))"
-    )
-    restored = (
-        session.execute(
-            text(
-                "UPDATE outage_premise SET restored_at = :now "
-                f"WHERE outage_id = :o AND restored_at IS NULL {premise_filter} "
-                "RETURNING premise_id"
-            ),
-            {"now": now, "o": outage.id, "devices": devices},
-        )
-        .scalars()
-        .all()
-    )
+    devices = _devices_restored(session, outage, device_code)
+    restored = _restore_premises(session, outage, devices, now)
     queue_outage_message(
         session=session,
         outage_id=outage.id,
         kind="restored",
         event_key=f"outage:{outage.id}:restored",
         message="Power is back in your area. If you still have no power, please report it again.",
-        premise_ids=list(restored),
+        premise_ids=restored,
     )
     remaining = session.execute(
         text("SELECT count(*) FROM outage_premise WHERE outage_id = :o AND restored_at IS NULL"),
@@ -406,6 +284,46 @@ def reopen_outage(
     return len(darkened)
 
 
+def _devices_restored(
+    session: Session, outage: Outage, device_code: str | None
+) -> list[int] | None:
+    """The devices a partial step restores (None: the whole outage); the device named must
+    be on or below the outage's device."""
+    if device_code is None:
+        return None
+    tree = load_feeder_tree(session=session, feeder_id=outage.feeder_id)
+    device_id = session.scalar(select(Device.id).where(Device.code == device_code))
+    if (
+        device_id is None
+        or device_id not in tree.graph
+        or not tree.contains(outage.device_id, device_id)
+    ):
+        top = tree.codes.get(outage.device_id)
+        msg = f"device {device_code!r} is not on or below the outage's device {top}"
+        raise InvalidInput(msg)
+    return sorted(tree.below(device_id))
+
+
+def _restore_premises(
+    session: Session, outage: Outage, devices: list[int] | None, now: dt.datetime
+) -> list[int]:
+    """Mark the outage's dark premises (below ``devices``, or all) restored; their ids."""
+    premise_filter = (
+        ""
+        if devices is None
+        else "AND premise_id IN (SELECT id FROM premise WHERE transformer_id = ANY(:devices))"
+    )
+    restored = session.execute(
+        text(
+            "UPDATE outage_premise SET restored_at = :now "
+            f"WHERE outage_id = :o AND restored_at IS NULL {premise_filter} "
+            "RETURNING premise_id"
+        ),
+        {"now": now, "o": outage.id, "devices": devices},
+    )
+    return list(restored.scalars().all())
+
+
 def close_outage(*, session: Session, outage: Outage, now: dt.datetime, actor: str) -> None:
     _transition(outage, "closed")
     outage.closed_at = now
@@ -434,6 +352,50 @@ def set_cause(
         at=now,
     )
     session.flush()
+
+
+def update_outage(
+    *,
+    session: Session,
+    outage: Outage,
+    data: OutageUpdate,
+    settings: OutageSettings,
+    now: dt.datetime,
+    actor: str,
+) -> None:
+    """One step a dispatcher asks for: confirm, restore, close, set the ETR or the cause."""
+    if data.action == "confirm":
+        confirm_outage(session=session, outage=outage, settings=settings, now=now, actor=actor)
+    elif data.action == "restore":
+        restore_outage(
+            session=session,
+            outage=outage,
+            device_code=data.device,
+            settings=settings,
+            now=now,
+            actor=actor,
+        )
+    elif data.action == "close":
+        close_outage(session=session, outage=outage, now=now, actor=actor)
+    elif data.action == "set_etr":
+        if data.etr is None:
+            msg = "set_etr needs etr (ISO 8601 with offset)"
+            raise InvalidInput(msg)
+        change_etr(
+            session=session,
+            outage=outage,
+            etr_at=data.etr,
+            reason=data.reason,
+            source="dispatcher",
+            settings=settings,
+            now=now,
+            actor=actor,
+        )
+    else:
+        if not data.cause:
+            msg = "set_cause needs cause"
+            raise InvalidInput(msg)
+        set_cause(session=session, outage=outage, cause=data.cause, now=now, actor=actor)
 
 
 def read_outage(*, session: Session, outage: Outage) -> OutageRead:
@@ -502,76 +464,3 @@ def list_outages(*, session: Session, active_only: bool) -> list[OutageRead]:
     if active_only:
         query = query.where(Outage.status.in_(ACTIVE_OUTAGE_STATUSES))
     return [read_outage(session=session, outage=o) for o in session.scalars(query)]
-
-
-def read_report(*, session: Session, report: Report, settings: OutageSettings) -> ReportRead:
-    """A report as its filer tracks it: state, outage and ETR, no personal data."""
-    outage = session.get(Outage, report.outage_id) if report.outage_id else None
-    while outage is not None and outage.merged_into_id is not None:
-        outage = session.get(Outage, outage.merged_into_id)
-    address = session.scalar(select(Premise.address).where(Premise.id == report.premise_id))
-    region = session.scalar(select(Region.code).where(Region.id == report.region_id))
-    feeder = session.scalar(select(Feeder.code).where(Feeder.id == report.feeder_id))
-    if outage is not None and outage.status in ("restored", "closed"):
-        message = "Power has been restored. If you still have no power, please report again."
-    elif outage is not None and outage.etr_at is not None:
-        message = (
-            f"Crews are working on it; expected back by {local_time(outage.etr_at, settings)}."
-        )
-    else:
-        message = str(report.answer.get("message", "Your report is registered."))
-    return ReportRead(
-        id=report.id,
-        received_at=report.received_at,
-        channel=report.channel,
-        category=report.category,
-        status=report.status,
-        classification=report.classification,
-        hazard=report.hazard,
-        located_by=report.located_by,
-        address=address,
-        region=region,
-        feeder=feeder,
-        outage_id=outage.id if outage else None,
-        outage_status=outage.status if outage else None,
-        etr=outage.etr_at if outage else None,
-        message=message,
-    )
-
-
-def locate_unlocated(
-    *,
-    session: Session,
-    report: Report,
-    where: Where,
-    settings: OutageSettings,
-    now: dt.datetime,
-    actor: str,
-) -> ReportAnswer:
-    """A dispatcher places a report from the unlocated queue; it is then classified as usual."""
-    if report.located_by != "unlocated":
-        msg = f"report #{report.id} is already located"
-        raise InvalidInput(msg)
-    located = locate_report(
-        session=session, data=where, settings=settings, may_file_unlocated=False
-    )
-    if located.feeder_id is not None:
-        xact_lock(session, LockSpace.FEEDER, located.feeder_id)
-    report.located_by = located.located_by
-    report.premise_id = located.premise_id
-    report.region_id = located.region_id
-    report.feeder_id = located.feeder_id
-    if located.lon is not None and located.lat is not None:
-        report.geom = point(located.lon, located.lat)
-    session.flush()
-    answer = rules.file_located(
-        SessionStore(session),
-        report,
-        rules.Where(proxy_premise_id=located.proxy_premise_id, address=located.address),
-        settings=settings,
-        now=now,
-        actor=actor,
-        action="report.located",
-    )
-    session.flush()
-    return answer

@@ -8,11 +8,13 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.models import Premise
-from outages.locate import locate_report
+from outages.intake.locate import locate_report
 from outages.models import PlannedOutage, PlannedOutagePremise
+from outages.planned import planned_covering
 from outages.schemas import StatusAnswer, Where
-from outages.service import active_outage_of, local_time, planned_covering
+from outages.service import active_outage_of
 from outages.settings import OutageSettings
+from outages.wording import local_time
 
 UPCOMING_DAYS = 7
 

@@ -1,6 +1,6 @@
 """A small storm for the demo and the tests: a recloser trips, a few hundred calls come in.
 
-Every call goes through ``outages.service.file_report``, in time order, so what the demo
+Every call goes through ``outages.intake.single.file_report``, in time order, so what the demo
 shows is what the real intake does: location by account, phone, GPS point and typed
 address (typos included), classification, the roll-up of transformer outages to the
 device that operated, and the answers callers get. A planned outage elsewhere is
@@ -24,11 +24,12 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
+from outages.intake.single import file_report
 from outages.models import CLASSIFICATIONS, Outage
 from outages.operations import device_operation
 from outages.planned import create_planned
 from outages.schemas import Category, Channel, PlannedOutageCreate, ReportCreate
-from outages.service import change_etr, file_report, read_outage
+from outages.service import change_etr, read_outage
 from outages.settings import OutageSettings
 from outages.topology import load_feeder_tree
 

@@ -18,6 +18,10 @@ from dispatch.orders import get_work_order
 from dispatch.proposals import get_plan
 from geo.exceptions import AuthError, Forbidden, StormdeskError
 from geo.models import User
+from outages.models import Outage, PlannedOutage, Report
+from outages.planned import get_planned
+from outages.reports import get_report
+from outages.service import get_outage
 from web.settings import Settings
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -156,3 +160,25 @@ OrderDep = Annotated[WorkOrder, Depends(valid_work_order_id)]
 LockedOrderDep = Annotated[WorkOrder, Depends(locked_work_order_id)]
 CrewDep = Annotated[Crew, Depends(valid_crew_id)]
 PlanDep = Annotated[DispatchPlan, Depends(valid_plan_id)]
+
+
+# -- outages existence checks ------------------------------------------------------------
+# A route names the object in its path; these turn the id into the object or a 404 (the
+# domain's NotFound, mapped in web/errors.py) before the route runs.
+
+
+def valid_outage_id(outage_id: int, session: SessionDep) -> Outage:
+    return get_outage(session=session, outage_id=outage_id)
+
+
+def valid_report_id(report_id: int, session: SessionDep) -> Report:
+    return get_report(session=session, report_id=report_id)
+
+
+def valid_planned_id(planned_id: int, session: SessionDep) -> PlannedOutage:
+    return get_planned(session=session, planned_id=planned_id)
+
+
+ValidOutage = Annotated[Outage, Depends(valid_outage_id)]
+ValidReport = Annotated[Report, Depends(valid_report_id)]
+ValidPlanned = Annotated[PlannedOutage, Depends(valid_planned_id)]

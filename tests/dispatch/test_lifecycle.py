@@ -15,7 +15,7 @@ from dispatch.models import WorkOrder
 from dispatch.state import state_version
 from geo.exceptions import InvalidInput
 from geo.models import Event, Premise
-from outages.etr import set_etr
+from outages.etr_history import set_etr
 from outages.exceptions import InvalidTransition
 from outages.models import EtrChange, OutagePremise
 from outages.service import get_outage

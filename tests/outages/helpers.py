@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.models import Device, Premise
+from outages.intake.single import file_report
 from outages.schemas import ReportAnswer, ReportCreate
-from outages.service import file_report
 from outages.topology import load_feeder_tree
 from web.settings import Settings
 

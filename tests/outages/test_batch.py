@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 from geo.auth import create_user
 from geo.exceptions import InvalidInput
 from geo.models import Device, Premise
-from outages.batch import file_batch
 from outages.exceptions import AddressNotFound
+from outages.intake.batch import file_batch
+from outages.intake.single import file_report
 from outages.models import Report
 from outages.planned import create_planned
 from outages.schemas import BatchItemError, BatchReport, PlannedOutageCreate, ReportAnswer
-from outages.service import file_report, open_outage
+from outages.service import open_outage
 from tests.outages.helpers import NOW, fuse_with_transformers, premises_of
 from web.settings import Settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from outages.topology import FeederTree, Group, RollUpRule, plan_rollups
+from outages.feeder_tree import FeederTree, Group, RollUpRule, plan_rollups
 
 #        B1 (breaker)
 #        |

@@ -1,6 +1,6 @@
 """Open311 GeoReport v2 under ``/open311/v2``, so existing 311 apps can file and track faults.
 
-Requests are filed through ``outages.service.file_report`` with channel ``open311``: they are
+Requests are filed through ``outages.intake.single.file_report`` with channel ``open311``: they are
 located, classified, attached to outages and given an ETR exactly as through the JSON API.
 Every answer follows the spec's shapes, in XML (the spec's required format) or JSON (chosen
 by the ``.xml`` / ``.json`` suffix), and so does every error of these routes: a list of
@@ -23,17 +23,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from geoalchemy2.shape import to_shape
 from pydantic import ValidationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput, NotFound, OutsideTerritory, StormdeskError
-from geo.models import Region
 from outages.exceptions import AddressNotFound
-from outages.models import CATEGORIES, EtrChange, Outage, PlannedOutage, Report
+from outages.intake.single import file_report
+from outages.models import CATEGORIES
+from outages.reports import ReportQuery, Tracking, track_reports
 from outages.schemas import MAX_DESCRIPTION_CHARS, ReportCreate
-from outages.service import file_report, read_report
 from web.deps import NowDep, SessionDep, SettingsDep
 from web.errors import status_for
 from web.settings import Settings
@@ -353,46 +350,28 @@ def _w3c(moment: dt.datetime | None, settings: Settings) -> str | None:
     return moment.astimezone(ZoneInfo(settings.timezone)).isoformat(timespec="seconds")
 
 
-def _updated_at(session: Session, report: Report, outage: Outage | None) -> dt.datetime:
-    """The last change a tracker would see: filing, then the outage's steps and ETR moves."""
-    moments: list[dt.datetime | None] = [report.received_at]
-    if outage is not None:
-        last_etr = session.scalar(
-            select(func.max(EtrChange.changed_at)).where(EtrChange.outage_id == outage.id)
-        )
-        moments += [outage.confirmed_at, outage.restored_at, outage.closed_at, last_etr]
-    return max(m for m in moments if m is not None)
-
-
-def _service_request(session: Session, report: Report, settings: Settings) -> Record:
+def _service_request(tracking: Tracking, settings: Settings) -> Record:
     """A report in the spec's shape, from the same tracking view as the JSON API.
 
     ``description`` is withheld: free text may hold callers' names or numbers, and GET
     answers are public. The phone and account are never shown.
     """
-    read = read_report(session=session, report=report, settings=settings)
-    outage = session.get(Outage, read.outage_id) if read.outage_id is not None else None
-    expected = read.etr
-    if expected is None and report.planned_outage_id is not None:
-        planned = session.get(PlannedOutage, report.planned_outage_id)
-        expected = planned.ends_at if planned is not None else None
-    region = session.get(Region, report.region_id) if report.region_id is not None else None
-    point = to_shape(report.geom) if report.geom is not None else None
+    read = tracking.read
     return {
-        "service_request_id": str(report.id),
+        "service_request_id": str(read.id),
         "status": "open" if read.status == "open" else "closed",
         "status_notes": read.message,
-        "service_name": SERVICES[report.category].name,
-        "service_code": report.category,
+        "service_name": SERVICES[read.category].name,
+        "service_code": read.category,
         "description": None,
-        "agency_responsible": region.name if region is not None else None,
-        "service_notice": report.answer.get("message"),
-        "requested_datetime": _w3c(report.received_at, settings),
-        "updated_datetime": _w3c(_updated_at(session, report, outage), settings),
-        "expected_datetime": _w3c(expected, settings),
+        "agency_responsible": tracking.agency,
+        "service_notice": tracking.notice,
+        "requested_datetime": _w3c(read.received_at, settings),
+        "updated_datetime": _w3c(tracking.updated_at, settings),
+        "expected_datetime": _w3c(tracking.expected_at, settings),
         "address": read.address,
-        "lat": point.y if point is not None else None,
-        "long": point.x if point is not None else None,
+        "lat": tracking.lat,
+        "long": tracking.lon,
         "media_url": None,
     }
 
@@ -402,14 +381,18 @@ def get_request(
     service_request_id: str, fmt: Format, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """One service request (a one-element list, as the spec says) with its status and ETR."""
-    report = (
-        session.get(Report, int(service_request_id))
+    found = (
+        track_reports(
+            session=session,
+            query=ReportQuery(ids=[int(service_request_id)], limit=1),
+            settings=settings,
+        )
         if REQUEST_ID.fullmatch(service_request_id)
-        else None
+        else []
     )
-    if report is None:
+    if not found:
         raise Open311Error(404, f"service_request_id {service_request_id!r} was not found")
-    return _render(fmt, "service_requests", [_service_request(session, report, settings)])
+    return _render(fmt, "service_requests", [_service_request(found[0], settings)])
 
 
 def _comma_list(value: str | None) -> list[str]:
@@ -469,30 +452,39 @@ def list_requests(
     status: Annotated[str | None, Query(description="open, closed or open,closed")] = None,
 ) -> Response:
     """Service requests, newest first: by ids, or by codes, status and dates (90 days, 1000 max)."""
-    query = select(Report).order_by(Report.received_at.desc(), Report.id.desc())
+    query = _query(service_request_id, service_code, start_date, end_date, status, now)
+    found = track_reports(session=session, query=query, settings=settings)
+    return _render(fmt, "service_requests", [_service_request(t, settings) for t in found])
+
+
+def _query(
+    service_request_id: str | None,
+    service_code: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    status: str | None,
+    now: dt.datetime,
+) -> ReportQuery:
+    """The spec's filters as a query: ids override the others; at most 1000 requests."""
     ids = _comma_list(service_request_id)
     if ids:
         if not all(REQUEST_ID.fullmatch(i) for i in ids) or len(ids) > MAX_REQUESTS:
             msg = f"service_request_id must be up to {MAX_REQUESTS} numbers separated by commas"
             raise Open311Error(400, msg)
-        query = query.where(Report.id.in_([int(i) for i in ids]))
-    else:
-        codes = _comma_list(service_code)
-        unknown = sorted(set(codes) - set(SERVICES))
-        if unknown:
-            msg = f"service_code {', '.join(unknown)} not found: use {', '.join(CATEGORIES)}"
-            raise Open311Error(400, msg)
-        statuses = set(_comma_list(status))
-        if not statuses <= {"open", "closed"}:
-            raise Open311Error(400, f"status={status!r}: use open, closed or open,closed")
-        start, end = _window(_date(start_date, "start_date"), _date(end_date, "end_date"), now)
-        query = query.where(Report.received_at >= start, Report.received_at <= end)
-        if codes:
-            query = query.where(Report.category.in_(codes))
-        if statuses == {"open"}:
-            query = query.where(Report.status == "open")
-        elif statuses == {"closed"}:
-            query = query.where(Report.status != "open")
-    reports = session.scalars(query.limit(MAX_REQUESTS)).all()
-    body = [_service_request(session, report, settings) for report in reports]
-    return _render(fmt, "service_requests", body)
+        return ReportQuery(ids=[int(i) for i in ids], limit=MAX_REQUESTS)
+    codes = _comma_list(service_code)
+    unknown = sorted(set(codes) - set(SERVICES))
+    if unknown:
+        msg = f"service_code {', '.join(unknown)} not found: use {', '.join(CATEGORIES)}"
+        raise Open311Error(400, msg)
+    statuses = set(_comma_list(status))
+    if not statuses <= {"open", "closed"}:
+        raise Open311Error(400, f"status={status!r}: use open, closed or open,closed")
+    start, end = _window(_date(start_date, "start_date"), _date(end_date, "end_date"), now)
+    return ReportQuery(
+        categories=codes,
+        received_from=start,
+        received_to=end,
+        is_open=None if len(statuses) != 1 else statuses == {"open"},
+        limit=MAX_REQUESTS,
+    )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from geo.models import User
 from outages import planned
 from outages.schemas import PlannedOutageCreate, PlannedOutageRead, PlannedOutageUpdate
-from web.deps import NowDep, SessionDep, SettingsDep, require_role
+from web.deps import NowDep, SessionDep, SettingsDep, ValidPlanned, require_role
 
 router = APIRouter(prefix="/api/v1/planned-outages", tags=["planned outages"])
 Dispatcher = Annotated[User, Depends(require_role("dispatcher"))]
@@ -46,24 +46,22 @@ def create_planned(
 
 @router.get("/{planned_id}", response_model=PlannedOutageRead)
 def get_planned(
-    planned_id: int, session: SessionDep, settings: SettingsDep, now: NowDep, _user: Staff
+    session: SessionDep, settings: SettingsDep, now: NowDep, _user: Staff, item: ValidPlanned
 ) -> PlannedOutageRead:
     """One planned outage."""
-    item = planned.get_planned(session=session, planned_id=planned_id)
     return planned.read_planned(session=session, planned=item, settings=settings, now=now)
 
 
 @router.patch("/{planned_id}", response_model=PlannedOutageRead)
 def update_planned(
-    planned_id: int,
     data: PlannedOutageUpdate,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
     user: Dispatcher,
+    item: ValidPlanned,
 ) -> PlannedOutageRead:
     """Change the window or reason, or cancel."""
-    item = planned.get_planned(session=session, planned_id=planned_id)
     return planned.update_planned(
         session=session, planned=item, data=data, settings=settings, now=now, actor=user.username
     )

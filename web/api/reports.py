@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
-from geo.exceptions import Forbidden
 from geo.models import User
-from outages.batch import file_batch
-from outages.models import Report
+from outages import reports
+from outages.intake import admit
+from outages.intake.batch import file_batch
+from outages.intake.single import file_report, locate_unlocated
 from outages.schemas import (
     BatchItemError,
     ReportAnswer,
@@ -20,8 +21,7 @@ from outages.schemas import (
     ReportRead,
     Where,
 )
-from outages.service import file_report, get_report, locate_unlocated, read_report
-from web.deps import NowDep, SessionDep, SettingsDep, optional_user, require_role
+from web.deps import NowDep, SessionDep, SettingsDep, ValidReport, optional_user, require_role
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 IdempotencyKey = Annotated[
@@ -45,12 +45,9 @@ def post_report(
     idempotency_key: IdempotencyKey = None,
 ) -> ReportAnswer:
     """File a fault report; answers with its classification, outage and ETR."""
-    is_agent = _is_agent(user)
-    located_elsewhere = data.address or data.lon is not None or data.account
-    if data.phone and not located_elsewhere and not is_agent:
-        msg = "finding a premise by phone number is for hotline agents: give an address or account"
-        raise Forbidden(msg)
-    answer = file_report(
+    is_agent = admit.is_agent(user.role if user else None)
+    admit.check_phone_lookup([data], is_agent=is_agent, numbered=False)
+    return file_report(
         session=session,
         data=data,
         settings=settings,
@@ -59,15 +56,10 @@ def post_report(
         is_agent=is_agent,
         idempotency_key=idempotency_key,
     )
-    return answer
 
 
 BatchAnswers = list[ReportAnswer | BatchItemError]
 _batch_answers = TypeAdapter(BatchAnswers)
-
-
-def _is_agent(user: User | None) -> bool:
-    return user is not None and user.role in ("agent", "dispatcher", "admin")
 
 
 @router.post("/batch", response_model=BatchAnswers)
@@ -79,19 +71,8 @@ def post_batch(
     user: Annotated[User | None, Depends(optional_user)],
 ) -> Response:
     """File up to 10,000 reports at once; answers in order, as if filed one by one."""
-    is_agent = _is_agent(user)
-    by_phone = [
-        i
-        for i, data in enumerate(batch.reports)
-        if data.phone and not (data.address or data.lon is not None or data.account)
-    ]
-    if by_phone and not is_agent:
-        shown = ", ".join(str(i) for i in by_phone[:20])
-        msg = (
-            "finding a premise by phone number is for hotline agents: give an address or "
-            f"account (reports {shown}{' and more' if len(by_phone) > 20 else ''})"
-        )
-        raise Forbidden(msg)
+    is_agent = admit.is_agent(user.role if user else None)
+    admit.check_phone_lookup(batch.reports, is_agent=is_agent, numbered=True)
     answers = file_batch(
         session=session,
         items=batch.reports,
@@ -105,11 +86,9 @@ def post_batch(
 
 
 @router.get("/{report_id}", response_model=ReportRead)
-def get_one(report_id: int, session: SessionDep, settings: SettingsDep) -> ReportRead:
+def get_one(report: ValidReport, session: SessionDep, settings: SettingsDep) -> ReportRead:
     """Track a report by its number (no personal data)."""
-    return read_report(
-        session=session, report=get_report(session=session, report_id=report_id), settings=settings
-    )
+    return reports.read_report(session=session, report=report, settings=settings)
 
 
 @router.get(
@@ -125,30 +104,20 @@ def list_reports(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ReportRead]:
     """Recent reports, newest first, filtered by classification or located_by."""
-    from sqlalchemy import select
-
-    query = select(Report).order_by(Report.received_at.desc()).limit(limit)
-    if located_by:
-        query = query.where(Report.located_by == located_by)
-    if classification:
-        query = query.where(Report.classification == classification)
-    return [
-        read_report(session=session, report=r, settings=settings) for r in session.scalars(query)
-    ]
+    query = reports.ReportQuery(located_by=located_by, classification=classification, limit=limit)
+    return reports.list_reports(session=session, query=query, settings=settings)
 
 
 @router.post("/{report_id}/locate", response_model=ReportAnswer)
 def locate_report_by_hand(
-    report_id: int,
     where: Where,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
     user: Annotated[User, Depends(require_role("dispatcher"))],
+    report: ValidReport,
 ) -> ReportAnswer:
     """Place a report from the unlocated queue; it is then classified."""
-    report = get_report(session=session, report_id=report_id)
-    answer = locate_unlocated(
+    return locate_unlocated(
         session=session, report=report, where=where, settings=settings, now=now, actor=user.username
     )
-    return answer

@@ -3,9 +3,13 @@
 What a report is (planned -> known -> duplicate -> new), which reports open outages, when
 the roll-up runs, how a roll-up picks its survivor and what the caller is told all live
 here. Where the facts come from and where the changes go is a ``Store``: the per-query
-``outages.store.SessionStore`` for one report at a time, the in-memory
-``outages.batch.BatchStore`` (loaded once per batch, written set-based) for many. The two
-stores only read and write; they decide nothing, so the paths cannot drift apart.
+``outages.intake.session_store.SessionStore`` for one report at a time, the in-memory
+``outages.intake.batch_store.BatchStore`` (loaded once per batch, written set-based) for
+many. The two stores only read and write; they decide nothing, so the paths cannot drift
+apart. Who may file what, replays and locks are decided before, in ``outages.intake.admit``.
+
+Nothing here touches the database (an import-linter contract keeps sqlalchemy, geoalchemy2
+and psycopg out), so the rules read as what they are and run the same over either store.
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from outages.etr import default_etr
-from outages.models import HAZARD_CATEGORIES
+from outages.feeder_tree import FeederTree, RollUp, RollUpRule
 from outages.schemas import ReportAnswer, ReportCreate
 from outages.settings import OutageSettings
-from outages.topology import FeederTree, RollUp, RollUpRule
+from outages.wording import local_time
 
+# Categories that put the public in danger: never absorbed as duplicates, flag their outage.
+HAZARD_CATEGORIES = ("wire_down", "pole_damage", "fire_smoke")
 # Categories that mean the customer has no (or partial) supply, or a hazard on the lines.
 OUTAGE_CATEGORIES = ("no_power", "partial_power", *HAZARD_CATEGORIES)
 # What a duplicate may point at: an earlier open report that was itself classified.
@@ -161,7 +166,7 @@ class Store(Protocol):
 
 @dataclass(frozen=True)
 class Where:
-    """Where a located report sits for classification (see ``outages.locate.Located``)."""
+    """Where a located report sits for classification (see ``outages.intake.locate.Located``)."""
 
     proxy_premise_id: int | None
     address: str | None
@@ -454,14 +459,6 @@ def roll_up(
         )
         moved.append(survivor.id)
     return moved
-
-
-def local_time(moment: dt.datetime, settings: OutageSettings) -> str:
-    """A time as callers read it: local, with the date when it is not today."""
-    zone = ZoneInfo(settings.timezone)
-    local = moment.astimezone(zone)
-    today = dt.datetime.now(zone).date()
-    return local.strftime("%H:%M on %d %b") if local.date() != today else local.strftime("%H:%M")
 
 
 def build_answer(

@@ -1,8 +1,8 @@
 """The database-backed intake store: one query per question, for one report at a time.
 
-It answers ``outages.rules.Store`` from the session and writes through the ORM, so a
-single report costs a handful of indexed lookups; the batch path answers the same
-questions from memory instead (``outages.batch``).
+It answers ``outages.intake.rules.Store`` from the session and writes through the ORM, so
+a single report costs a handful of indexed lookups; the batch path answers the same
+questions from memory instead (``outages.intake.batch_store``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from geo.audit import record
 from geo.models import Device, Feeder, Premise, Region
-from outages.etr import set_etr
+from outages.etr_history import set_etr
+from outages.feeder_tree import FeederTree, Group, RollUp, RollUpRule, plan_rollups
+from outages.intake.rules import (
+    DUPLICATE_OF_CLASSIFICATIONS,
+    OUTAGE_CATEGORIES,
+    OutageLike,
+    ReportLike,
+)
 from outages.models import (
     ACTIVE_OUTAGE_STATUSES,
     Outage,
@@ -25,8 +32,7 @@ from outages.models import (
     PlannedOutagePremise,
     Report,
 )
-from outages.rules import DUPLICATE_OF_CLASSIFICATIONS, OUTAGE_CATEGORIES, OutageLike, ReportLike
-from outages.topology import FeederTree, Group, RollUp, RollUpRule, load_feeder_tree, plan_rollups
+from outages.topology import load_feeder_tree
 
 # The area of an outage: its premises still without power, hulled and buffered by 25 m.
 HULL_SQL = "ST_Buffer(ST_ConvexHull(ST_Collect(p.geom))::geography, 25)::geometry"
@@ -96,7 +102,7 @@ def refresh_counts(session: Session, outage: Outage) -> None:
 
 
 class SessionStore:
-    """``outages.rules.Store`` over a session (see the module docstring)."""
+    """``outages.intake.rules.Store`` over a session (see the module docstring)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session

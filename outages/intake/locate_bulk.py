@@ -1,4 +1,4 @@
-"""Locating many reports at once, with the answers ``outages.locate.locate_report`` gives.
+"""Locating many reports at once, with the answers ``outages.intake.locate.locate_report`` gives.
 
 Accounts and phones take one ``= ANY(array)`` query each; points take the in-memory
 ``BulkLocator`` (the same GEOS predicates and lowest-id rule as PostGIS, see
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
 from geo.locator import NOT_FOUND, BulkLocator, check_coordinates
-from outages.locate import Located, locate_report
+from outages.intake.locate import Located, locate_report
 from outages.schemas import ReportCreate
 from outages.settings import OutageSettings
 
