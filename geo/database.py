@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from geo.exceptions import DatabaseUnavailable
 from geo.settings import GeoSettings
 
 
@@ -32,6 +34,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def ping(engine: Engine) -> str:
-    """The PostGIS version, proving the database answers and has the extension."""
-    with engine.connect() as conn:
-        return str(conn.execute(text("SELECT postgis_lib_version()")).scalar_one())
+    """The PostGIS version, proving the database answers and has the extension.
+
+    Raises ``DatabaseUnavailable`` (naming the driver's error class) when it does not, so
+    callers above ``geo`` need not know SQLAlchemy's exceptions.
+    """
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SELECT postgis_lib_version()")).scalar_one())
+    except SQLAlchemyError as exc:
+        msg = f"the database does not answer ({exc.__class__.__name__}): retry shortly"
+        raise DatabaseUnavailable(msg) from exc

@@ -37,3 +37,7 @@ class AuthError(StormdeskError):
 
 class Forbidden(StormdeskError):
     """The user is known but their role does not allow the action."""
+
+
+class DatabaseUnavailable(StormdeskError):
+    """The database cannot be reached or refuses connections right now: retry (503)."""

@@ -11,6 +11,7 @@ from geo.exceptions import InvalidInput, NotFound
 from geo.models import Region, User
 from hotline.exceptions import UnknownDepartment
 from hotline.models import Department, DepartmentMember, TicketRoute
+from hotline.schemas import DepartmentRead
 
 
 def get_department(*, session: Session, code: str) -> Department:
@@ -182,3 +183,18 @@ def seed_departments(*, session: Session, regions: Sequence[str]) -> dict[str, D
     session.add_all(routes)
     session.flush()
     return made
+
+
+def read_department(*, session: Session, department: Department) -> DepartmentRead:
+    """A department as the API shows it: region, head and members."""
+    region = session.get(Region, department.region_id) if department.region_id else None
+    head = session.get(User, department.head_user_id) if department.head_user_id else None
+    return DepartmentRead(
+        id=department.id,
+        code=department.code,
+        name=department.name,
+        name_zh=department.name_zh,
+        region_code=region.code if region else None,
+        head_username=head.username if head else None,
+        members=members(session=session, department=department),
+    )

@@ -21,6 +21,7 @@ from geo.exceptions import InvalidInput, NotFound
 from hotline import segment
 from hotline.exceptions import ArticleNotFound
 from hotline.models import KbArticle, KbArticleVersion, KbCategory, Ticket, TicketArticle
+from hotline.schemas import ArticleRead, VersionRead
 
 _INSERT_VERSION = f"""
 INSERT INTO kb_article_version (article_id, number, status, title, body, search_tsv,
@@ -286,4 +287,29 @@ def articles_of(*, session: Session, ticket_id: int) -> list[int]:
             .where(TicketArticle.ticket_id == ticket_id)
             .order_by(TicketArticle.article_id)
         )
+    )
+
+
+def _version(v: KbArticleVersion) -> VersionRead:
+    return VersionRead.model_validate(v, from_attributes=True)
+
+
+def read_article(*, session: Session, article: KbArticle, staff: bool) -> ArticleRead:
+    """An article as the API shows it; only staff see its versions."""
+    category = session.get(KbCategory, article.category_id)
+    assert category is not None  # a foreign key
+    live = published_version(session=session, article_id=article.id)
+    return ArticleRead(
+        id=article.id,
+        slug=article.slug,
+        language=article.language,
+        audience=article.audience,
+        category_code=category.code,
+        category_en=category.name_en,
+        category_zh=category.name_zh,
+        published=_version(live) if live else None,
+        versions=[_version(v) for v in versions_of(session=session, article_id=article.id)]
+        if staff
+        else [],
+        translations=translations(session=session, article=article),
     )

@@ -25,6 +25,7 @@ STATUS_BY_ERROR: dict[type[geo_errors.StormdeskError], int] = {
     geo_errors.AuthError: 401,
     geo_errors.Forbidden: 403,
     geo_errors.ClusterError: 503,
+    geo_errors.DatabaseUnavailable: 503,
     InvalidTransition: 409,
     StaleVersion: 409,
     TicketStateConflict: 409,

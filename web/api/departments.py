@@ -6,12 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from geo.exceptions import Forbidden
-from geo.models import Region, User
+from geo.models import User
 from hotline import departments, ticket_routing, tickets
-from hotline.models import Department
 from hotline.schemas import (
     DepartmentCreate,
     DepartmentRead,
@@ -30,38 +28,29 @@ Supervisor = Annotated[User, Depends(require_role("supervisor"))]
 Admin = Annotated[User, Depends(require_role("admin"))]
 
 
-def _read(session: Session, department: Department) -> DepartmentRead:
-    region = session.get(Region, department.region_id) if department.region_id else None
-    head = session.get(User, department.head_user_id) if department.head_user_id else None
-    return DepartmentRead(
-        id=department.id,
-        code=department.code,
-        name=department.name,
-        name_zh=department.name_zh,
-        region_code=region.code if region else None,
-        head_username=head.username if head else None,
-        members=departments.members(session=session, department=department),
-    )
-
-
 @router.get("/departments", response_model=list[DepartmentRead])
 def list_departments(session: SessionDep, user: Staff) -> list[DepartmentRead]:
     """Every department with its region, head and members."""
-    return [_read(session, d) for d in departments.list_departments(session=session)]
+    return [
+        departments.read_department(session=session, department=d)
+        for d in departments.list_departments(session=session)
+    ]
 
 
 @router.post("/departments", response_model=DepartmentRead, status_code=201)
 def post_department(data: DepartmentCreate, session: SessionDep, user: Admin) -> DepartmentRead:
     """Add a department."""
     department = departments.create_department(session=session, **data.model_dump())
-    return _read(session, department)
+    return departments.read_department(session=session, department=department)
 
 
 @router.put("/departments/{code}/members", response_model=DepartmentRead)
 def put_member(code: str, data: MemberSet, session: SessionDep, user: Supervisor) -> DepartmentRead:
     """Put a user in this department (out of any other)."""
     departments.set_member(session=session, username=data.username, department_code=code)
-    return _read(session, departments.get_department(session=session, code=code))
+    return departments.read_department(
+        session=session, department=departments.get_department(session=session, code=code)
+    )
 
 
 @router.delete("/departments/{code}/members/{username}", response_model=DepartmentRead)
@@ -74,7 +63,7 @@ def delete_member(
         msg = f"{username!r} is not a member of {code}"
         raise Forbidden(msg)
     departments.set_member(session=session, username=username, department_code=None)
-    return _read(session, department)
+    return departments.read_department(session=session, department=department)
 
 
 @router.get("/departments/{code}/queue", response_model=list[TicketSummary])

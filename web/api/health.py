@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
 
 from geo.database import ping
+from geo.exceptions import DatabaseUnavailable
 
 router = APIRouter(tags=["health"])
 
@@ -16,6 +16,7 @@ def healthz(request: Request) -> JSONResponse:
     """Ok when the database answers with PostGIS; 503 otherwise."""
     try:
         postgis = ping(request.app.state.engine)
-    except SQLAlchemyError as exc:
-        return JSONResponse({"status": "error", "database": str(exc.__class__.__name__)}, 503)
+    except DatabaseUnavailable as exc:
+        name = exc.__cause__.__class__.__name__ if exc.__cause__ else "unavailable"
+        return JSONResponse({"status": "error", "database": name}, 503)
     return JSONResponse({"status": "ok", "database": "ok", "postgis": postgis})

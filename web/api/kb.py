@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
 
 from geo.models import User
 from hotline import kb, kb_search
-from hotline.models import KbArticle, KbArticleVersion, KbCategory
 from hotline.schemas import (
     ArticleCreate,
     ArticleRead,
@@ -18,7 +16,6 @@ from hotline.schemas import (
     Language,
     SearchResult,
     VersionCreate,
-    VersionRead,
 )
 from web.deps import NowDep, SessionDep, SettingsDep, current_user, lenient_user, require_role
 
@@ -26,30 +23,6 @@ router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"])
 Reader = Annotated[User | None, Depends(lenient_user)]
 Staff = Annotated[User, Depends(current_user)]
 Editor = Annotated[User, Depends(require_role("supervisor"))]
-
-
-def _version(v: KbArticleVersion) -> VersionRead:
-    return VersionRead.model_validate(v, from_attributes=True)
-
-
-def _read(session: Session, article: KbArticle, *, staff: bool) -> ArticleRead:
-    category = session.get(KbCategory, article.category_id)
-    assert category is not None  # a foreign key
-    live = kb.published_version(session=session, article_id=article.id)
-    return ArticleRead(
-        id=article.id,
-        slug=article.slug,
-        language=article.language,
-        audience=article.audience,
-        category_code=category.code,
-        category_en=category.name_en,
-        category_zh=category.name_zh,
-        published=_version(live) if live else None,
-        versions=[_version(v) for v in kb.versions_of(session=session, article_id=article.id)]
-        if staff
-        else [],
-        translations=kb.translations(session=session, article=article),
-    )
 
 
 @router.get("/search", response_model=SearchResult)
@@ -97,7 +70,7 @@ def list_articles(
     """Articles (without a login: published public ones)."""
     staff = user is not None
     rows = kb.list_articles(session=session, staff=staff, category_code=category, language=lang)
-    return [_read(session, a, staff=staff) for a in rows]
+    return [kb.read_article(session=session, article=a, staff=staff) for a in rows]
 
 
 @router.post("/articles", response_model=ArticleRead, status_code=201)
@@ -106,7 +79,7 @@ def post_article(
 ) -> ArticleRead:
     """Write a new article (its first version is a draft unless ``publish``)."""
     article = kb.create_article(session=session, **data.model_dump(), actor=user.username, now=now)
-    return _read(session, article, staff=True)
+    return kb.read_article(session=session, article=article, staff=True)
 
 
 @router.get("/articles/{article_id}", response_model=ArticleRead)
@@ -114,7 +87,7 @@ def get_article(article_id: int, session: SessionDep, user: Reader) -> ArticleRe
     """One article; drafts and internal articles for staff only."""
     staff = user is not None
     article = kb.get_article(session=session, article_id=article_id, staff=staff)
-    return _read(session, article, staff=staff)
+    return kb.read_article(session=session, article=article, staff=staff)
 
 
 @router.post("/articles/{article_id}/versions", response_model=ArticleRead, status_code=201)
@@ -131,7 +104,7 @@ def post_version(
         actor=user.username,
         now=now,
     )
-    return _read(session, article, staff=True)
+    return kb.read_article(session=session, article=article, staff=True)
 
 
 @router.post("/articles/{article_id}/versions/{number}/publish", response_model=ArticleRead)
@@ -141,7 +114,7 @@ def publish(
     """Publish a version; the one published before is retired."""
     article = kb.get_article(session=session, article_id=article_id, staff=True)
     kb.publish(session=session, article=article, number=number, actor=user.username, now=now)
-    return _read(session, article, staff=True)
+    return kb.read_article(session=session, article=article, staff=True)
 
 
 @router.get("/articles/{article_id}/tickets", response_model=list[int])
