@@ -90,6 +90,8 @@ class PlanContext:
     lon: list[float]
     lat: list[float]
     excluded: list[dict[str, Any]] = field(default_factory=list)
+    off_shift: list[tuple[str, frozenset[str], dt.time]] = field(default_factory=list)
+    """Crews not in the plan: code, skills and the local time their shift starts."""
     issues: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     network: RoadNetwork | None = None
@@ -133,7 +135,7 @@ def build_problem(
         .order_by(WorkOrder.id)
     ).all()
     busy = {order.crew_id for order, _, _ in order_rows if order.status in IN_PROGRESS} - {None}
-    crews = _available_crews(session, busy, now=now, settings=settings)
+    crews, off_shift = _available_crews(session, busy, now=now, settings=settings)
     context = PlanContext(
         now=now,
         version=version,
@@ -142,6 +144,7 @@ def build_problem(
         crews={info.code: info for _, info in crews},
         lon=[info.lon for _, info in crews],
         lat=[info.lat for _, info in crews],
+        off_shift=off_shift,
     )
     crew_by_id = {crew.id: crew for crew, _ in crews}
     frozen: Frozen = {crew.id: [] for crew, _ in crews}
@@ -172,15 +175,18 @@ def build_problem(
 
 def _available_crews(
     session: Session, busy: set[int | None], *, now: dt.datetime, settings: DispatchSettings
-) -> list[tuple[Crew, CrewInfo]]:
-    """Crews on shift, and crews past their shift with a visit in progress (``busy``)."""
+) -> tuple[list[tuple[Crew, CrewInfo]], list[tuple[str, frozenset[str], dt.time]]]:
+    """Crews on shift, and crews past their shift with a visit in progress (``busy``); and
+    the others (code, skills, shift start), so a drop reason can name who is off shift."""
     position = func.coalesce(Crew.geom, Crew.depot_geom)
     crews: list[tuple[Crew, CrewInfo]] = []
+    off: list[tuple[str, frozenset[str], dt.time]] = []
     for crew, lon, lat in session.execute(
         select(Crew, func.ST_X(position), func.ST_Y(position)).order_by(Crew.code)
     ):
         working = on_shift(crew=crew, now=now, settings=settings)
         if not working and crew.id not in busy:
+            off.append((crew.code, frozenset(crew.skills), crew.shift_start))
             continue
         # A crew past its shift with a visit in progress finishes it and takes nothing new.
         end_at = shift_end_at(crew, now, settings) if working else now
@@ -200,7 +206,7 @@ def _available_crews(
             "check the crews' shifts"
         )
         raise NothingToPlan(msg)
-    return crews
+    return crews, off
 
 
 def _job(

@@ -72,7 +72,7 @@ def proposal_document(
         {
             "work_order_id": context.orders[d.job_id].id,
             "priority": d.priority,
-            "reason": d.reason,
+            "reason": d.reason + _off_shift_note(problem, context, d.job_id),
         }
         for d in plan.dropped
     ]
@@ -108,6 +108,17 @@ def proposal_document(
         "notes": context.notes,
         "check": violations,
     }
+
+
+def _off_shift_note(problem: Problem, context: PlanContext, job_id: str) -> str:
+    """Who else has the skills but is off shift, and from when: what a dispatcher could call in."""
+    needed = problem.jobs[problem.job_index[job_id]].skills
+    names = [
+        f"{code} (from {start.strftime('%H:%M')})"
+        for code, skills, start in context.off_shift
+        if needed <= skills
+    ]
+    return f"; off shift with the skills: {', '.join(names)}" if names else ""
 
 
 def _route(

@@ -109,6 +109,8 @@ def test_b_hospital_feeder_against_a_dozen_one_customer_faults_with_two_crews(
         assert "CREW-05" in reason and "CREW-08" in reason, reason
         more = sum(1 for oid in served if score[oid] > score[dropped["work_order_id"]])
         assert f"serve {more} more urgent" in reason, (reason, more)
+        # ... and who could be called in: the crews with the skills that are off shift.
+        assert "off shift with the skills: CREW-01 (from 06:00)" in reason, reason
     # Customers below the recloser are told an ETR the crew can meet.
     with frozen(client, NOW + 6 * MIN):
         crew_orders = live_orders(client, dispatcher)
