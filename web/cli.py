@@ -225,7 +225,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[
-        int, typer.Option(help="Worker processes (each with its own pool); put nginx in front.", min=1)
+        int,
+        typer.Option(help="Worker processes (each with its own pool); put nginx in front.", min=1),
     ] = 1,
 ) -> None:
     """Serve the API and the pages (the database must be migrated)."""

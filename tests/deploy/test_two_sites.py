@@ -24,16 +24,9 @@ import httpx
 import psycopg
 import pytest
 
-from web.cli_cluster import (
-    DB_NAME,
-    SUPERUSER,
-    Layout,
-    Secrets,
-    cluster_down,
-    cluster_up,
-    read_status,
-    wait_healthy,
-)
+from web.ha.layout import DB_NAME, SUPERUSER, Layout, Secrets
+from web.ha.stack import cluster_down, cluster_up
+from web.ha.status import read_status, wait_healthy
 
 pytestmark = pytest.mark.ha
 
@@ -156,6 +149,47 @@ def _run_storm(layout: Layout, accounts: list[str], old_leader: str) -> Storm:
     return storm
 
 
+def _stored(layout: Layout, port: int, keys: list[str]) -> dict[str, tuple[int, int]]:
+    """Per idempotency key: the stored report's id and how many rows carry the key."""
+    with _connect(layout, port) as conn:
+        rows = conn.execute(
+            "SELECT idempotency_key, min(id), count(*) FROM report "
+            "WHERE idempotency_key = ANY(%s) GROUP BY idempotency_key",
+            (keys,),
+        ).fetchall()
+    return {str(key): (int(report_id), int(count)) for key, report_id, count in rows}
+
+
+def _assert_rpo_zero(layout: Layout, storm: Storm) -> None:
+    """Every answered key is stored once, as the report the client was told about."""
+    by_key = _stored(layout, layout.primary_port, list(storm.answered))
+    missing = [key for key in storm.answered if key not in by_key]
+    assert not missing, f"answered but lost in the failover (RPO > 0): {missing[:10]}"
+    assert all(count == 1 for _, count in by_key.values()), "stored exactly once"
+    assert {key: rid for key, (rid, _) in by_key.items()} == storm.answered, "the answered ids"
+
+
+def _assert_rejoined(layout: Layout, old_leader: str, storm: Storm, timeline: int) -> None:
+    """The old primary follows the new one as its synchronous standby, with every report."""
+    rejoined = wait_healthy(layout, timeout_s=120)
+    print(
+        f"old primary {old_leader} back as the synchronous standby "
+        f"{time.monotonic() - storm.kill_at:.1f} s after the kill"
+    )
+    assert {m.site: m.role for m in rejoined.members}[old_leader] == "sync_standby"
+    assert {m.timeline for m in rejoined.members} == {timeline + 1}, "one promotion"
+    old_port = layout.site(old_leader).pg_port
+    deadline = time.monotonic() + 30
+    while True:
+        copied = _stored(layout, old_port, list(storm.answered))
+        if len(copied) == len(storm.answered) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert {key: rid for key, (rid, _) in copied.items()} == storm.answered
+    with _connect(layout, old_port) as conn:
+        assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,)
+
+
 def test_primary_killed_under_a_storm(two_sites: Layout) -> None:
     layout = two_sites
     before = wait_healthy(layout)
@@ -176,43 +210,10 @@ def test_primary_killed_under_a_storm(two_sites: Layout) -> None:
         f"first client back {min(back.values()):.1f} s, last {max(back.values()):.1f} s "
         "after SIGKILL of the primary's postmaster"
     )
+    assert failed > 0, "the kill interrupted the storm (else this proved nothing)"
     assert len(back) == 2 * CLIENTS_PER_SITE, "every client succeeded again"
     assert max(back.values()) <= RTO_LIMIT_S
-    assert failed > 0, "the kill interrupted the storm (else this proved nothing)"
-
     after = read_status(layout)
     assert after.leader is not None and after.leader != old_leader, "the standby took over"
-    keys = list(storm.answered)
-    with _connect(layout, layout.primary_port) as conn:
-        stored = conn.execute(
-            "SELECT idempotency_key, min(id), count(*) FROM report "
-            "WHERE idempotency_key = ANY(%s) GROUP BY idempotency_key",
-            (keys,),
-        ).fetchall()
-    by_key = {str(key): (int(report_id), int(count)) for key, report_id, count in stored}
-    missing = [key for key in keys if key not in by_key]
-    assert not missing, f"answered but lost in the failover (RPO > 0): {missing[:10]}"
-    assert all(count == 1 for _, count in by_key.values()), "stored exactly once"
-    assert {key: rid for key, (rid, _) in by_key.items()} == storm.answered, "the answered ids"
-
-    started = time.monotonic()
-    rejoined = wait_healthy(layout, timeout_s=120)
-    print(f"old primary {old_leader} back as synchronous standby {time.monotonic() - started:.1f} s"
-          " after the storm")
-    roles = {m.site: m.role for m in rejoined.members}
-    assert roles[old_leader] == "sync_standby"
-    assert {m.timeline for m in rejoined.members} == {max(m.timeline or 0 for m in before.members) + 1}
-    # The rejoined site has every answered report too: it is the other site's backup again.
-    old_port = layout.site(old_leader).pg_port
-    deadline = time.monotonic() + 30
-    while True:
-        with _connect(layout, old_port) as conn:
-            in_recovery = conn.execute("SELECT pg_is_in_recovery()").fetchone()
-            copied = conn.execute(
-                "SELECT count(*) FROM report WHERE idempotency_key = ANY(%s)", (keys,)
-            ).fetchone()
-        if (copied and copied[0] == len(keys)) or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert in_recovery == (True,)
-    assert copied == (len(keys),)
+    _assert_rpo_zero(layout, storm)
+    _assert_rejoined(layout, old_leader, storm, max(m.timeline or 0 for m in before.members))
