@@ -38,18 +38,15 @@ def _root(directory: Path | None) -> Path:
 
 def _print_status(layout: Layout, status: ClusterStatus) -> None:
     nodes = Table("site", "role", "state", "timeline", "lag", "PostgreSQL", "Patroni")
-    for member in status.members:
-        site = layout.site(member.site)
-        lag = "-" if member.lag_bytes is None else f"{member.lag_bytes / 1024:.0f} kB"
-        nodes.add_row(
-            member.site,
-            member.role,
-            member.state,
-            str(member.timeline or "-"),
-            lag,
-            f"{layout.host}:{site.pg_port}",
-            layout.rest_url(site),
-        )
+    seen = {member.site: member for member in status.members}
+    for site in layout.sites:
+        member = seen.get(site.name)
+        if member is None:
+            cells = ["-", "[red]down[/]", "-", "-"]
+        else:
+            lag = "-" if member.lag_bytes is None else f"{member.lag_bytes / 1024:.0f} kB"
+            cells = [member.role, member.state, str(member.timeline or "-"), lag]
+        nodes.add_row(site.name, *cells, f"{layout.host}:{site.pg_port}", layout.rest_url(site))
     console.print(nodes)
     parts = Table("component", "URL", "state")
     etcd_url = f"http://{layout.host}:{layout.etcd_port}"
@@ -69,7 +66,12 @@ def _print_status(layout: Layout, status: ClusterStatus) -> None:
 def up(
     directory: DirOption = None,
     base_port: Annotated[
-        int, typer.Option(help="First of the ports used (base to base+32).", min=1024, max=65000)
+        int,
+        typer.Option(
+            help="First of the 33 ports used (base..base+32); kept from the first up.",
+            min=1024,
+            max=65000,
+        ),
     ] = DEFAULT_BASE_PORT,
     workers: Annotated[int, typer.Option(help="Uvicorn workers per API site.", min=1)] = 1,
 ) -> None:

@@ -53,11 +53,12 @@ def _free_base_port() -> int:
 @pytest.fixture(scope="module")
 def two_sites() -> Iterator[Layout]:
     root = Path(tempfile.mkdtemp(prefix="stormdesk-ha-"))
-    layout = cluster_up(root, _free_base_port())
     try:
-        yield layout
+        yield cluster_up(root, _free_base_port())
     finally:
-        cluster_down(layout)
+        # Also after a failed start: whatever did start is stopped.
+        if (root / "cluster.json").exists():
+            cluster_down(Layout.load(root))
         shutil.rmtree(root, ignore_errors=True)
 
 

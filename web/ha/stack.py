@@ -4,12 +4,14 @@ migrated and loaded once through the primary) and an API per site."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 from functools import partial
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
@@ -41,6 +43,7 @@ from web.ha.processes import (
     wait_for,
 )
 from web.ha.status import members, wait_healthy
+from web.settings import Settings
 
 console = Console()
 
@@ -145,9 +148,13 @@ def _prepare_database(layout: Layout, keys: Secrets) -> dict[str, int] | None:
             if session.scalar(select(func.count()).select_from(Premise)):
                 return None
             from scenarios.demo_city import build_demo_city
-            from scenarios.demo_city.loader import load_demo_city
+            from scenarios.demo_city.loader import load_demo_city, turn_demo_roster
 
             counts = load_demo_city(session=session, city=build_demo_city())
+            # As `stormdesk load demo` does: day crews on shift from this hour, so the
+            # console can dispatch at any time of day.
+            local = dt.datetime.now(ZoneInfo(Settings().timezone))
+            turn_demo_roster(session=session, start=dt.time(local.hour))
     finally:
         engine.dispose()
     return counts
@@ -166,18 +173,20 @@ def cluster_up(root: Path, base_port: int = DEFAULT_BASE_PORT, workers: int = 1)
     python = python_for_postgres()
     with console.status("Starting etcd"):
         _start_etcd(layout)
-    first, *others = layout.sites
-    with console.status(f"Starting PostgreSQL under Patroni on {first.name}"):
-        _start_patroni(layout, first, keys, python)
-        wait_for(
-            "a Patroni leader",
-            lambda: any(m.role == "leader" and m.state == "running" for m in members(layout)),
-            120,
-            log_file(layout, f"patroni-{first.name}"),
-        )
-    with console.status("Starting the standby sites and the proxy"):
-        for site in others:
+    # A new installation bootstraps on the first site and clones it on the others; an existing
+    # one starts every node at once and lets Patroni elect whichever may lead.
+    fresh = not any(layout.data_dir(site).exists() for site in layout.sites)
+    with console.status("Starting PostgreSQL under Patroni on each site"):
+        for number, site in enumerate(layout.sites):
             _start_patroni(layout, site, keys, python)
+            if fresh and number == 0:
+                wait_for(
+                    "a Patroni leader",
+                    partial(_has_leader, layout),
+                    120,
+                    log_file(layout, f"patroni-{site.name}"),
+                )
+    with console.status("Starting the proxy; waiting for the synchronous standby"):
         _start_haproxy(layout)
         wait_healthy(layout, 180)
     with console.status("Migrating and loading the demo city through the primary"):
@@ -195,6 +204,10 @@ def cluster_up(root: Path, base_port: int = DEFAULT_BASE_PORT, workers: int = 1)
                 log_file(layout, f"api-{site.name}"),
             )
     return layout
+
+
+def _has_leader(layout: Layout) -> bool:
+    return any(m.role == "leader" and m.state == "running" for m in members(layout))
 
 
 def _answers(url: str) -> bool:
