@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 chromium chromium-driver
+APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 chromium chromium-driver etcd-server haproxy nginx
 
 .PHONY: demo test lint unit sysdeps install bench clean
 

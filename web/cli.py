@@ -25,7 +25,7 @@ from geo.cluster import ensure_database, local_cluster
 from geo.database import make_engine
 from geo.exceptions import StormdeskError
 from geo.models import ROLES, Premise
-from web import cli_import, cli_routing, cli_storm
+from web import cli_cluster, cli_import, cli_routing, cli_storm
 from web.settings import Settings
 
 app = typer.Typer(help="stormdesk: outage intake and repair dispatch.", no_args_is_help=True)
@@ -37,6 +37,7 @@ app.add_typer(load_app, name="load")
 app.add_typer(user_app, name="user")
 app.add_typer(cli_import.app, name="import")
 app.add_typer(cli_routing.app, name="routing")
+app.add_typer(cli_cluster.app, name="cluster")
 app.command()(cli_storm.storm)
 
 console = Console()
@@ -223,6 +224,10 @@ def cycle() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(help="Worker processes (each with its own pool); put nginx in front.", min=1),
+    ] = 1,
 ) -> None:
     """Serve the API and the pages (the database must be migrated)."""
     import uvicorn
@@ -231,7 +236,14 @@ def serve(
 
     settings = Settings()
     ensure_database(settings)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    # Several processes need an import string: each worker builds its app from the same
+    # environment (Settings() reads it), so they all serve one configuration.
+    uvicorn.run(
+        "web.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
 @app.command()
