@@ -6,12 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 chromium chromium-driver etcd-server haproxy nginx
 
-.PHONY: demo test lint unit sysdeps install bench clean
+.PHONY: demo test lint unit fuzz sysdeps install bench clean
 
 demo: sysdeps $(STAMP)
 	$(BIN)/stormdesk demo
 
-test: sysdeps $(STAMP) lint unit
+test: sysdeps $(STAMP) lint unit fuzz
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -21,6 +21,10 @@ lint: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
+
+# Schemathesis over /openapi.json, anonymous and as admin, --checks all (a few minutes).
+fuzz: $(STAMP)
+	$(BIN)/pytest -q -m fuzz tests/web/test_fuzz_openapi.py
 
 install: $(STAMP)
 

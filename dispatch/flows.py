@@ -101,7 +101,10 @@ def feed_etr(
     if order.kind != "outage" or order.outage_id is None:
         return
     outage = session.get(Outage, order.outage_id)
-    if outage is None or outage.status not in ACTIVE_OUTAGE_STATUSES:
+    if outage is None:
+        return
+    outages.lock_outage(session=session, outage=outage)  # decide on the committed ETR
+    if outage.status not in ACTIVE_OUTAGE_STATUSES:
         return
     start = max(arrival, now)
     planned = (start + dt.timedelta(seconds=order.repair_s)).replace(microsecond=0)

@@ -8,9 +8,11 @@ UTC offset into ``Z`` and change answers clients already parse).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
+
+from geo.types import INT32_MAX, Count, Id, Moment, Text
 
 MAX_TIME_LIMIT_S = 30.0
 
@@ -114,23 +116,23 @@ class WorkOrderRead(BaseModel):
 
 class TransitionRequest(BaseModel):
     to: OrderStatus
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
     made_safe: bool = Field(
         default=False, description="With to=restored: every open make-safe task is made safe."
     )
-    override_reason: str | None = Field(
+    override_reason: Text | None = Field(
         default=None,
         max_length=2000,
         description="With to=restored: restore although make-safe tasks are open (they move "
         "on to a make-safe order of their own).",
     )
-    version: int | None = Field(
+    version: Count | None = Field(
         default=None, description="The version the client saw; a stale one is a 409."
     )
 
 
 class AssignRequest(BaseModel):
-    crew_id: int | None = Field(description="The crew to send; null unassigns.")
+    crew_id: Id | None = Field(description="The crew to send; null unassigns.")
     lock: bool = Field(default=False, description="Locked orders stay with the crew on re-plan.")
     position: int | None = Field(
         default=None,
@@ -140,36 +142,36 @@ class AssignRequest(BaseModel):
         "stop in progress); without it the order goes before the crew's first stop of lower "
         "urgency.",
     )
-    version: int | None = None
+    version: Count | None = None
 
 
 class Material(BaseModel):
-    item: str = Field(min_length=1, max_length=200)
-    quantity: float = Field(gt=0)
-    unit: str | None = Field(default=None, max_length=20)
+    item: Text = Field(min_length=1, max_length=200)
+    quantity: float = Field(gt=0, le=1_000_000, allow_inf_nan=False)
+    unit: Text | None = Field(default=None, max_length=20)
 
 
 class CompletionCreate(BaseModel):
-    cause_found: str = Field(min_length=1, max_length=2000)
-    action: str = Field(min_length=1, max_length=2000)
-    device_code: str | None = Field(default=None, max_length=64)
+    cause_found: Text = Field(min_length=1, max_length=2000)
+    action: Text = Field(min_length=1, max_length=2000)
+    device_code: Text | None = Field(default=None, max_length=64)
     materials: list[Material] = Field(default_factory=list, max_length=100)
 
 
 class ReviewCreate(BaseModel):
     ok: bool
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class ReturnCallCreate(BaseModel):
     customer_reached: bool
     satisfied: bool | None = Field(default=None, description="Null when not reached.")
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class AppointmentCreate(BaseModel):
-    start_at: AwareDatetime
-    end_at: AwareDatetime
+    start_at: Moment
+    end_at: Moment
 
 
 class PositionCreate(BaseModel):
@@ -191,6 +193,16 @@ class EscalationRead(BaseModel):
     recipient: str
 
 
+LocalTime = Annotated[
+    dt.time,
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"},
+        mode="serialization",
+    ),
+]
+"""A wall-clock time of the territory, without offset (JSON Schema's "time" needs one)."""
+
+
 class CrewProperties(BaseModel):
     id: int
     code: str
@@ -198,8 +210,8 @@ class CrewProperties(BaseModel):
     skills: list[str]
     status: str
     region: str | None
-    shift_start: dt.time
-    shift_end: dt.time
+    shift_start: LocalTime
+    shift_end: LocalTime
     on_shift: bool
     position_source: Literal["live", "stop", "depot"] = Field(
         description="live: shared GPS; stop: the crew's last reported stop; depot: no report yet."
@@ -222,8 +234,8 @@ class CrewCollection(BaseModel):
 
 
 class HelpRequest(BaseModel):
-    note: str | None = Field(default=None, max_length=2000)
-    request_id: str | None = Field(
+    note: Text | None = Field(default=None, max_length=2000)
+    request_id: Text | None = Field(
         default=None,
         min_length=1,
         max_length=64,
@@ -248,7 +260,9 @@ class PlanRequest(BaseModel):
     time_limit_s: float = Field(
         default=5.0, gt=0, le=MAX_TIME_LIMIT_S, description="Solver wall time, seconds."
     )
-    seed: int = Field(default=0, ge=0, description="Search seed; same seed, same plan.")
+    seed: int = Field(
+        default=0, ge=0, le=INT32_MAX, description="Search seed; same seed, same plan."
+    )
 
 
 class LineString(BaseModel):

@@ -41,3 +41,17 @@ class Forbidden(StormdeskError):
 
 class DatabaseUnavailable(StormdeskError):
     """The database cannot be reached or refuses connections right now: retry (503)."""
+
+
+class TooManyAttempts(StormdeskError):
+    """Too many failed logins for a username or from an address: wait (429, Retry-After)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class LoginFailed(AuthError):
+    """Wrong username or password; the failure is counted and audited, so it commits."""
+
+    keep_changes = True

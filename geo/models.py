@@ -200,9 +200,24 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     crew_id: Mapped[int | None] = mapped_column(ForeignKey("crew.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Tokens carry the version they were issued under; logout and revocation bump it, so
+    # every token issued before stops working at once.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class LoginThrottle(Base):
+    """Failed logins per key (``user:<name>`` or ``addr:<client address>``) and until when
+    the key is locked out; in the database, so every worker and site sees the same count."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Event(Base):

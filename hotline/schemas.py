@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from geo.types import Id, Text
+
 TicketType = Literal["consultation", "complaint", "report", "suggestion", "service_request"]
 TicketClass = Literal[
     "service",
@@ -35,57 +37,57 @@ class TicketCreate(BaseModel):
         default=None, description="Required for complaints and reports, absent otherwise."
     )
     channel: Channel = "phone"
-    subject: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=5000)
-    caller_name: str | None = Field(default=None, max_length=200)
-    caller_phone: str | None = Field(default=None, max_length=32)
-    caller_account: str | None = Field(default=None, max_length=32)
-    premise_id: int | None = None
-    region_code: str | None = Field(default=None, max_length=64)
-    accused_department_code: str | None = Field(
+    subject: Text = Field(min_length=1, max_length=200)
+    description: Text = Field(min_length=1, max_length=5000)
+    caller_name: Text | None = Field(default=None, max_length=200)
+    caller_phone: Text | None = Field(default=None, max_length=32)
+    caller_account: Text | None = Field(default=None, max_length=32)
+    premise_id: Id | None = None
+    region_code: Text | None = Field(default=None, max_length=64)
+    accused_department_code: Text | None = Field(
         default=None, max_length=64, description="For complaints: the department complained of."
     )
-    department_code: str | None = Field(
+    department_code: Text | None = Field(
         default=None, max_length=64, description="Override the routing table (supervisors)."
     )
-    article_ids: list[int] = Field(default_factory=list, max_length=20)
+    article_ids: list[Id] = Field(default_factory=list, max_length=20)
 
 
 class TextBody(BaseModel):
-    body: str = Field(min_length=1, max_length=5000)
+    body: Text = Field(min_length=1, max_length=5000)
 
 
 class AnswerBody(TextBody):
-    article_ids: list[int] = Field(default_factory=list, max_length=20)
+    article_ids: list[Id] = Field(default_factory=list, max_length=20)
 
 
 class ReasonBody(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class ContactBody(BaseModel):
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class ReviewBody(BaseModel):
     """A supervisor's review of a complaint: pass it on (optionally to another department)."""
 
-    department_code: str | None = Field(default=None, max_length=64)
-    note: str = Field(min_length=1, max_length=2000)
+    department_code: Text | None = Field(default=None, max_length=64)
+    note: Text = Field(min_length=1, max_length=2000)
 
 
 class RouteBody(BaseModel):
-    department_code: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=2000)
+    department_code: Text = Field(min_length=1, max_length=64)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class ReturnVisitBody(BaseModel):
     satisfaction: Satisfaction
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class ArticleLink(BaseModel):
-    article_id: int
+    article_id: Id
 
 
 class ClockRead(BaseModel):
@@ -196,11 +198,11 @@ class UrgeRead(BaseModel):
 
 
 class DepartmentCreate(BaseModel):
-    code: str = Code
-    name: str = Field(min_length=1, max_length=200)
-    name_zh: str | None = Field(default=None, max_length=200)
-    region_code: str | None = Field(default=None, max_length=64)
-    head_username: str | None = Field(default=None, max_length=64)
+    code: Text = Code
+    name: Text = Field(min_length=1, max_length=200)
+    name_zh: Text | None = Field(default=None, max_length=200)
+    region_code: Text | None = Field(default=None, max_length=64)
+    head_username: Text | None = Field(default=None, max_length=64)
 
 
 class DepartmentRead(BaseModel):
@@ -214,14 +216,14 @@ class DepartmentRead(BaseModel):
 
 
 class MemberSet(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: Text = Field(min_length=1, max_length=64)
 
 
 class RouteSet(BaseModel):
     ticket_type: TicketType
     ticket_class: TicketClass | None = None
-    region_code: str | None = Field(default=None, max_length=64)
-    department_code: str = Field(min_length=1, max_length=64)
+    region_code: Text | None = Field(default=None, max_length=64)
+    department_code: Text = Field(min_length=1, max_length=64)
 
 
 class RouteRead(BaseModel):
@@ -233,9 +235,9 @@ class RouteRead(BaseModel):
 
 
 class CategoryCreate(BaseModel):
-    code: str = Code
-    name_en: str = Field(min_length=1, max_length=200)
-    name_zh: str = Field(min_length=1, max_length=200)
+    code: Text = Code
+    name_en: Text = Field(min_length=1, max_length=200)
+    name_zh: Text = Field(min_length=1, max_length=200)
 
 
 class CategoryRead(CategoryCreate):
@@ -243,14 +245,14 @@ class CategoryRead(CategoryCreate):
 
 
 class VersionCreate(BaseModel):
-    title: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1, max_length=50_000)
+    title: Text = Field(min_length=1, max_length=300)
+    body: Text = Field(min_length=1, max_length=50_000)
 
 
 class ArticleCreate(VersionCreate):
-    slug: str = Field(min_length=1, max_length=96, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    slug: Text = Field(min_length=1, max_length=96, pattern=r"^[a-z0-9][a-z0-9-]*$")
     language: Language
-    category_code: str = Field(min_length=1, max_length=64)
+    category_code: Text = Field(min_length=1, max_length=64)
     audience: Audience = "internal"
     publish: bool = Field(default=False, description="Publish the first version at once.")
 

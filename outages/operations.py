@@ -66,6 +66,9 @@ def device_operation(
             select(Outage)
             .where(Outage.feeder_id == device.feeder_id, Outage.status.in_(ACTIVE_OUTAGE_STATUSES))
             .order_by(Outage.id)
+            # Locked and re-read after the feeder lock: decide on what is committed.
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     )
     if operation == "opened":
@@ -183,11 +186,15 @@ def absorb_below(
     others = [
         o
         for o in session.scalars(
-            select(Outage).where(
+            select(Outage)
+            .where(
                 Outage.feeder_id == outage.feeder_id,
                 Outage.status.in_(ACTIVE_OUTAGE_STATUSES),
                 Outage.id != outage.id,
             )
+            .order_by(Outage.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         if o.device_id in tree.graph and tree.contains(outage.device_id, o.device_id)
     ]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from geo.types import GeoJSONArea, Moment, Text
 
 Category = Literal[
     "no_power", "partial_power", "flicker", "wire_down", "pole_damage", "fire_smoke", "other"
@@ -21,11 +23,13 @@ class Where(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    address: str | None = Field(default=None, min_length=1, max_length=300)
+    address: Text | None = Field(default=None, min_length=1, max_length=300)
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
-    account: str | None = Field(default=None, min_length=1, max_length=32)
-    phone: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^\+?[0-9 ()-]+$")
+    account: Text | None = Field(default=None, min_length=1, max_length=32)
+    phone: Text | None = Field(
+        default=None, min_length=3, max_length=32, pattern=r"^\+?[0-9 ()-]+$"
+    )
 
     @field_validator("lon", "lat")
     @classmethod
@@ -50,7 +54,7 @@ class ReportCreate(Where):
     """A fault report: where (one of address, point, account, phone) and what."""
 
     category: Category
-    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
+    description: Text | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
     channel: Channel = "web"
     allow_unlocated: bool = Field(
         default=False,
@@ -64,7 +68,7 @@ MAX_BATCH_REPORTS = 10_000
 class BatchReport(ReportCreate):
     """One report of a batch: a report as for ``POST /api/v1/reports``, with its own key."""
 
-    idempotency_key: str | None = Field(
+    idempotency_key: Text | None = Field(
         default=None,
         min_length=1,
         max_length=128,
@@ -174,8 +178,8 @@ class OutageCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    device: str = Field(min_length=1, max_length=64, description="Device code")
-    cause: str | None = Field(default=None, max_length=64)
+    device: Text = Field(min_length=1, max_length=64, description="Device code")
+    cause: Text | None = Field(default=None, max_length=64)
     confirmed: bool = True
 
 
@@ -185,14 +189,16 @@ class OutageUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["confirm", "restore", "close", "set_etr", "set_cause"]
-    device: str | None = Field(default=None, description="For restore: the device restored")
-    etr: dt.datetime | None = None
-    cause: str | None = Field(default=None, max_length=64)
-    reason: str = Field(default="", max_length=500)
+    device: Text | None = Field(
+        default=None, max_length=64, description="For restore: the device restored"
+    )
+    etr: Moment | None = None
+    cause: Text | None = Field(default=None, max_length=64)
+    reason: Text = Field(default="", max_length=500)
     made_safe: bool = Field(
         default=False, description="For restore: the open make-safe tasks are made safe."
     )
-    override_reason: str | None = Field(
+    override_reason: Text | None = Field(
         default=None,
         max_length=500,
         description="For restore: restore although make-safe tasks are open (they move on to "
@@ -205,19 +211,19 @@ class PlannedOutageCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=3, max_length=500)
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    feeders: list[str] = Field(default_factory=list, max_length=200)
-    devices: list[str] = Field(default_factory=list, max_length=500)
-    area: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon/MultiPolygon")
+    reason: Text = Field(min_length=3, max_length=500)
+    starts_at: Moment
+    ends_at: Moment
+    feeders: list[Annotated[Text, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=200
+    )
+    devices: list[Annotated[Text, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=500
+    )
+    area: GeoJSONArea | None = Field(default=None, description="GeoJSON Polygon/MultiPolygon")
 
     @model_validator(mode="after")
     def _window_and_area(self) -> PlannedOutageCreate:
-        for name, value in (("starts_at", self.starts_at), ("ends_at", self.ends_at)):
-            if value.tzinfo is None:
-                msg = f"{name} must carry a UTC offset, e.g. 2026-12-01T09:00:00+02:00"
-                raise ValueError(msg)
         if self.ends_at <= self.starts_at:
             msg = "ends_at must be after starts_at"
             raise ValueError(msg)
@@ -230,9 +236,9 @@ class PlannedOutageCreate(BaseModel):
 class PlannedOutageUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(default=None, min_length=3, max_length=500)
-    starts_at: dt.datetime | None = None
-    ends_at: dt.datetime | None = None
+    reason: Text | None = Field(default=None, min_length=3, max_length=500)
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     status: Literal["cancelled", "completed"] | None = None
 
 

@@ -3,6 +3,14 @@
 Reports reach outages through intake (``outages.intake``); here a dispatcher (or a
 dispatch flow) moves an outage through its states. Every step is kept in the audit log,
 and customers are told through the outbox (``outages.notify``) when it concerns them.
+
+Every step first takes ``lock_outage``: the feeder's advisory lock (the one intake and
+device operations take, so a report cannot attach while the outage changes) and then the
+outage's row, re-read, so a step decides on the state the previous step committed. Two
+steps racing therefore run one after the other, and the second is judged against the
+first's result: a second confirm is a 409 that names the allowed steps (not a silent
+repeat with a second audit row), a confirm after a restore is a 409, and the ETR and its
+history entry are written under the same lock, so the outage's ETR is its last entry.
 """
 
 from __future__ import annotations
@@ -46,6 +54,20 @@ def get_outage(*, session: Session, outage_id: int) -> Outage:
     if outage is None:
         msg = f"no outage #{outage_id}"
         raise OutageNotFound(msg)
+    return outage
+
+
+def lock_outage(*, session: Session, outage: Outage) -> Outage:
+    """Lock the outage for a step: its feeder first (the order intake locks in), then its
+    row, refreshed in place from what is committed."""
+    xact_lock(session, LockSpace.FEEDER, outage.feeder_id)
+    locked = session.scalars(
+        select(Outage)
+        .where(Outage.id == outage.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    assert locked is outage  # the identity map's object, refreshed in place
     return outage
 
 
@@ -106,6 +128,7 @@ def _notify_confirmed(session: Session, outage: Outage, settings: OutageSettings
 def confirm_outage(
     *, session: Session, outage: Outage, settings: OutageSettings, now: dt.datetime, actor: str
 ) -> None:
+    lock_outage(session=session, outage=outage)
     _transition(outage, "confirmed")
     outage.confirmed_at = now
     _notify_confirmed(session, outage, settings)
@@ -132,6 +155,7 @@ def change_etr(
     actor: str,
 ) -> None:
     """Set a new ETR; customers are told when it moves by more than the configured shift."""
+    lock_outage(session=session, outage=outage)
     if outage.status not in ACTIVE_OUTAGE_STATUSES:
         msg = f"outage #{outage.id} is {outage.status}: its ETR can no longer change"
         raise InvalidTransition(msg, list(TRANSITIONS.get(outage.status, ())))
@@ -187,6 +211,7 @@ def restore_outage(
     Returns the number of premises restored by this step. The outage becomes ``restored``
     when no affected premise is left without power.
     """
+    lock_outage(session=session, outage=outage)
     if outage.status not in ACTIVE_OUTAGE_STATUSES:
         _transition(outage, "restored")  # raises with the allowed steps
     devices = _devices_restored(session, outage, device_code)
@@ -239,6 +264,7 @@ def reopen_outage(
     reports open, and customers who were told power is back are told it is not yet.
     Returns the number of premises darkened again.
     """
+    lock_outage(session=session, outage=outage)
     if outage.status != "restored" or outage.restored_at is None:
         msg = f"outage #{outage.id} is {outage.status}: only a restored outage can be reopened"
         raise InvalidTransition(msg, list(TRANSITIONS.get(outage.status, ())))
@@ -325,6 +351,7 @@ def _restore_premises(
 
 
 def close_outage(*, session: Session, outage: Outage, now: dt.datetime, actor: str) -> None:
+    lock_outage(session=session, outage=outage)
     _transition(outage, "closed")
     outage.closed_at = now
     record(
@@ -341,6 +368,10 @@ def close_outage(*, session: Session, outage: Outage, now: dt.datetime, actor: s
 def set_cause(
     *, session: Session, outage: Outage, cause: str, now: dt.datetime, actor: str
 ) -> None:
+    lock_outage(session=session, outage=outage)
+    if outage.status == "merged":
+        msg = f"outage #{outage.id} was merged into #{outage.merged_into_id}: set the cause there"
+        raise InvalidTransition(msg, [])
     outage.cause = cause
     record(
         session=session,

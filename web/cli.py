@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 # Registers the crew table: ``user_account.crew_id`` (``user add``) points at it by name.
 import dispatch.models  # noqa: F401
 from geo import migrate
-from geo.auth import create_user
+from geo.auth import create_user, revoke
 from geo.cluster import ensure_database, local_cluster
 from geo.database import make_engine
 from geo.exceptions import StormdeskError
@@ -220,30 +220,33 @@ def cycle() -> None:
     )
 
 
+@user_app.command("revoke")
+def user_revoke(name: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """End every token of a user now (a lost phone, a leaver); they must log in again."""
+    with _session(Settings()) as session:
+        user = revoke(session=session, username=name, actor="cli", now=dt.datetime.now(dt.UTC))
+        console.print(f"Revoked every token of {user.username!r}.")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[
-        int,
-        typer.Option(help="Worker processes (each with its own pool); put nginx in front.", min=1),
+        int, typer.Option(min=1, max=64, help="Worker processes (each with its own pool).")
     ] = 1,
 ) -> None:
-    """Serve the API and the pages (the database must be migrated)."""
-    import uvicorn
+    """Serve the API and the pages (the database must be migrated).
 
-    from web.main import create_app
+    Connections that take longer than STORMDESK_HEADER_TIMEOUT_S to send their headers
+    are closed, idle keep-alive ones after STORMDESK_KEEP_ALIVE_S, and request bodies have
+    a deadline and a size cap (see web/admission.py and web/serve.py).
+    """
+    from web.serve import serve as run
 
     settings = Settings()
     ensure_database(settings)
-    if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
-        return
-    # Several processes need an import string: each worker builds its app from the same
-    # environment (Settings() reads it), so they all serve one configuration.
-    uvicorn.run(
-        "web.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
-    )
+    run(settings, host=host, port=port, workers=workers)
 
 
 @app.command()
@@ -275,7 +278,7 @@ def demo(
         logins.add_row(login["username"], login["password"], login["role"])
     console.print(logins)
     console.print("Play a small storm from another terminal: [bold].venv/bin/stormdesk storm[/]")
-    serve(host=host, port=port)
+    serve(host=host, port=port, workers=1)
 
 
 def main() -> None:

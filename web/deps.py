@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from dispatch.orders import get_work_order
 from dispatch.proposals import get_plan
 from geo.exceptions import AuthError, Forbidden, StormdeskError
 from geo.models import User
+from geo.types import INT32_MAX, INT64_MAX, Text
 from outages.models import Outage, PlannedOutage, Report
 from outages.planned import get_planned
 from outages.reports import get_report
@@ -26,6 +27,14 @@ from web.settings import Settings
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 JWT_ALGORITHM = "HS256"
+# A token must say who (sub), when it was issued and when it ends, and which of the user's
+# token versions it belongs to (logout and revocation bump the version).
+REQUIRED_CLAIMS = ["sub", "iat", "exp", "ver"]
+
+# Path parameters, bounded so that no id overflows its column (a 422, never a 500).
+IdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="An id (integer).")]
+BigIdPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="An id (bigint).")]
+CodePath = Annotated[Text, Path(min_length=1, max_length=64)]
 
 
 def get_settings(request: Request) -> Settings:
@@ -78,6 +87,7 @@ def issue_token(user: User, settings: Settings) -> str:
     claims = {
         "sub": str(user.id),
         "role": user.role,
+        "ver": user.token_version,
         "iat": now,
         "exp": now + dt.timedelta(seconds=settings.token_ttl_s),
     }
@@ -89,17 +99,33 @@ def optional_user(
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User | None:
-    """The user behind a bearer token, None without one; a bad token is a 401."""
+    """The user behind a bearer token, None without one; a bad token is a 401.
+
+    Refused: a token without an expiry (or past it), one of an older token version (the
+    user logged out or was revoked), a disabled user, and a crew account bound to no crew.
+    """
     if token is None:
         return None
     try:
-        claims = jwt.decode(token, settings.jwt_secret(), algorithms=[JWT_ALGORITHM])
-        user = session.get(User, int(claims["sub"]))
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret(),
+            algorithms=[JWT_ALGORITHM],
+            options={"require": REQUIRED_CLAIMS},
+        )
+        user_id, version = int(claims["sub"]), int(claims["ver"])
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         msg = "invalid or expired token: log in again"
         raise AuthError(msg) from exc
+    user = session.get(User, user_id) if 1 <= user_id <= INT32_MAX else None
     if user is None or not user.active:
         msg = "the user of this token no longer exists or is disabled"
+        raise AuthError(msg)
+    if version != user.token_version:
+        msg = "this token was revoked (logged out): log in again"
+        raise AuthError(msg)
+    if user.role == "crew" and user.crew_id is None:
+        msg = "this crew account is bound to no crew: an admin must assign it one"
         raise AuthError(msg)
     return user
 
@@ -137,22 +163,27 @@ def require_role(*roles: str) -> Callable[[User], User]:
 
 
 # --- dispatch existence checks ----------------------------------------------------------------
+# Dispatch objects are staff-only: each check needs a login first, so an anonymous caller
+# learns nothing from 404 against 401. Routes name their role dependency before these, so a
+# logged-in user of the wrong role gets 403 before the lookup (tests/web/test_authz_matrix.py).
+
+StaffUser = Annotated[User, Depends(current_user)]
 
 
-def valid_work_order_id(work_order_id: int, session: SessionDep) -> WorkOrder:
+def valid_work_order_id(work_order_id: IdPath, session: SessionDep, _user: StaffUser) -> WorkOrder:
     return get_work_order(session=session, work_order_id=work_order_id)
 
 
-def locked_work_order_id(work_order_id: int, session: SessionDep) -> WorkOrder:
+def locked_work_order_id(work_order_id: IdPath, session: SessionDep, _user: StaffUser) -> WorkOrder:
     """The order, its row locked for the rest of the request (writes check its version)."""
     return get_work_order(session=session, work_order_id=work_order_id, for_update=True)
 
 
-def valid_crew_id(crew_id: int, session: SessionDep) -> Crew:
+def valid_crew_id(crew_id: IdPath, session: SessionDep, _user: StaffUser) -> Crew:
     return get_crew(session=session, crew_id=crew_id)
 
 
-def valid_plan_id(plan_id: int, session: SessionDep) -> DispatchPlan:
+def valid_plan_id(plan_id: IdPath, session: SessionDep, _user: StaffUser) -> DispatchPlan:
     return get_plan(session=session, plan_id=plan_id)
 
 
@@ -167,15 +198,15 @@ PlanDep = Annotated[DispatchPlan, Depends(valid_plan_id)]
 # domain's NotFound, mapped in web/errors.py) before the route runs.
 
 
-def valid_outage_id(outage_id: int, session: SessionDep) -> Outage:
+def valid_outage_id(outage_id: IdPath, session: SessionDep) -> Outage:
     return get_outage(session=session, outage_id=outage_id)
 
 
-def valid_report_id(report_id: int, session: SessionDep) -> Report:
+def valid_report_id(report_id: BigIdPath, session: SessionDep) -> Report:
     return get_report(session=session, report_id=report_id)
 
 
-def valid_planned_id(planned_id: int, session: SessionDep) -> PlannedOutage:
+def valid_planned_id(planned_id: IdPath, session: SessionDep) -> PlannedOutage:
     return get_planned(session=session, planned_id=planned_id)
 
 

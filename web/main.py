@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from geo.database import engine_from_settings, make_sessionmaker
-from web import errors
-from web.admission import AdmissionGate
+from web import errors, openapi
+from web.admission import AdmissionGate, BodyLimits, BodyRule, Limits
 from web.api import (
     auth,
     departments,
@@ -59,7 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.add_middleware(AdmissionGate, limit=settings.max_inflight_requests)
+    limits = admission_limits(settings)
+    # Added last runs first: the body is read (BodyLimits) before a slot is taken.
+    app.add_middleware(AdmissionGate, limits=limits)
+    app.add_middleware(BodyLimits, limits=limits)
     errors.install(app)
     for router in (
         health.router,
@@ -84,4 +87,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    openapi.install(app)
     return app
+
+
+def admission_limits(settings: Settings) -> Limits:
+    return Limits(
+        body=BodyRule(max_bytes=settings.max_body_bytes, max_json_keys=settings.max_json_keys),
+        batch_body=BodyRule(
+            max_bytes=settings.max_batch_body_bytes, max_json_keys=settings.max_batch_json_keys
+        ),
+        body_timeout_s=settings.body_timeout_s,
+        min_body_rate_bps=settings.min_body_rate_bps,
+        main_slots=settings.max_inflight_requests,
+        health_slots=settings.health_slots,
+        public_read_slots=settings.public_read_slots,
+    )

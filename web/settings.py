@@ -18,6 +18,40 @@ class Settings(HotlineSettings):
             "(10 + 20) and anyio's 40 threads (see web/admission.py)."
         ),
     )
+    health_slots: int = Field(
+        default=2, description="Requests to /healthz inside the app at once, beside the others."
+    )
+    public_read_slots: int = Field(
+        default=4,
+        description="Cheap public reads (status, geocode, locate) inside the app at once, "
+        "beside the others: a flood of other requests does not starve them.",
+    )
+    max_body_bytes: int = Field(default=2_000_000, description="Largest request body.")
+    max_batch_body_bytes: int = Field(
+        default=20_000_000, description="Largest body of POST /api/v1/reports/batch."
+    )
+    max_json_keys: int = Field(
+        default=10_000, description="Most keys a JSON body may hold (all objects together)."
+    )
+    max_batch_json_keys: int = Field(
+        default=200_000, description="Most keys a report batch may hold (10,000 reports)."
+    )
+    body_timeout_s: float = Field(
+        default=10.0,
+        description="Seconds a request body may take to arrive, plus its size over "
+        "min_body_rate_bps: a slower body is answered 408.",
+    )
+    min_body_rate_bps: float = Field(
+        default=50_000.0, description="Bytes per second a large body must keep up."
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        description="Seconds a connection may take to send a request's headers (stormdesk "
+        "serve closes it after that, idle or trickling).",
+    )
+    keep_alive_s: float = Field(
+        default=5.0, description="Seconds an idle keep-alive connection stays open."
+    )
     cycle_interval_s: float = Field(
         default=15.0,
         description="Seconds between dispatch cycles in the web app (0 turns them off).",

@@ -18,14 +18,15 @@ ascending order, so that batches and single reports cannot deadlock each other:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from geo.exceptions import Forbidden, InvalidInput
 from geo.locks import LockSpace
 from outages.models import Report
-from outages.schemas import MAX_BATCH_REPORTS, ReportAnswer, ReportCreate, Where
+from outages.schemas import MAX_BATCH_REPORTS, BatchReport, ReportAnswer, ReportCreate, Where
 
 # The roles that work the hotline: they may find premises by phone and file unlocated reports.
 AGENT_ROLES = ("agent", "dispatcher", "admin")
@@ -94,28 +95,113 @@ def check_batch_size(items: Sequence[ReportCreate]) -> None:
 def admit_report(
     *, session: Session, data: ReportCreate, is_agent: bool, idempotency_key: str | None
 ) -> ReportAnswer | None:
-    """Check one report and lock its key; the stored answer when it is a replay."""
+    """Check one report and lock its key; the stored answer when it is a replay (a key
+    stored for a different report is refused)."""
     check_unlocated([data], is_agent=is_agent, numbered=False)
     if not idempotency_key:
         return None
-    return stored_answers(session=session, keys=[idempotency_key]).get(idempotency_key)
+    stored = _stored(session, [idempotency_key]).get(idempotency_key)
+    if stored is None:
+        return None
+    if stored.request != request_of(data):
+        msg = (
+            f"Idempotency-Key {idempotency_key!r} was used for a different report "
+            f"(#{stored.answer.id}): a retry must send the same report; a new report "
+            "needs a new key"
+        )
+        raise InvalidInput(msg)
+    return stored.answer
 
 
 def admit_batch(
-    *, session: Session, items: Sequence[ReportCreate], keys: Iterable[str], is_agent: bool
+    *, session: Session, items: Sequence[BatchReport], keys: Iterable[str], is_agent: bool
 ) -> dict[str, ReportAnswer]:
     """Check a batch, refused whole for what no item may do; lock its keys and return the
-    answers already stored under them."""
+    answers already stored under them (refused whole when one names a different report)."""
     check_batch_size(items)
     check_unlocated(items, is_agent=is_agent, numbered=True)
-    return stored_answers(session=session, keys=keys)
+    stored = _stored(session, keys)
+    reused = [
+        i
+        for i, item in enumerate(items)
+        if item.idempotency_key in stored
+        and stored[item.idempotency_key].request != request_of(item)
+    ]
+    if reused:
+        msg = (
+            "idempotency keys already used for different reports: a retry must send the "
+            f"same report, a new report needs a new key (reports {_indexes(reused)})"
+        )
+        raise InvalidInput(msg)
+    return {key: s.answer for key, s in stored.items()}
+
+
+Request = tuple[object, ...]
+
+
+def request_of(data: ReportCreate) -> Request:
+    """What a retry must repeat: the report as stored (a point is kept as given)."""
+    point = (data.lon, data.lat) if data.lon is not None and data.lat is not None else None
+    return (
+        data.channel,
+        data.category,
+        data.description,
+        data.address,
+        data.phone,
+        data.account,
+        point,
+    )
+
+
+@dataclass(frozen=True)
+class _Stored:
+    answer: ReportAnswer
+    request: Request
+
+
+def _stored(session: Session, keys: Iterable[str]) -> dict[str, _Stored]:
+    """Lock the keys and read each stored report's answer and the request it came from."""
+    wanted = _lock_keys(session, keys)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(
+            Report.idempotency_key,
+            Report.answer,
+            Report.channel,
+            Report.category,
+            Report.description,
+            Report.address_text,
+            Report.caller_phone,
+            Report.caller_account,
+            Report.located_by,
+            func.ST_X(Report.geom),
+            func.ST_Y(Report.geom),
+        ).where(Report.idempotency_key.in_(wanted))
+    )
+    out = {}
+    for key, answer, *fields, located_by, lon, lat in rows:
+        point = (lon, lat) if located_by == "point" else None
+        out[key] = _Stored(ReportAnswer.model_validate(answer), (*fields, point))
+    return out
 
 
 def stored_answers(*, session: Session, keys: Iterable[str]) -> dict[str, ReportAnswer]:
     """Lock the keys (by ascending hash) and read the answers stored under them."""
-    wanted = sorted(set(keys))
+    wanted = _lock_keys(session, keys)
     if not wanted:
         return {}
+    rows = session.execute(
+        select(Report.idempotency_key, Report.answer).where(Report.idempotency_key.in_(wanted))
+    )
+    return {key: ReportAnswer.model_validate(answer) for key, answer in rows if key}
+
+
+def _lock_keys(session: Session, keys: Iterable[str]) -> list[str]:
+    """Lock the keys by ascending hash (retries of one key wait for the first attempt)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return wanted
     session.execute(
         text(
             "SELECT count(pg_advisory_xact_lock(:ns, k)) FROM "
@@ -124,10 +210,7 @@ def stored_answers(*, session: Session, keys: Iterable[str]) -> dict[str, Report
         ),
         {"ns": int(LockSpace.IDEMPOTENCY), "keys": wanted},
     )
-    rows = session.execute(
-        select(Report.idempotency_key, Report.answer).where(Report.idempotency_key.in_(wanted))
-    )
-    return {key: ReportAnswer.model_validate(answer) for key, answer in rows if key}
+    return wanted
 
 
 def lock_feeders(*, session: Session, feeder_ids: Iterable[int]) -> None:

@@ -53,7 +53,9 @@ class DemoLogin(TypedDict):
 
 
 def _login(username: str, role: str, crew_code: str | None = None) -> DemoLogin:
-    return DemoLogin(username=username, role=role, password=f"{username}-demo", crew_code=crew_code)
+    return DemoLogin(
+        username=username, role=role, password=f"{username}-demo-pass", crew_code=crew_code
+    )
 
 
 DEMO_LOGINS: tuple[DemoLogin, ...] = (

@@ -69,9 +69,9 @@ def crew(session: Session, code: str) -> Crew:
 
 
 def login(client: TestClient, username: str) -> dict[str, str]:
-    """Bearer header of a demo login (password ``<username>-demo``)."""
+    """Bearer header of a demo login (password ``<username>-demo-pass``)."""
     answer = client.post(
-        "/api/v1/auth/token", data={"username": username, "password": f"{username}-demo"}
+        "/api/v1/auth/token", data={"username": username, "password": f"{username}-demo-pass"}
     )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}

@@ -18,7 +18,7 @@ from hotline.models import Department
 from web.deps import get_now
 
 REGIONS = ("HEL-R1", "HEL-R2", "HEL-R3")
-PASSWORD = "password-123"
+PASSWORD = "lantern-quartz-41"
 LOCAL = ZoneInfo("Europe/Helsinki")  # the test settings' time zone
 # Department staff made per test: username -> department code (role dispatcher).
 STAFF = {
@@ -59,7 +59,7 @@ class Desk:
         """Bearer header of a user (demo logins or the staff made here), logged in once."""
         if username not in self.headers:
             assert self.client is not None
-            password = PASSWORD if username in self.users else f"{username}-demo"
+            password = PASSWORD if username in self.users else f"{username}-demo-pass"
             answer = self.client.post(
                 "/api/v1/auth/token", data={"username": username, "password": password}
             )

@@ -429,9 +429,9 @@ Headers = dict[str, str]
 
 @pytest.fixture
 def agent(client: TestClient, db_session: Session) -> Headers:
-    create_user(session=db_session, username="gateway", role="agent", password="password-123")
+    create_user(session=db_session, username="gateway", role="agent", password="lantern-quartz-41")
     token = client.post(
-        "/api/v1/auth/token", data={"username": "gateway", "password": "password-123"}
+        "/api/v1/auth/token", data={"username": "gateway", "password": "lantern-quartz-41"}
     ).json()["access_token"]
     return {"Authorization": f"Bearer {token}"}
 

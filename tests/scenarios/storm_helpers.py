@@ -25,7 +25,7 @@ Headers = dict[str, str]
 
 def login(client: TestClient, username: str) -> Headers:
     answer = client.post(
-        "/api/v1/auth/token", data={"username": username, "password": f"{username}-demo"}
+        "/api/v1/auth/token", data={"username": username, "password": f"{username}-demo-pass"}
     )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}

@@ -83,9 +83,11 @@ def test_locate_invalid_coordinates_is_422(client: TestClient, params: dict[str,
 
 
 def test_login_and_me(client: TestClient, db_session: Session) -> None:
-    create_user(session=db_session, username="disp-test", role="dispatcher", password="s3cret-pass")
+    create_user(
+        session=db_session, username="disp-test", role="dispatcher", password="s3cret-lantern-pass"
+    )
     token = client.post(
-        "/api/v1/auth/token", data={"username": "disp-test", "password": "s3cret-pass"}
+        "/api/v1/auth/token", data={"username": "disp-test", "password": "s3cret-lantern-pass"}
     ).json()
     assert token["role"] == "dispatcher"
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token['access_token']}"})
@@ -93,9 +95,11 @@ def test_login_and_me(client: TestClient, db_session: Session) -> None:
 
 
 def test_wrong_password_is_401(client: TestClient, db_session: Session) -> None:
-    create_user(session=db_session, username="agent-test", role="agent", password="right-pass")
+    create_user(
+        session=db_session, username="agent-test", role="agent", password="right-lantern-pass"
+    )
     response = client.post(
-        "/api/v1/auth/token", data={"username": "agent-test", "password": "wrong-pass"}
+        "/api/v1/auth/token", data={"username": "agent-test", "password": "wrong-lantern-pass"}
     )
     assert response.status_code == 401
     assert "wrong username or password" in response.json()["detail"]

@@ -21,9 +21,11 @@ Headers = dict[str, str]
 @pytest.fixture
 def login(client: TestClient, db_session: Session) -> Callable[[str], Headers]:
     def make(role: str) -> Headers:
-        create_user(session=db_session, username=f"{role}-x", role=role, password="password-123")
+        create_user(
+            session=db_session, username=f"{role}-x", role=role, password="lantern-quartz-41"
+        )
         token = client.post(
-            "/api/v1/auth/token", data={"username": f"{role}-x", "password": "password-123"}
+            "/api/v1/auth/token", data={"username": f"{role}-x", "password": "lantern-quartz-41"}
         ).json()["access_token"]
         return {"Authorization": f"Bearer {token}"}
 

@@ -57,12 +57,24 @@ def test_migrate_then_status(cli_env: dict[str, str]) -> None:
 def test_user_add_reads_password_from_stdin(cli_env: dict[str, str]) -> None:
     assert run_cli(cli_env, "db", "migrate").returncode == 0
     added = run_cli(
-        cli_env, "user", "add", "night-dispatcher", "--role", "dispatcher", stdin="pw-12345678\n"
+        cli_env,
+        "user",
+        "add",
+        "night-dispatcher",
+        "--role",
+        "dispatcher",
+        stdin="lantern-quartz-41\n",
     )
     assert added.returncode == 0, added.stderr
     assert "night-dispatcher" in added.stdout
     again = run_cli(
-        cli_env, "user", "add", "night-dispatcher", "--role", "dispatcher", stdin="pw-12345678\n"
+        cli_env,
+        "user",
+        "add",
+        "night-dispatcher",
+        "--role",
+        "dispatcher",
+        stdin="lantern-quartz-41\n",
     )
     assert again.returncode == 1
     assert "already exists" in again.stderr
@@ -72,8 +84,8 @@ def test_user_add_reads_password_from_stdin(cli_env: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
-        (["user", "add", "x1", "--role", "pilot"], "pw-12345678\n", "unknown role"),
-        (["user", "add", "x2", "--role", "agent"], "short\n", "at least 8 characters"),
+        (["user", "add", "x1", "--role", "pilot"], "lantern-quartz-41\n", "unknown role"),
+        (["user", "add", "x2", "--role", "agent"], "short\n", "at least 12 characters"),
     ],
 )
 def test_user_add_refuses_bad_input(

@@ -34,7 +34,7 @@ def _stop_worker() -> Iterator[None]:
 
 def _token(http: httpx.Client, username: str) -> dict[str, str]:
     answer = http.post(
-        "/api/v1/auth/token", data={"username": username, "password": f"{username}-demo"}
+        "/api/v1/auth/token", data={"username": username, "password": f"{username}-demo-pass"}
     )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
@@ -110,7 +110,7 @@ def test_console_plan_conflict_replan_and_apply(
         page.wait_for_function("document.documentElement.dataset.console === 'ready'")
         assert "Log in to dispatch" in page.locator("#sd-dispatch").inner_text()
         page.fill("#sd-login input[name=username]", "dispatcher")
-        page.fill("#sd-login input[name=password]", "dispatcher-demo")
+        page.fill("#sd-login input[name=password]", "dispatcher-demo-pass")
         page.click("#sd-login button[type=submit]")
         page.wait_for_function("document.documentElement.dataset.dispatch === 'ready'")
         assert int(page.locator("#sd-unassigned-count").inner_text()) == len(live)

@@ -32,7 +32,7 @@ CREW_LOGIN = "crew08"
 
 def _token(http: httpx.Client, username: str) -> dict[str, str]:
     answer = http.post(
-        "/api/v1/auth/token", data={"username": username, "password": f"{username}-demo"}
+        "/api/v1/auth/token", data={"username": username, "password": f"{username}-demo-pass"}
     )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
@@ -119,7 +119,7 @@ def test_crew_takes_a_job_from_en_route_to_restored_through_a_network_drop(
         page.goto(f"{live_server}/crew")
         page.wait_for_function("document.documentElement.dataset.crew === 'login'")
         page.fill("#username", CREW_LOGIN)
-        page.fill("#password", f"{CREW_LOGIN}-demo")
+        page.fill("#password", f"{CREW_LOGIN}-demo-pass")
         page.click("#login-form button[type=submit]")
         page.wait_for_function("document.documentElement.dataset.crew === 'ready'", timeout=20_000)
         card = page.locator(f'[data-order="{order_id}"]')

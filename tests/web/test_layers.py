@@ -142,9 +142,11 @@ def test_critical_flags_and_crew_positions_are_for_staff_only(
     first = next(f for f in public_crews if f["id"] == crew.id)
     assert first["geometry"]["coordinates"] != [24.95, 60.17], "anonymous sees the depot"
 
-    create_user(session=db_session, username="layers-staff", role="agent", password="password-123")
+    create_user(
+        session=db_session, username="layers-staff", role="agent", password="lantern-quartz-41"
+    )
     token = client.post(
-        "/api/v1/auth/token", data={"username": "layers-staff", "password": "password-123"}
+        "/api/v1/auth/token", data={"username": "layers-staff", "password": "lantern-quartz-41"}
     ).json()["access_token"]
     staff = {"Authorization": f"Bearer {token}"}
     premises = client.get("/api/v1/layers/premises", headers=staff).json()["features"]

@@ -14,7 +14,11 @@ router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 
 @router.post("/work-orders/{work_order_id}/help", response_model=HelpRead, status_code=202)
 def need_help(
-    data: HelpRequest, order: OrderDep, session: SessionDep, now: NowDep, user: DispatcherOrCrew
+    user: DispatcherOrCrew,
+    data: HelpRequest,
+    order: OrderDep,
+    session: SessionDep,
+    now: NowDep,
 ) -> HelpRead:
     """A crew needs help on its job: recorded in the audit log for the dispatcher."""
     crews.check_own_order(user=user, order=order)

@@ -20,7 +20,15 @@ from hotline.schemas import (
 )
 from hotline.ticket_views import summaries
 from hotline.visibility import ALL_SEEING_ROLES
-from web.deps import NowDep, SessionDep, SettingsDep, current_user, require_role
+from web.deps import (
+    CodePath,
+    IdPath,
+    NowDep,
+    SessionDep,
+    SettingsDep,
+    current_user,
+    require_role,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
 Staff = Annotated[User, Depends(current_user)]
@@ -45,7 +53,9 @@ def post_department(data: DepartmentCreate, session: SessionDep, user: Admin) ->
 
 
 @router.put("/departments/{code}/members", response_model=DepartmentRead)
-def put_member(code: str, data: MemberSet, session: SessionDep, user: Supervisor) -> DepartmentRead:
+def put_member(
+    user: Supervisor, code: CodePath, data: MemberSet, session: SessionDep
+) -> DepartmentRead:
     """Put a user in this department (out of any other)."""
     departments.set_member(session=session, username=data.username, department_code=code)
     return departments.read_department(
@@ -55,7 +65,7 @@ def put_member(code: str, data: MemberSet, session: SessionDep, user: Supervisor
 
 @router.delete("/departments/{code}/members/{username}", response_model=DepartmentRead)
 def delete_member(
-    code: str, username: str, session: SessionDep, user: Supervisor
+    user: Supervisor, code: CodePath, username: CodePath, session: SessionDep
 ) -> DepartmentRead:
     """Take a user out of this department."""
     department = departments.get_department(session=session, code=code)
@@ -68,7 +78,7 @@ def delete_member(
 
 @router.get("/departments/{code}/queue", response_model=list[TicketSummary])
 def department_queue(
-    code: str, session: SessionDep, settings: SettingsDep, now: NowDep, user: Staff
+    user: Staff, code: CodePath, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> list[TicketSummary]:
     """The department's open tickets (its members and supervisors), oldest first."""
     department = departments.get_department(session=session, code=code)
@@ -99,7 +109,7 @@ def put_route(data: RouteSet, session: SessionDep, user: Supervisor) -> RouteRea
 
 
 @router.delete("/ticket-routes/{route_id}", status_code=204)
-def delete_route(route_id: int, session: SessionDep, user: Supervisor) -> Response:
+def delete_route(user: Supervisor, route_id: IdPath, session: SessionDep) -> Response:
     """Remove a row of the routing table."""
     ticket_routing.delete_route(session=session, route_id=route_id)
     return Response(status_code=204)

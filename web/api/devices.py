@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from geo.models import User
+from geo.types import Moment, Text
 from outages import operations
 from web.deps import NowDep, SessionDep, SettingsDep, require_role
 
@@ -20,8 +21,10 @@ class OperationCreate(BaseModel):
     """A device seen open (tripped, blown, opened) or closed again."""
 
     operation: Literal["opened", "closed"]
-    at: AwareDatetime | None = Field(default=None, description="When it operated; now if unset.")
-    source: str = Field(default="scada", min_length=1, max_length=64, description="e.g. scada, ami")
+    at: Moment | None = Field(default=None, description="When it operated; now if unset.")
+    source: Text = Field(
+        default="scada", min_length=1, max_length=64, description="e.g. scada, ami"
+    )
 
 
 class OperationRead(BaseModel):
@@ -38,7 +41,7 @@ class OperationRead(BaseModel):
 @router.post("/{code}/operations", response_model=OperationRead)
 def post_operation(
     data: OperationCreate,
-    code: Annotated[str, Path(min_length=1, max_length=64)],
+    code: Annotated[Text, Path(min_length=1, max_length=64)],
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,

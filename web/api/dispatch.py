@@ -22,7 +22,9 @@ from dispatch.schemas import (
     TransitionRequest,
     WorkOrderRead,
 )
+from geo.exceptions import Forbidden
 from geo.models import User
+from geo.types import INT32_MAX
 from web.deps import (
     CrewDep,
     LockedOrderDep,
@@ -42,15 +44,22 @@ Staff = Annotated[User, Depends(require_role("dispatcher", "agent", "crew"))]
 
 @router.get("/work-orders", response_model=list[WorkOrderRead])
 def list_work_orders(
+    user: Staff,
     session: SessionDep,
     now: NowDep,
-    user: Staff,
     status: Annotated[OrderStatus | None, Query()] = None,
     live: Annotated[bool, Query(description="Only orders a crew still has to serve.")] = False,
-    crew: Annotated[int | None, Query(description="Crew id.")] = None,
+    crew: Annotated[int | None, Query(ge=1, le=INT32_MAX, description="Crew id.")] = None,
     escalated: Annotated[bool | None, Query()] = None,
 ) -> list[WorkOrderRead]:
-    """Work orders, most urgent first, with urgency breakdown, deadlines and countdowns."""
+    """Work orders, most urgent first, with urgency breakdown, deadlines and countdowns.
+
+    A crew sees its own orders only (``crew`` is then its own id or absent)."""
+    if user.role == "crew":
+        if crew is not None and crew != user.crew_id:
+            msg = "a crew reads its own work orders only: leave out crew or give your own"
+            raise Forbidden(msg)
+        crew = user.crew_id
     return views.list_work_orders(
         session=session,
         now=now,
@@ -61,25 +70,26 @@ def list_work_orders(
 
 
 @router.post("/work-orders/sync", response_model=SyncResult)
-def sync(session: SessionDep, settings: SettingsDep, now: NowDep, user: Dispatcher) -> SyncResult:
+def sync(user: Dispatcher, session: SessionDep, settings: SettingsDep, now: NowDep) -> SyncResult:
     """Create and refresh work orders from active outages and open reports."""
     return orders.sync_work_orders(session=session, now=now, settings=settings, actor=user.username)
 
 
 @router.get("/work-orders/{work_order_id}", response_model=WorkOrderRead)
-def get_work_order(order: OrderDep, session: SessionDep, now: NowDep, user: Staff) -> WorkOrderRead:
-    """One work order."""
+def get_work_order(user: Staff, order: OrderDep, session: SessionDep, now: NowDep) -> WorkOrderRead:
+    """One work order (a crew: one of its own)."""
+    crew_service.check_own_order(user=user, order=order)
     return views.read_work_order(session=session, order=order, now=now)
 
 
 @router.post("/work-orders/{work_order_id}/transition", response_model=WorkOrderRead)
 def transition(
+    user: DispatcherOrCrew,
     data: TransitionRequest,
     order: LockedOrderDep,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
-    user: DispatcherOrCrew,
 ) -> WorkOrderRead:
     """Move an order along its lifecycle; a repeat of the current state changes nothing."""
     lifecycle.request_transition(
@@ -99,11 +109,11 @@ def transition(
 
 @router.post("/work-orders/{work_order_id}/tasks/{task_id}/made-safe", response_model=WorkOrderRead)
 def task_made_safe(
-    task_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    user: DispatcherOrCrew,
+    task_id: Annotated[int, Path(ge=1, le=INT32_MAX)],
     order: LockedOrderDep,
     session: SessionDep,
     now: NowDep,
-    user: DispatcherOrCrew,
 ) -> WorkOrderRead:
     """The crew made one hazard place safe (one make-safe task of the order)."""
     crew_service.check_own_order(user=user, order=order)
@@ -113,12 +123,12 @@ def task_made_safe(
 
 @router.post("/work-orders/{work_order_id}/assign", response_model=WorkOrderRead)
 def assign(
+    user: Dispatcher,
     data: AssignRequest,
     order: LockedOrderDep,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
-    user: Dispatcher,
 ) -> WorkOrderRead:
     """Assign, reassign or unassign a crew, and lock or unlock the assignment."""
     crew = (
@@ -142,11 +152,11 @@ def assign(
 
 @router.post("/work-orders/{work_order_id}/completion", response_model=WorkOrderRead)
 def file_completion(
+    user: DispatcherOrCrew,
     data: CompletionCreate,
     order: LockedOrderDep,
     session: SessionDep,
     now: NowDep,
-    user: DispatcherOrCrew,
 ) -> WorkOrderRead:
     """The crew's completion report: cause found, action, device, materials."""
     crew_service.check_own_order(user=user, order=order)
@@ -156,7 +166,11 @@ def file_completion(
 
 @router.post("/work-orders/{work_order_id}/review", response_model=WorkOrderRead)
 def review(
-    data: ReviewCreate, order: LockedOrderDep, session: SessionDep, now: NowDep, user: Dispatcher
+    user: Dispatcher,
+    data: ReviewCreate,
+    order: LockedOrderDep,
+    session: SessionDep,
+    now: NowDep,
 ) -> WorkOrderRead:
     """A supervisor accepts or rejects the completion report."""
     closing.review_completion(
@@ -167,11 +181,11 @@ def review(
 
 @router.post("/work-orders/{work_order_id}/return-call", response_model=WorkOrderRead)
 def return_call(
+    user: DispatcherOrAgent,
     data: ReturnCallCreate,
     order: LockedOrderDep,
     session: SessionDep,
     now: NowDep,
-    user: DispatcherOrAgent,
 ) -> WorkOrderRead:
     """Record the return call to the customer (reached or not, satisfied or not)."""
     closing.record_return_call(
@@ -188,12 +202,12 @@ def return_call(
 
 @router.post("/work-orders/{work_order_id}/appointment", response_model=WorkOrderRead)
 def appointment(
+    user: DispatcherOrAgent,
     data: AppointmentCreate,
     order: LockedOrderDep,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
-    user: DispatcherOrAgent,
 ) -> WorkOrderRead:
     """Book the customer's repair slot for a non-urgent fault."""
     closing.book_appointment(
@@ -210,7 +224,10 @@ def appointment(
 
 @router.post("/dispatch/escalate", response_model=list[EscalationRead])
 def escalate(
-    session: SessionDep, settings: SettingsDep, now: NowDep, user: Dispatcher
+    user: Dispatcher,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> list[EscalationRead]:
     """Run the 95598 clocks now: escalate orders at risk or overdue (催办)."""
     raised = clocks.escalate_due(session=session, now=now, settings=settings)
@@ -223,19 +240,24 @@ def escalate(
 
 
 @router.get("/crews", response_model=CrewCollection)
-def crews(session: SessionDep, settings: SettingsDep, now: NowDep, user: Staff) -> CrewCollection:
-    """Crews as GeoJSON: live position (else depot), shift, skills, status, current order."""
-    return crew_service.crew_collection(session=session, now=now, settings=settings)
+def crews(user: Staff, session: SessionDep, settings: SettingsDep, now: NowDep) -> CrewCollection:
+    """Crews as GeoJSON: live position (else depot), shift, skills, status, current order.
+
+    A crew sees its own crew only (where the other crews are is for dispatchers)."""
+    collection = crew_service.crew_collection(session=session, now=now, settings=settings)
+    if user.role == "crew":
+        collection.features = [f for f in collection.features if f.id == user.crew_id]
+    return collection
 
 
 @router.post("/crews/{crew_id}/position", status_code=204)
 def post_position(
+    user: DispatcherOrCrew,
     data: PositionCreate,
     crew: CrewDep,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
-    user: DispatcherOrCrew,
 ) -> None:
     """The crew page posts the crew's live position (the crew itself or a dispatcher)."""
     crew_service.check_own_crew(user=user, crew=crew)

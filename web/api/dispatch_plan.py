@@ -22,6 +22,8 @@ from web.settings import Settings
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
 Dispatcher = Annotated[User, Depends(require_role("dispatcher"))]
 Staff = Annotated[User, Depends(require_role("dispatcher", "agent", "crew"))]
+# A proposal holds every crew's route: not for crews (they read their own route only).
+Planner = Annotated[User, Depends(require_role("dispatcher", "agent"))]
 
 
 def _prepare(session: SessionDep, now: dt.datetime, settings: Settings) -> planning.Prepared:
@@ -47,7 +49,11 @@ def _finish(
 
 @router.post("/plan", response_model=PlanRead)
 async def make_plan(
-    data: PlanRequest, session: SessionDep, settings: SettingsDep, now: NowDep, user: Dispatcher
+    user: Dispatcher,
+    data: PlanRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> PlanRead:
     """Propose routes for the open orders and on-shift crews (solved in a worker process)."""
     prepared = await run_in_threadpool(_prepare, session, now, settings)
@@ -59,14 +65,18 @@ async def make_plan(
 
 
 @router.get("/plans/{plan_id}", response_model=PlanRead)
-def get_plan(user: Staff, plan: PlanDep) -> PlanRead:
+def get_plan(user: Planner, plan: PlanDep) -> PlanRead:
     """One stored proposal with its status."""
     return plan_read(plan)
 
 
 @router.post("/plans/{plan_id}/apply", response_model=ApplyRead)
 def apply_plan(
-    user: Dispatcher, plan: PlanDep, session: SessionDep, settings: SettingsDep, now: NowDep
+    user: Dispatcher,
+    plan: PlanDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> ApplyRead:
     """Make a proposal the current plan; 409 when assignments changed since it was made."""
     result = apply_proposal(
@@ -77,11 +87,17 @@ def apply_plan(
 
 @router.get("/current", response_model=CurrentRoutesRead)
 def current(
-    session: SessionDep, settings: SettingsDep, now: NowDep, user: Staff
+    user: Staff,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> CurrentRoutesRead:
     """Current routes per crew with ETAs and leg geometry; flags unassigned priority-1 orders."""
     # The console loads this first: start the solver's worker process now, not on the plan.
     solve_worker.start_in_background()
-    return CurrentRoutesRead.model_validate(
+    routes = CurrentRoutesRead.model_validate(
         current_routes(session=session, now=now, settings=settings)
     )
+    if user.role == "crew":  # a crew reads its own route only
+        routes.routes = [r for r in routes.routes if r.crew_id == user.crew_id]
+    return routes

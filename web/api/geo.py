@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from geo.geocoder import geocode
 from geo.locator import locate
 from geo.schemas import GeocodeResult, Location
+from geo.types import Text
 from web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["geo"])
@@ -19,7 +20,7 @@ MAX_QUERY_CHARS = 200
 def geocode_address(
     session: SessionDep,
     settings: SettingsDep,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="Address text")],
+    q: Annotated[Text, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="Address text")],
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> GeocodeResult:
     """Ranked premises matching an address (exact, then fuzzy); no personal data."""

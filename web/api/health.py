@@ -18,5 +18,7 @@ def healthz(request: Request) -> JSONResponse:
         postgis = ping(request.app.state.engine)
     except DatabaseUnavailable as exc:
         name = exc.__cause__.__class__.__name__ if exc.__cause__ else "unavailable"
-        return JSONResponse({"status": "error", "database": name}, 503)
+        return JSONResponse(
+            {"status": "error", "database": name}, 503, headers={"Retry-After": "5"}
+        )
     return JSONResponse({"status": "ok", "database": "ok", "postgis": postgis})

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from geo.models import User
+from geo.types import Text
 from hotline import kb, kb_search
 from hotline.schemas import (
     ArticleCreate,
@@ -17,7 +18,15 @@ from hotline.schemas import (
     SearchResult,
     VersionCreate,
 )
-from web.deps import NowDep, SessionDep, SettingsDep, current_user, lenient_user, require_role
+from web.deps import (
+    IdPath,
+    NowDep,
+    SessionDep,
+    SettingsDep,
+    current_user,
+    lenient_user,
+    require_role,
+)
 
 router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"])
 Reader = Annotated[User | None, Depends(lenient_user)]
@@ -30,7 +39,7 @@ def search(
     session: SessionDep,
     settings: SettingsDep,
     user: Reader,
-    q: Annotated[str, Query(min_length=1, max_length=200)],
+    q: Annotated[Text, Query(min_length=1, max_length=200)],
     lang: Annotated[Language | None, Query()] = None,
     limit: Annotated[int | None, Query(ge=1, le=50)] = None,
 ) -> SearchResult:
@@ -64,7 +73,7 @@ def post_category(data: CategoryCreate, session: SessionDep, user: Editor) -> Ca
 def list_articles(
     session: SessionDep,
     user: Reader,
-    category: Annotated[str | None, Query()] = None,
+    category: Annotated[Text | None, Query(max_length=64)] = None,
     lang: Annotated[Language | None, Query()] = None,
 ) -> list[ArticleRead]:
     """Articles (without a login: published public ones)."""
@@ -83,7 +92,7 @@ def post_article(
 
 
 @router.get("/articles/{article_id}", response_model=ArticleRead)
-def get_article(article_id: int, session: SessionDep, user: Reader) -> ArticleRead:
+def get_article(user: Reader, article_id: IdPath, session: SessionDep) -> ArticleRead:
     """One article; drafts and internal articles for staff only."""
     staff = user is not None
     article = kb.get_article(session=session, article_id=article_id, staff=staff)
@@ -92,7 +101,7 @@ def get_article(article_id: int, session: SessionDep, user: Reader) -> ArticleRe
 
 @router.post("/articles/{article_id}/versions", response_model=ArticleRead, status_code=201)
 def post_version(
-    article_id: int, data: VersionCreate, session: SessionDep, now: NowDep, user: Editor
+    user: Editor, article_id: IdPath, data: VersionCreate, session: SessionDep, now: NowDep
 ) -> ArticleRead:
     """A new draft version of an article."""
     article = kb.get_article(session=session, article_id=article_id, staff=True)
@@ -109,7 +118,7 @@ def post_version(
 
 @router.post("/articles/{article_id}/versions/{number}/publish", response_model=ArticleRead)
 def publish(
-    article_id: int, number: int, session: SessionDep, now: NowDep, user: Editor
+    user: Editor, article_id: IdPath, number: IdPath, session: SessionDep, now: NowDep
 ) -> ArticleRead:
     """Publish a version; the one published before is retired."""
     article = kb.get_article(session=session, article_id=article_id, staff=True)
@@ -118,6 +127,6 @@ def publish(
 
 
 @router.get("/articles/{article_id}/tickets", response_model=list[int])
-def article_tickets(article_id: int, session: SessionDep, user: Staff) -> list[int]:
+def article_tickets(user: Staff, article_id: IdPath, session: SessionDep) -> list[int]:
     """Ids of the tickets that used this article."""
     return kb.tickets_of(session=session, article_id=article_id)

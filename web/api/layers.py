@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from geo.layers import LAYERS as TERRITORY_LAYERS
 from geo.layers import BBox, LayerSpec, get_layer
 from geo.models import User
+from geo.types import Text
 from outages.layers import LAYERS as OUTAGE_LAYERS
 from web.deps import SessionDep, lenient_user
 
@@ -28,6 +29,10 @@ def list_layers() -> dict[str, str]:
     return {name: spec.description for name, spec in LAYERS.items()}
 
 
+def _staff(user: User | None) -> bool:
+    return user is not None and user.role != "crew"
+
+
 @router.get(
     "/{name}",
     response_class=Response,
@@ -38,17 +43,21 @@ def list_layers() -> dict[str, str]:
     },
 )
 def layer(
-    name: str,
+    name: Annotated[Text, Path(max_length=64)],
     session: SessionDep,
     user: Annotated[User | None, Depends(lenient_user)],
     bbox: Annotated[
-        str | None,
-        Query(description="minlon,minlat,maxlon,maxlat: only features meeting this box"),
+        Text | None,
+        Query(
+            max_length=200,
+            description="minlon,minlat,maxlon,maxlat: only features meeting this box",
+        ),
     ] = None,
 ) -> Response:
     """One map layer as a GeoJSON FeatureCollection (lon/lat, RFC 7946)."""
     box = BBox.parse(bbox) if bbox is not None else None
     return Response(
-        get_layer(session=session, name=name, bbox=box, layers=LAYERS, staff=user is not None),
+        # Crews are staff, but where the other crews are is for dispatchers and agents.
+        get_layer(session=session, name=name, bbox=box, layers=LAYERS, staff=_staff(user)),
         media_type=GEOJSON,
     )

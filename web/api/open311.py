@@ -11,22 +11,25 @@ that conversion, so the API's error handlers stay as they are for every other ro
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from geo.exceptions import InvalidInput, NotFound, OutsideTerritory, StormdeskError
+from geo.types import EARLIEST, LATEST, Text
 from outages.exceptions import AddressNotFound
+from outages.intake import admit
 from outages.intake.single import file_report
 from outages.models import CATEGORIES
 from outages.reports import ReportQuery, Tracking, track_reports
@@ -36,6 +39,9 @@ from web.errors import status_for
 from web.settings import Settings
 
 Format = Literal["json", "xml"]
+DEFAULT_PAGE_SIZE = 200
+RETRY_WINDOW_S = 600
+"""How long a repeated POST without an Idempotency-Key is taken for a retry (10-20 min)."""
 Record = dict[str, Any]
 # The spec's default window and page size for GET requests.
 DEFAULT_WINDOW = dt.timedelta(days=90)
@@ -225,7 +231,7 @@ def list_services(fmt: Format) -> Response:
 
 
 @router.get("/services/{service_code}.{fmt}")
-def service_definition(service_code: str, fmt: Format) -> Response:
+def service_definition(service_code: Annotated[Text, Path(max_length=64)], fmt: Format) -> Response:
     """Definition of one service type; none has extra attributes (metadata is false)."""
     if service_code not in SERVICES:
         msg = f"service_code {service_code!r} was not found: use one of {', '.join(CATEGORIES)}"
@@ -295,13 +301,27 @@ POST_BODY = {
     },
 )
 def post_request(
+    request: Request,
     fmt: Format,
     fields: Annotated[dict[str, str], Depends(request_fields)],
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
+    idempotency_key: Annotated[
+        Text | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=128,
+            description="Retries with the same key return the first answer and file once.",
+        ),
+    ] = None,
 ) -> Response:
-    """File a service request; answers its id and a notice with classification and ETR."""
+    """File a service request; answers its id and a notice with classification and ETR.
+
+    Retries are safe: with an ``Idempotency-Key`` header, as in the JSON API; without one,
+    the same fields from the same client within 10 to 20 minutes answer the first request.
+    """
     code = fields.get("service_code")
     if code is None:
         raise Open311Error(400, f"service_code is required: one of {', '.join(CATEGORIES)}")
@@ -332,8 +352,19 @@ def post_request(
             "phone": fields.get("phone"),
         }
     )
-    answer = file_report(
-        session=session, data=data, settings=settings, now=now, actor="open311", is_agent=False
+    key, earlier = idempotency_key, None
+    if key is None:
+        client = request.client.host if request.client else ""
+        key, previous = _derived_keys(fields, client, now)
+        earlier = admit.stored_answers(session=session, keys=[previous]).get(previous)
+    answer = earlier or file_report(
+        session=session,
+        data=data,
+        settings=settings,
+        now=now,
+        actor="open311",
+        is_agent=False,
+        idempotency_key=key,
     )
     body = {
         "service_request_id": str(answer.id),
@@ -341,6 +372,17 @@ def post_request(
         "account_id": None,
     }
     return _render(fmt, "service_requests", [body])
+
+
+def _derived_keys(fields: dict[str, str], client: str, now: dt.datetime) -> tuple[str, str]:
+    """The retry keys of a POST without ``Idempotency-Key``: this window's and the last's."""
+    request = json.dumps([sorted(fields.items()), client])
+    window = int(now.timestamp()) // RETRY_WINDOW_S
+    current, previous = (
+        "open311:" + hashlib.sha256(f"{w}|{request}".encode()).hexdigest()[:40]
+        for w in (window, window - 1)
+    )
+    return current, previous
 
 
 def _w3c(moment: dt.datetime | None, settings: Settings) -> str | None:
@@ -378,7 +420,10 @@ def _service_request(tracking: Tracking, settings: Settings) -> Record:
 
 @router.get("/requests/{service_request_id}.{fmt}")
 def get_request(
-    service_request_id: str, fmt: Format, session: SessionDep, settings: SettingsDep
+    service_request_id: Annotated[Text, Path(max_length=64)],
+    fmt: Format,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     """One service request (a one-element list, as the spec says) with its status and ETR."""
     found = (
@@ -412,6 +457,9 @@ def _date(value: str | None, name: str) -> dt.datetime | None:
     if moment is None or moment.tzinfo is None:
         msg = f"{name}={value!r} is not a W3C datetime with an offset, e.g. 2010-01-01T00:00:00Z"
         raise Open311Error(400, msg)
+    if not EARLIEST + DEFAULT_WINDOW <= moment <= LATEST - DEFAULT_WINDOW:
+        msg = f"{name}={value!r} is out of range: give a date between 1901 and 2998"
+        raise Open311Error(400, msg)
     return moment
 
 
@@ -435,26 +483,43 @@ def _window(
 
 @router.get("/requests.{fmt}")
 def list_requests(
+    request: Request,
     fmt: Format,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
     service_request_id: Annotated[
-        str | None, Query(description="Comma-separated ids; overrides all other filters")
+        Text | None,
+        Query(max_length=20_000, description="Comma-separated ids; overrides all other filters"),
     ] = None,
-    service_code: Annotated[str | None, Query(description="Comma-separated codes")] = None,
+    service_code: Annotated[
+        Text | None, Query(max_length=1000, description="Comma-separated codes")
+    ] = None,
     start_date: Annotated[
-        str | None, Query(description="W3C datetime, e.g. 2026-11-01T00:00:00Z")
+        Text | None, Query(max_length=64, description="W3C datetime, e.g. 2026-11-01T00:00:00Z")
     ] = None,
     end_date: Annotated[
-        str | None, Query(description="W3C datetime; at most 90 days after start")
+        Text | None, Query(max_length=64, description="W3C datetime; at most 90 days after start")
     ] = None,
-    status: Annotated[str | None, Query(description="open, closed or open,closed")] = None,
+    status: Annotated[
+        Text | None, Query(max_length=64, description="open, closed or open,closed")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1.")] = 1,
+    page_size: Annotated[
+        int, Query(ge=1, le=MAX_REQUESTS, description="Requests per page (at most 1000).")
+    ] = DEFAULT_PAGE_SIZE,
 ) -> Response:
-    """Service requests, newest first: by ids, or by codes, status and dates (90 days, 1000 max)."""
+    """Service requests, newest first: by ids, or by codes, status and dates (90 days), a
+    page at a time (``page``, ``page_size``; a full page links the next in ``Link``)."""
     query = _query(service_request_id, service_code, start_date, end_date, status, now)
+    if query.ids is None:
+        query = replace(query, limit=page_size, offset=(page - 1) * page_size)
     found = track_reports(session=session, query=query, settings=settings)
-    return _render(fmt, "service_requests", [_service_request(t, settings) for t in found])
+    response = _render(fmt, "service_requests", [_service_request(t, settings) for t in found])
+    if query.ids is None and len(found) == page_size:
+        following = request.url.include_query_params(page=page + 1, page_size=page_size)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return response
 
 
 def _query(

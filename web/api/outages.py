@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -20,7 +20,7 @@ Dispatcher = Annotated[User, Depends(require_role("dispatcher"))]
 @router.get("", response_model=list[OutageRead])
 def list_outages(
     session: SessionDep,
-    status: Annotated[str, Query(pattern="^(active|all)$")] = "active",
+    status: Annotated[Literal["active", "all"], Query()] = "active",
 ) -> list[OutageRead]:
     """Outages, newest first: active ones (suspected, confirmed) or all."""
     return service.list_outages(session=session, active_only=status == "active")
@@ -57,11 +57,11 @@ def etr_history(outage: ValidOutage, session: SessionDep) -> list[EtrChangeRead]
 
 @router.patch("/{outage_id}", response_model=OutageRead)
 def update_outage(
+    user: Dispatcher,
     data: OutageUpdate,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
-    user: Dispatcher,
     outage: ValidOutage,
 ) -> OutageRead:
     """A lifecycle step (confirm, restore, close), an ETR or a cause."""

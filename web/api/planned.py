@@ -54,11 +54,11 @@ def get_planned(
 
 @router.patch("/{planned_id}", response_model=PlannedOutageRead)
 def update_planned(
+    user: Dispatcher,
     data: PlannedOutageUpdate,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
-    user: Dispatcher,
     item: ValidPlanned,
 ) -> PlannedOutageRead:
     """Change the window or reason, or cancel."""

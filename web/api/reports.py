@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
 from geo.models import User
+from geo.types import Text
 from outages import reports
 from outages.intake import admit
 from outages.intake.batch import file_batch
 from outages.intake.single import file_report, locate_unlocated
 from outages.schemas import (
     BatchItemError,
+    Classification,
     ReportAnswer,
     ReportBatch,
     ReportCreate,
@@ -24,8 +26,9 @@ from outages.schemas import (
 from web.deps import NowDep, SessionDep, SettingsDep, ValidReport, optional_user, require_role
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+LocatedBy = Literal["address", "point", "account", "phone", "unlocated"]
 IdempotencyKey = Annotated[
-    str | None,
+    Text | None,
     Header(
         alias="Idempotency-Key",
         min_length=1,
@@ -99,8 +102,8 @@ def get_one(report: ValidReport, session: SessionDep, settings: SettingsDep) -> 
 def list_reports(
     session: SessionDep,
     settings: SettingsDep,
-    located_by: Annotated[str | None, Query(description="e.g. unlocated for the queue")] = None,
-    classification: str | None = None,
+    located_by: Annotated[LocatedBy | None, Query(description="unlocated for the queue")] = None,
+    classification: Annotated[Classification | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ReportRead]:
     """Recent reports, newest first, filtered by classification or located_by."""
@@ -110,11 +113,11 @@ def list_reports(
 
 @router.post("/{report_id}/locate", response_model=ReportAnswer)
 def locate_report_by_hand(
+    user: Annotated[User, Depends(require_role("dispatcher"))],
     where: Where,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
-    user: Annotated[User, Depends(require_role("dispatcher"))],
     report: ValidReport,
 ) -> ReportAnswer:
     """Place a report from the unlocated queue; it is then classified."""

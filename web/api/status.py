@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from geo.types import Text
 from outages.schemas import StatusAnswer, Where
 from outages.status import lookup_status
 from web.deps import NowDep, SessionDep, SettingsDep
@@ -18,10 +19,10 @@ def status(
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
-    address: Annotated[str | None, Query(min_length=1, max_length=300)] = None,
+    address: Annotated[Text | None, Query(min_length=1, max_length=300)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
-    account: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    account: Annotated[Text | None, Query(min_length=1, max_length=32)] = None,
 ) -> StatusAnswer:
     """Power status at an address, point or account: normal, outage, planned or restored."""
     where = Where(address=address, lon=lon, lat=lat, account=account)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from geo.models import User
+from geo.types import Text
 from hotline import ticket_steps, tickets, urging
 from hotline.models import Ticket
 from hotline.schemas import (
@@ -29,7 +30,7 @@ from hotline.schemas import (
 )
 from hotline.ticket_views import summaries, ticket_read, track_read
 from hotline.visibility import Viewer
-from web.deps import NowDep, SessionDep, SettingsDep, current_user, require_role
+from web.deps import IdPath, NowDep, SessionDep, SettingsDep, current_user, require_role
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 Supervisor = Annotated[User, Depends(require_role("supervisor"))]
@@ -42,7 +43,7 @@ def get_viewer(session: SessionDep, user: Annotated[User, Depends(current_user)]
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
 
-def locked_ticket_id(ticket_id: int, session: SessionDep, viewer: ViewerDep) -> Ticket:
+def locked_ticket_id(viewer: ViewerDep, ticket_id: IdPath, session: SessionDep) -> Ticket:
     """The ticket, visible to the user, its row locked for the step being taken."""
     return tickets.get_ticket(session=session, ticket_id=ticket_id, viewer=viewer, for_update=True)
 
@@ -71,7 +72,7 @@ def list_tickets(
     now: NowDep,
     viewer: ViewerDep,
     status: Annotated[TicketStatus | None, Query()] = None,
-    department: Annotated[str | None, Query(description="Department code.")] = None,
+    department: Annotated[Text | None, Query(max_length=64, description="Department code.")] = None,
     ticket_type: Annotated[TicketType | None, Query(alias="type")] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
     overdue: Annotated[bool, Query(description="Only tickets past a deadline.")] = False,
@@ -95,7 +96,7 @@ def list_tickets(
 
 @router.get("/track/{token}", response_model=TrackRead)
 def track(
-    token: Annotated[str, Path(min_length=16, max_length=64)],
+    token: Annotated[Text, Path(min_length=16, max_length=64)],
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
@@ -116,7 +117,7 @@ def urge(
 
 @router.get("/{ticket_id}", response_model=TicketRead)
 def get_ticket(
-    ticket_id: int, session: SessionDep, settings: SettingsDep, now: NowDep, viewer: ViewerDep
+    viewer: ViewerDep, ticket_id: IdPath, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> TicketRead:
     """One ticket with its clocks, messages, audit trail and linked articles."""
     ticket = tickets.get_ticket(session=session, ticket_id=ticket_id, viewer=viewer)
