@@ -20,6 +20,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from web.settings import Settings
 
 MAX_HEADER_BYTES = 64 * 1024
+WORKER_HEALTHCHECK_S = 60
 
 
 @cache
@@ -117,6 +118,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             log_level="info",
+            # The parent pings each worker; a worker still importing the geo stack on a busy
+            # machine misses uvicorn's default 5 s and is killed and restarted forever.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
             **options,
         )
         return

@@ -26,7 +26,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_http(url: str, log: Path, timeout_s: float = 60) -> None:
+def _wait_http(url: str, log: Path, timeout_s: float = 240) -> None:
+    """Waits long: two workers importing the geo stack on a loaded 2-core machine take minutes."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:

@@ -5,6 +5,7 @@ run as the ``postgres`` user where PostgreSQL needs it."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import pwd
@@ -142,7 +143,8 @@ def http_json(url: str, timeout_s: float = 2.0) -> tuple[int, Any]:
             return exc.code, json.loads(body or b"null")
         except ValueError:
             return exc.code, None
-    except (OSError, ValueError):
+    except (OSError, ValueError, http.client.HTTPException):
+        # HTTPException: a server still starting (or a port not yet ours) answering garbage.
         return 0, None
 
 

@@ -200,7 +200,7 @@ def cluster_up(root: Path, base_port: int = DEFAULT_BASE_PORT, workers: int = 1)
             wait_for(
                 f"the API of {site.name}",
                 partial(_answers, f"{layout.api_url(site)}/healthz"),
-                90,
+                240,
                 log_file(layout, f"api-{site.name}"),
             )
     return layout
