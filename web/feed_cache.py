@@ -21,19 +21,18 @@ class Built:
 
 
 class FeedCache:
-    """Feed texts by key, each kept ``ttl_s`` seconds from when it was built."""
+    """Feed texts by key, each kept for a time from when it was built."""
 
-    def __init__(self, ttl_s: float) -> None:
-        self.ttl_s = ttl_s
+    def __init__(self) -> None:
         self._items: dict[str, Built] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str, now: dt.datetime, build: Callable[[], str]) -> Built:
-        """The cached text for ``key`` if young enough, else ``build()`` (and keep it)."""
+    def get(self, key: str, now: dt.datetime, ttl_s: float, build: Callable[[], str]) -> Built:
+        """The text for ``key`` if built less than ``ttl_s`` ago, else ``build()`` (kept)."""
         with self._lock:
             item = self._items.get(key)
         age_s = (now - item.built_at).total_seconds() if item is not None else None
-        if item is not None and age_s is not None and 0 <= age_s < self.ttl_s:
+        if item is not None and age_s is not None and 0 <= age_s < ttl_s:
             return item
         item = Built(build(), now)
         with self._lock:

@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: every answer, errors and 503s too, leaves compressed when worth it (JSON
     # and GeoJSON shrink 5-10x; nginx in deploy/ does the same in production).
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
-    app.state.feed_cache = FeedCache(settings.feed_cache_s)
+    app.state.feed_cache = FeedCache()
     app.state.layer_deltas = LayerDeltas()
     errors.install(app)
     for router in (

@@ -45,7 +45,10 @@ def outages_geojson(
 ) -> Response:
     """Current outages and planned work under way, as generalized areas (docs/feeds.md)."""
     built = _cache(request).get(
-        "outages.geojson", now, lambda: outage_feed(session=session, now=now, settings=settings)
+        "outages.geojson",
+        now,
+        settings.feed_cache_s,
+        lambda: outage_feed(session=session, now=now, settings=settings),
     )
     return conditional(
         request, built.body, media_type=GEOJSON, cache_control=_cache_control(settings)
@@ -71,7 +74,7 @@ def cap_index(
         alerts = cap_alerts(session=session, now=now, settings=settings)
         return atom_index(alerts, settings=settings, now=now, base_url=base).decode()
 
-    built = _cache(request).get(f"cap.xml {base}", now, build)
+    built = _cache(request).get(f"cap.xml {base}", now, settings.feed_cache_s, build)
     return conditional(request, built.body, media_type=ATOM, cache_control=_cache_control(settings))
 
 
@@ -100,7 +103,7 @@ def cap_alert(
             return ""
         return alert_xml(alert, settings=settings, web_url=f"{base}/outages").decode()
 
-    built = _cache(request).get(f"cap/{alert_key} {base}", now, build)
+    built = _cache(request).get(f"cap/{alert_key} {base}", now, settings.feed_cache_s, build)
     if not built.body:
         msg = f"no standing alert {alert_key!r}: see /feeds/cap.xml for the current ones"
         raise NotFound(msg)
