@@ -4,7 +4,12 @@ grid, staff tokens, and the demo's personal data to look for in public answers."
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from geo.auth import create_user
 from geo.models import Device, Premise
+from outages.feeds.signing import SIGNATURE_HEADER, verify
 from outages.models import Outage
 from outages.planned import create_planned
 from outages.schemas import PlannedOutageCreate
@@ -97,3 +103,52 @@ def personal_strings(session: Session) -> list[str]:
             if value:
                 found.append(value)
     return found
+
+
+@dataclass
+class Receiver:
+    """A partner's endpoint on 127.0.0.1: answers the queued status codes (then 200) and
+    keeps every request with whether its signature checked out."""
+
+    url: str = ""
+    secret: str = ""
+    answers: list[int] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+
+@pytest.fixture(name="receiver")
+def receiver_fixture() -> Iterator[Receiver]:
+    """A webhook receiver on loopback; set ``secret`` to check signatures."""
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            header = self.headers.get(SIGNATURE_HEADER, "")
+            stamp = int(dict(p.split("=", 1) for p in header.split(","))["t"]) if header else 0
+            state.received.append(
+                {
+                    "event": self.headers.get("Stormdesk-Event"),
+                    "body": json.loads(body),
+                    "signed": verify(state.secret, body, header, now=stamp),
+                    "fresh_check": verify(state.secret, body, header, now=stamp + 301),
+                }
+            )
+            code = state.answers.pop(0) if state.answers else 200
+            self.send_response(code)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:  # keep the test output clean
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/stormdesk"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -17,59 +13,17 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from dispatch.cycle import run_cycle
-from outages.feeds.signing import SIGNATURE_HEADER, sign, verify
+from outages.feeds.signing import sign, verify
 from outages.notify import LoggingSender
 from outages.service import restore_outage
-from tests.web.feed_helpers import NOW, fuse_outage, staff_header
+from tests.web.feed_helpers import (
+    NOW,
+    Receiver,
+    fuse_outage,
+    receiver_fixture,  # noqa: F401 (the receiver fixture)
+    staff_header,
+)
 from web.settings import Settings
-
-
-@dataclass
-class Receiver:
-    """A partner's endpoint on 127.0.0.1: answers the queued status codes (then 200) and
-    keeps every request with whether its signature checked out."""
-
-    url: str = ""
-    secret: str = ""
-    answers: list[int] = field(default_factory=list)
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            header = self.headers.get(SIGNATURE_HEADER, "")
-            stamp = int(dict(p.split("=", 1) for p in header.split(","))["t"]) if header else 0
-            state.received.append(
-                {
-                    "event": self.headers.get("Stormdesk-Event"),
-                    "body": json.loads(body),
-                    "signed": verify(state.secret, body, header, now=stamp),
-                    "fresh_check": verify(state.secret, body, header, now=stamp + 301),
-                }
-            )
-            code = state.answers.pop(0) if state.answers else 200
-            self.send_response(code)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:  # keep the test output clean
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/stormdesk"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
