@@ -36,7 +36,7 @@ from web.api import dispatch as dispatch_api
 from web.feed_cache import FeedCache
 from web.heartbeat import heartbeat
 from web.layer_deltas import LayerDeltas
-from web.pages import console, crew, status_page
+from web.pages import console, crew, landing, status_page
 from web.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for router in (
         health.router,
+        landing.router,
         auth.router,
         geo.router,
         layers.router,

@@ -30,47 +30,58 @@ def test_layers_answer_304_to_their_etag(client: TestClient) -> None:
     assert box.status_code == 200
 
 
-def test_staff_and_public_versions_have_different_etags(
+def test_a_304_never_reaches_a_caller_who_may_not_read_the_layer(
     client: TestClient, db_session: Session, settings: Settings
 ) -> None:
     staff = staff_header(db_session, settings, "dispatcher")
-    public = client.get("/api/v1/layers/premises")
-    mine = client.get("/api/v1/layers/premises", headers=staff)
-    assert public.headers["etag"] != mine.headers["etag"]  # staff see the critical flags
-    # The public tag does not unlock the staff content, nor the reverse.
-    cross = client.get(
-        "/api/v1/layers/premises", headers={**staff, "If-None-Match": public.headers["etag"]}
-    )
-    assert cross.status_code == 200 and '"critical"' in cross.text
+    fuse_outage(db_session, settings)
+    for name in ("outages", "reports", "outage_premises", "premises", "crews"):
+        etag = client.get(f"/api/v1/layers/{name}", headers=staff).headers["etag"]
+        assert (
+            client.get(
+                f"/api/v1/layers/{name}", headers={**staff, "If-None-Match": etag}
+            ).status_code
+            == 304
+        )
+        anonymous = client.get(f"/api/v1/layers/{name}", headers={"If-None-Match": etag})
+        assert anonymous.status_code == 401 and "etag" not in anonymous.headers, name
+        delta = client.get(f"/api/v1/layers/{name}", params={"since": "0"})
+        assert delta.status_code == 401, name
 
 
 def test_layer_etag_changes_when_the_layer_does(
     client: TestClient, db_session: Session, settings: Settings
 ) -> None:
-    etag = client.get("/api/v1/layers/outages").headers["etag"]
+    staff = staff_header(db_session, settings, "dispatcher")
+    etag = client.get("/api/v1/layers/outages", headers=staff).headers["etag"]
     fuse_outage(db_session, settings)
-    changed = client.get("/api/v1/layers/outages", headers={"If-None-Match": etag})
+    changed = client.get("/api/v1/layers/outages", headers={**staff, "If-None-Match": etag})
     assert changed.status_code == 200 and len(changed.json()["features"]) == 1
 
 
 def test_since_gives_only_changes_and_removals(
     client: TestClient, db_session: Session, settings: Settings
 ) -> None:
-    start = client.get("/api/v1/layers/outages", params={"since": "0"}).json()
+    staff = staff_header(db_session, settings, "dispatcher")
+    start = client.get("/api/v1/layers/outages", headers=staff, params={"since": "0"}).json()
     assert start["full"] is True and start["features"] == []
     cursor = start["cursor"]
     outage = fuse_outage(db_session, settings)
-    added = client.get("/api/v1/layers/outages", params={"since": cursor}).json()
+    added = client.get("/api/v1/layers/outages", headers=staff, params={"since": cursor}).json()
     assert added["full"] is False and added["since"] == cursor
     assert [f["id"] for f in added["features"]] == [outage.id] and added["removed"] == []
     # Nothing changed: an empty delta, and the cursor stays.
-    same = client.get("/api/v1/layers/outages", params={"since": added["cursor"]}).json()
+    same = client.get(
+        "/api/v1/layers/outages", headers=staff, params={"since": added["cursor"]}
+    ).json()
     assert same["features"] == [] and same["removed"] == []
     assert same["cursor"] == added["cursor"]
     # A report on the outage changes its report count: only that feature comes back.
     premise = premises_of(db_session, _a_transformer_below(db_session, outage.id))[0]
     file(db_session, settings, account=premise.account, at=NOW)
-    changed = client.get("/api/v1/layers/outages", params={"since": same["cursor"]}).json()
+    changed = client.get(
+        "/api/v1/layers/outages", headers=staff, params={"since": same["cursor"]}
+    ).json()
     assert [f["id"] for f in changed["features"]] == [outage.id]
     assert changed["features"][0]["properties"]["report_count"] == 1
     device_code = db_session.execute(
@@ -84,7 +95,9 @@ def test_since_gives_only_changes_and_removals(
         now=NOW,
         actor="crew",
     )
-    gone = client.get("/api/v1/layers/outages", params={"since": changed["cursor"]}).json()
+    gone = client.get(
+        "/api/v1/layers/outages", headers=staff, params={"since": changed["cursor"]}
+    ).json()
     assert gone["features"] == [] and gone["removed"] == [str(outage.id)]
 
 
@@ -98,13 +111,16 @@ def test_unknown_cursor_gets_the_whole_layer_and_bad_cursor_is_422(client: TestC
 def test_reports_delta_brings_a_new_report(
     client: TestClient, db_session: Session, settings: Settings
 ) -> None:
-    cursor = client.get("/api/v1/layers/reports", params={"since": "0"}).json()["cursor"]
+    staff = staff_header(db_session, settings, "dispatcher")
+    cursor = client.get("/api/v1/layers/reports", headers=staff, params={"since": "0"}).json()[
+        "cursor"
+    ]
     outage = fuse_outage(db_session, settings)
     premise = premises_of(db_session, _a_transformer_below(db_session, outage.id))[0]
     import datetime as dt
 
     file(db_session, settings, account=premise.account, at=dt.datetime.now(dt.UTC))
-    delta = client.get("/api/v1/layers/reports", params={"since": cursor}).json()
+    delta = client.get("/api/v1/layers/reports", headers=staff, params={"since": cursor}).json()
     assert delta["full"] is False and len(delta["features"]) == 1
     assert delta["features"][0]["properties"]["outage_id"] == outage.id
 

@@ -1,12 +1,15 @@
 """Map layers as GeoJSON, one FeatureCollection per layer, for the console and GIS clients.
 
-Readable without login, never with personal data; staff (any logged-in role) also get the
-premises' critical flags and the crews' live positions (see ``geo/layers.py``). ``geo``
-cannot import ``outages``, so the two registries meet here.
+The territory (roads, feeders, devices, lines, substations, regions) and planned work are
+public. The layers with premises, reports, crews or critical flags are staff-only
+(``LayerSpec.staff_only``): 401 without a login, 403 for a crew login (where the other crews
+and the callers are is for dispatchers, agents and supervisors). ``geo`` cannot import
+``outages``, so the two registries meet here.
 
 Weight (docs/feeds.md): each answer has a strong ETag (its content hash) and
 ``Cache-Control: private, no-cache``, so a polling client revalidates and gets an empty 304
-while nothing changed; ``since=<cursor>`` answers only the features that changed.
+while nothing changed; ``since=<cursor>`` answers only the features that changed. Both come
+after the reader check: a caller who may not read a layer gets 401/403, never a 304.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from geo.exceptions import AuthError, Forbidden
 from geo.layers import LAYERS as TERRITORY_LAYERS
-from geo.layers import BBox, LayerSpec, get_layer
+from geo.layers import BBox, LayerSpec, get_layer, layer_spec
 from geo.models import User
 from geo.types import Text
 from outages.layers import LAYERS as OUTAGE_LAYERS
@@ -27,8 +31,8 @@ from web.layer_deltas import LayerDeltas
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 GEOJSON = "application/geo+json"
 LAYERS: dict[str, LayerSpec] = {**TERRITORY_LAYERS, **OUTAGE_LAYERS}
-# Revalidate every time (the live layers change any second), never in a shared cache:
-# staff and the public see different content at one URL.
+# Revalidate every time (the live layers change any second), never from a shared cache:
+# staff-only layers must not be served by a proxy to someone else.
 CACHE_CONTROL = "private, no-cache"
 
 
@@ -38,8 +42,18 @@ def list_layers() -> dict[str, str]:
     return {name: spec.description for name, spec in LAYERS.items()}
 
 
-def _staff(user: User | None) -> bool:
-    return user is not None and user.role != "crew"
+STAFF_ROLES = ("dispatcher", "agent", "supervisor", "admin")
+
+
+def _check_reader(name: str, user: User | None) -> None:
+    if not layer_spec(name, LAYERS).staff_only:
+        return
+    if user is None:
+        msg = f"layer {name!r} is for staff: log in at POST /api/v1/auth/token"
+        raise AuthError(msg)
+    if user.role not in STAFF_ROLES:
+        msg = f"layer {name!r} is for {', '.join(STAFF_ROLES)}; role {user.role!r} may not read it"
+        raise Forbidden(msg)
 
 
 def _deltas(request: Request) -> LayerDeltas:
@@ -52,7 +66,9 @@ def _deltas(request: Request) -> LayerDeltas:
     response_class=Response,
     responses={
         200: {"content": {GEOJSON: {}}, "description": "A GeoJSON FeatureCollection"},
+        401: {"description": "A staff-only layer without a (valid) login"},
         304: {"description": "Unchanged since the ETag sent in If-None-Match"},
+        403: {"description": "A staff-only layer read with a crew login"},
         404: {"description": "Unknown layer; the message lists the known ones"},
         422: {"description": "Malformed bbox or since"},
     },
@@ -78,14 +94,13 @@ def layer(
         ),
     ] = None,
 ) -> Response:
-    """One map layer as a GeoJSON FeatureCollection (lon/lat, RFC 7946)."""
+    """One map layer as a GeoJSON FeatureCollection (lon/lat, RFC 7946); the layers with
+    premises, reports, crews or critical flags need a staff login."""
+    _check_reader(name, user)
     box = BBox.parse(bbox) if bbox is not None else None
-    staff = _staff(user)
-    # Crews are staff, but where the other crews are is for dispatchers and agents.
-    body = get_layer(session=session, name=name, bbox=box, layers=LAYERS, staff=staff)
+    body = get_layer(session=session, name=name, bbox=box, layers=LAYERS)
     if since is not None:
-        scope = f"{name} {'staff' if staff else 'public'} {box}"
-        body = _deltas(request).delta(scope=scope, body=body, since=since)
+        body = _deltas(request).delta(scope=f"{name} {box}", body=body, since=since)
     return conditional(
         request,
         body,
