@@ -27,6 +27,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput, NotFound
+from geo.locks import LockSpace, xact_lock
 from outages.feeds.geojson import outage_features
 from outages.feeds.models import EVENT_TYPES, FeedItemState, Webhook, WebhookDelivery
 from outages.feeds.signing import SIGNATURE_HEADER, sign
@@ -162,11 +163,13 @@ def queue_feed_events(*, session: Session, now: dt.datetime, settings: OutageSet
     Returns how many deliveries were queued. The state is updated even without webhooks,
     so a partner registered later hears of changes from then on, not of the whole past.
     """
+    # Workers' cycles take turns: two could otherwise both see an item as new.
+    xact_lock(session, LockSpace.FEED_EVENTS, 0)
     current = {
         fid: (hashlib.sha256(text.encode()).hexdigest(), json.loads(text))
         for fid, text in outage_features(session=session, now=now, cell_m=settings.feed_cell_m)
     }
-    published = {s.item_id: s for s in session.scalars(select(FeedItemState).with_for_update())}
+    published = {s.item_id: s for s in session.scalars(select(FeedItemState))}
     queued = 0
     for item_id, (digest, feature) in current.items():
         state = published.get(item_id)
