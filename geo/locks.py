@@ -18,6 +18,7 @@ class LockSpace(IntEnum):
     FEEDER = 1  # intake: reports below one feeder cannot race into separate outages
     IDEMPOTENCY = 2  # intake: retries of one key wait for the first attempt
     DISPATCH_SYNC = 3  # dispatch: one work-order sync at a time
+    FEED_EVENTS = 4  # feeds: one worker at a time turns feed changes into webhook events
 
 
 def xact_lock(session: Session, space: LockSpace, key: int | str) -> None:

@@ -34,3 +34,45 @@ class OutageSettings(GeoSettings):
         }
     )
     etr_notify_shift_min: float = 30.0
+
+    # --- open feeds (outages/feeds/, docs/feeds.md) ---
+    feed_cell_m: float = Field(
+        default=250.0,
+        description="Side of the grid cells public outage areas are made of (metres): a feed "
+        "says 'somewhere in this block', never which premise.",
+    )
+    feed_cache_s: int = Field(
+        default=15, ge=0, le=30, description="Seconds the app keeps a built feed."
+    )
+    feed_max_age_s: int = Field(
+        default=30,
+        ge=0,
+        le=30,
+        description="Cache-Control max-age of the feeds: with feed_cache_s a reader never "
+        "sees data older than 60 s.",
+    )
+    cap_major_customers: int = Field(
+        default=100,
+        ge=1,
+        description="An unplanned outage with at least this many customers out is 'major' "
+        "and gets a CAP alert.",
+    )
+    cap_sender: str = Field(
+        default="outages@stormdesk.invalid",
+        description="CAP <sender>: the utility's address, without spaces, commas or '<&'.",
+    )
+    cap_sender_name: str = Field(default="stormdesk demo utility", description="CAP senderName.")
+    webhook_retry_base_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A failed webhook delivery is retried after this, doubling each time.",
+    )
+    webhook_retry_max_s: float = Field(
+        default=3600.0, gt=0, description="The longest wait between two delivery attempts."
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts before a delivery is marked failed."
+    )
+    webhook_timeout_s: float = Field(
+        default=5.0, gt=0, description="Seconds a partner's endpoint has to answer."
+    )

@@ -27,7 +27,12 @@ def _cycle_once(app: FastAPI) -> None:
             sender=LoggingSender(),
         )
     app.state.cycles_run += 1
-    if result.orders_created or result.escalations or result.notifications_sent:
+    if (
+        result.orders_created
+        or result.escalations
+        or result.notifications_sent
+        or (result.webhook_events or result.webhooks_delivered)
+    ):
         log.info("dispatch cycle: %s", result)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from geo.database import engine_from_settings, make_sessionmaker
 from web import errors, openapi
@@ -17,6 +18,7 @@ from web.api import (
     departments,
     devices,
     dispatch_plan,
+    feeds,
     geo,
     health,
     kb,
@@ -27,14 +29,19 @@ from web.api import (
     reports,
     status,
     tickets,
+    webhooks,
 )
 from web.api import crew as crew_api
 from web.api import dispatch as dispatch_api
+from web.feed_cache import FeedCache
 from web.heartbeat import heartbeat
+from web.layer_deltas import LayerDeltas
 from web.pages import console, crew, landing, status_page
 from web.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Smaller answers gain little from gzip and cost a deflate stream each.
+GZIP_MIN_BYTES = 1000
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,6 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last runs first: the body is read (BodyLimits) before a slot is taken.
     app.add_middleware(AdmissionGate, limits=limits)
     app.add_middleware(BodyLimits, limits=limits)
+    # Outermost: every answer, errors and 503s too, leaves compressed when worth it (JSON
+    # and GeoJSON shrink 5-10x; nginx in deploy/ does the same in production).
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    app.state.feed_cache = FeedCache()
+    app.state.layer_deltas = LayerDeltas()
     errors.install(app)
     for router in (
         health.router,
@@ -85,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tickets.router,
         departments.router,
         kb.router,
+        feeds.router,
+        webhooks.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, pool
 # Importing the model modules registers their tables on Base.metadata.
 import dispatch.models  # noqa: F401
 import hotline.models  # noqa: F401
+import outages.feeds.models
 import outages.models  # noqa: F401
 from geo.models import Base
 

@@ -142,8 +142,17 @@ MATRIX: dict[tuple[str, str], Access] = {
         "dispatcher", "crew"
     ),
     ("POST", "/api/v1/work-orders/{work_order_id}/transition"): roles("dispatcher", "crew"),
+    ("GET", "/api/v1/webhooks"): roles("admin"),
+    ("POST", "/api/v1/webhooks"): roles("admin"),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): roles("admin"),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): roles("admin"),
+    ("POST", "/api/v1/webhooks/{webhook_id}/test"): roles("admin"),
     ("GET", "/"): PUBLIC,
     ("GET", "/console"): PUBLIC,  # the page shell opens on a login; its data is staff-only
+    ("GET", "/feeds/cap.xml"): PUBLIC,
+    ("GET", "/feeds/cap/{alert_key}.xml"): PUBLIC,
+    ("GET", "/feeds/outages.geojson"): PUBLIC,
+    ("GET", "/feeds/planned.ics"): PUBLIC,
     ("GET", "/crew"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/open311/v2/requests.{fmt}"): PUBLIC,
