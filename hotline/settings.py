@@ -48,6 +48,12 @@ class HotlineSettings(DispatchSettings):
     work_calendar_timezone: str | None = Field(
         default=None, description="Local time of working days; unset uses ``timezone``."
     )
+    wallboard_aht_s: float = Field(
+        default=180.0, gt=0, description="Handle time the wallboard's 30-minute prediction assumes."
+    )
+    wallboard_patience_s: float = Field(
+        default=120.0, gt=0, description="Caller patience the wallboard's prediction assumes."
+    )
     kb_search_limit: int = Field(default=10, ge=1, le=50, description="Search hits at most.")
 
     @field_validator("ticket_answer_working_days")

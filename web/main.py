@@ -25,13 +25,16 @@ from web.api import (
     outages,
     planned,
     reports,
+    stats,
     status,
     tickets,
+    wallboard,
 )
 from web.api import crew as crew_api
 from web.api import dispatch as dispatch_api
 from web.heartbeat import heartbeat
 from web.pages import console, crew, status_page
+from web.pages import reports as reports_pages
 from web.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -84,6 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tickets.router,
         departments.router,
         kb.router,
+        stats.router,
+        wallboard.router,
+        reports_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -63,6 +63,8 @@ def roles(*names: str) -> Access:
 STAFF = roles("dispatcher", "agent", "crew")
 DISPATCHER = roles("dispatcher")
 SUPERVISOR = roles("supervisor")
+REPORTS = roles("supervisor", "dispatcher")
+WALLBOARD = roles("supervisor", "dispatcher", "agent")
 
 MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/auth/logout"): LOGIN,
@@ -109,6 +111,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/reports/batch"): OPEN,
     ("GET", "/api/v1/reports/{report_id}"): PUBLIC,
     ("POST", "/api/v1/reports/{report_id}/locate"): DISPATCHER,
+    ("GET", "/api/v1/stats/daily"): REPORTS,
+    ("GET", "/api/v1/stats/indicators"): REPORTS,
+    ("GET", "/api/v1/stats/reliability"): REPORTS,
+    ("GET", "/api/v1/stats/reported"): REPORTS,
     ("GET", "/api/v1/status"): PUBLIC,
     ("GET", "/api/v1/ticket-routes"): LOGIN,
     ("PUT", "/api/v1/ticket-routes"): SUPERVISOR,
@@ -128,6 +134,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/tickets/{ticket_id}/return-visit"): LOGIN,
     ("POST", "/api/v1/tickets/{ticket_id}/review"): LOGIN,
     ("POST", "/api/v1/tickets/{ticket_id}/route"): LOGIN,
+    ("GET", "/api/v1/wallboard"): WALLBOARD,
+    ("GET", "/api/v1/wallboard/stream"): WALLBOARD,
     ("GET", "/api/v1/work-orders"): STAFF,
     ("POST", "/api/v1/work-orders/sync"): DISPATCHER,
     ("GET", "/api/v1/work-orders/{work_order_id}"): STAFF,
@@ -144,15 +152,21 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console"): PUBLIC,
     ("GET", "/crew"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
+    # Counts per region only (no personal data), for a Prometheus scraper without a login.
+    ("GET", "/metrics"): PUBLIC,
     ("GET", "/open311/v2/requests.{fmt}"): PUBLIC,
     ("POST", "/open311/v2/requests.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/services.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/services/{service_code}.{fmt}"): PUBLIC,
+    ("GET", "/reports"): PUBLIC,  # a shell: its data comes from /api/v1/stats with a login
     ("GET", "/status"): PUBLIC,
+    ("GET", "/wallboard"): PUBLIC,  # a shell: the stream needs a login
 }
 # Bodies that keep an allowed call cheap (a plan would otherwise be solved for 5 s).
 BODIES = {("POST", "/api/v1/dispatch/plan"): {"time_limit_s": -1}}
+# Query strings that keep an allowed call finite (the wallboard stream never ends by itself).
+QUERIES = {("GET", "/api/v1/wallboard/stream"): "?events=1"}
 # Values for path parameters that name nothing.
 PATH_VALUES = {"fmt": "json"}
 
@@ -204,7 +218,8 @@ def tokens(db_session: Session, settings: Settings) -> dict[str, dict[str, str]]
 def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
     body = BODIES.get((method, path), {})
     kwargs = {"json": body} if method in ("POST", "PUT", "PATCH") else {}
-    return client.request(method, _path(path), headers=headers, **kwargs).status_code
+    url = _path(path) + QUERIES.get((method, path), "")
+    return client.request(method, url, headers=headers, **kwargs).status_code
 
 
 def test_every_route_has_an_entry(client: TestClient) -> None:
