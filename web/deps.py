@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, Path, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -71,6 +72,25 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+@contextmanager
+def background_session(app: FastAPI) -> Iterator[Session]:
+    """A unit of work outside a request (a server-sent event stream's ticks): the same
+    transaction rules as ``get_session``, and the same override when a test set one."""
+    override = app.dependency_overrides.get(get_session)
+    if override is not None:
+        provided = override()
+        try:
+            yield next(provided)
+        finally:
+            provided.close()
+        return
+    with app.state.sessionmaker() as session:
+        yield session
+        session.commit()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

@@ -4,6 +4,7 @@ Prometheus metrics, all from one ``hotline.stats.wallboard`` snapshot."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
@@ -15,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 
 from geo.models import User
 from hotline.stats.wallboard import Board, RegionBoard, wallboard
-from web.deps import NowDep, SessionDep, SettingsDep, get_now, require_role
+from web.deps import NowDep, SessionDep, SettingsDep, background_session, get_now, require_role
 from web.settings import Settings
 
 router = APIRouter(tags=["wallboard"])
@@ -34,9 +35,9 @@ def wallboard_snapshot(
     return JSONResponse(wallboard(session=session, now=now, settings=settings).as_dict())
 
 
-def _snapshot(request: Request, settings: Settings, clock: Callable[[], object]) -> Board:
-    with request.app.state.sessionmaker() as session:
-        return wallboard(session=session, now=clock(), settings=settings)  # type: ignore[arg-type]
+def _snapshot(request: Request, settings: Settings, clock: Callable[[], dt.datetime]) -> Board:
+    with background_session(request.app) as session:
+        return wallboard(session=session, now=clock(), settings=settings)
 
 
 @router.get("/api/v1/wallboard/stream")
