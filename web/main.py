@@ -14,6 +14,8 @@ from web import errors, openapi
 from web.admission import AdmissionGate, BodyLimits, BodyRule, Limits
 from web.api import (
     auth,
+    callers,
+    calls,
     departments,
     devices,
     dispatch_plan,
@@ -27,6 +29,7 @@ from web.api import (
     reports,
     stats,
     status,
+    storm_mode,
     tickets,
     wallboard,
 )
@@ -87,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tickets.router,
         departments.router,
         kb.router,
+        calls.router,
+        callers.router,
+        storm_mode.router,
         stats.router,
         wallboard.router,
         reports_pages.router,

@@ -48,10 +48,36 @@ def call_figures(
 
 def calls_by_region(calls: pd.DataFrame, threshold_s: float = SERVICE_LEVEL_S) -> pd.DataFrame:
     """The figures per region, one row each."""
-    if calls.empty or not set(CALL_COLUMNS) <= set(calls.columns):
-        return pd.DataFrame(columns=["region", *FIGURES])
+    return calls_by(calls, "region", threshold_s)
+
+
+def calls_by(
+    calls: pd.DataFrame, column: str, threshold_s: float = SERVICE_LEVEL_S
+) -> pd.DataFrame:
+    """The figures per value of ``column`` (channel, disposition, region)."""
+    if calls.empty or column not in calls.columns:
+        return pd.DataFrame(columns=[column, *FIGURES])
     rows = [
-        {"region": region, **_figures(group, threshold_s)}
-        for region, group in calls.groupby("region", sort=True)
+        {column: value, **_figures(group, threshold_s)}
+        for value, group in calls.groupby(column, sort=True)
     ]
-    return pd.DataFrame(rows, columns=["region", *FIGURES])
+    return pd.DataFrame(rows, columns=[column, *FIGURES])
+
+
+def calls_by_hour(calls: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """Calls offered, answered and abandoned per local hour, all 24 hours listed."""
+    hours = pd.DataFrame({"hour": range(24)})
+    if calls.empty:
+        return hours.assign(calls_offered=0, answered=0, abandoned=0)
+    local = pd.to_datetime(calls["started_at"], utc=True).dt.tz_convert(tz).dt.hour
+    grouped = (
+        calls.assign(hour=local.to_numpy())
+        .groupby("hour")
+        .agg(
+            calls_offered=("hour", "size"),
+            answered=("answered", "sum"),
+            abandoned=("abandoned", "sum"),
+        )
+    )
+    out = hours.merge(grouped, on="hour", how="left").fillna(0)
+    return out.astype("int64")

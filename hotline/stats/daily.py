@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hotline.stats.calls import call_figures, calls_by_region
+from hotline.stats.calls import call_figures, calls_by, calls_by_hour, calls_by_region
 from hotline.stats.period import Period
 
 SATISFIED = ("very_satisfied", "satisfied")
@@ -185,6 +185,9 @@ def build_report(kind: str, period: Period, frames: Frames, as_of: dt.datetime) 
     }
     sections = {
         "calls_by_region": calls_by_region(frames.calls),
+        "calls_by_channel": calls_by(frames.calls, "channel"),
+        "calls_by_type": calls_by(frames.calls, "disposition"),
+        "calls_by_hour": calls_by_hour(frames.calls, period.tz),
         "contacts_by_channel": _counts(frames.reports, "channel"),
         "contacts_by_category": _counts(frames.reports, "category"),
         "contacts_by_region": _counts(frames.reports, "region"),

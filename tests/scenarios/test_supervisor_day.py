@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.models import WorkOrder
 from dispatch.orders import sync_work_orders
+from hotline.models import Call
 from outages.models import Outage, OutageStep, Report
 from scenarios.history import HistoryConfig, generate_history
 from scenarios.history.store import SOURCE, load_territory, write_history
@@ -122,6 +123,22 @@ def test_the_storm_days_report_counts_what_happened(
     assert sum(r["orders"] for r in by_feeder) == orders
     # Three hours after the storm, no crew has reached the storm's orders: on-site missed.
     assert report["headline"]["onsite_rate"] == 0.0
+    # The storm's calls: each offered call once, the rates from the records one by one.
+    calls = db_session.scalars(
+        select(Call).where(Call.started_at >= start, Call.started_at < end)
+    ).all()
+    assert report["headline"]["calls_offered"] == len(calls) > 0
+    answered = sum(c.answered_at is not None for c in calls)
+    abandoned = sum(c.status == "abandoned" for c in calls)
+    quick = sum(
+        c.answered_at is not None and c.queue_wait_s is not None and c.queue_wait_s <= 20
+        for c in calls
+    )
+    assert report["headline"]["answer_rate"] == round(answered / len(calls), 4)
+    assert report["headline"]["abandon_rate"] == round(abandoned / len(calls), 4)
+    assert report["headline"]["service_level"] == round(quick / len(calls), 4)
+    by_region = {r["region"]: r["calls_offered"] for r in report["sections"]["calls_by_region"]}
+    assert sum(by_region.values()) == len(calls)
 
     exported = client.get(f"/api/v1/stats/daily?date={STORM_DAY}&format=csv", headers=headers)
     assert exported.status_code == 200

@@ -30,6 +30,7 @@ CHARTS = (
     ("orders_by_region", "region", "orders"),
     ("orders_by_cause", "cause", "orders"),
     ("calls_by_region", "region", "calls_offered"),
+    ("calls_by_hour", "hour", "calls_offered"),
 )
 
 
