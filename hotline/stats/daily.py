@@ -140,8 +140,8 @@ def tickets_by_type(tickets: pd.DataFrame) -> pd.DataFrame:
 
 def satisfaction(return_calls: pd.DataFrame, ticket_answers: pd.DataFrame) -> pd.DataFrame:
     """Satisfied answers out of customers reached, for repairs and for tickets."""
-    reached = return_calls[return_calls["customer_reached"].fillna(False).astype(bool)]
-    repairs_ok = int(reached["satisfied"].fillna(False).astype(bool).sum())
+    reached = return_calls[return_calls["customer_reached"].eq(True)]
+    repairs_ok = int(reached["satisfied"].eq(True).sum())
     answered = ticket_answers[ticket_answers["satisfaction"] != "unreachable"]
     tickets_ok = int(answered["satisfaction"].isin(SATISFIED).sum())
     rows = [
