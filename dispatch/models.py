@@ -110,6 +110,7 @@ class WorkOrder(Base):
         ),
         Index("ix_work_order_crew_status", "crew_id", "status"),
         Index("ix_work_order_status_urgency", "status", "urgency_score"),
+        Index("ix_work_order_first_report", "first_report_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -65,6 +66,7 @@ class Outage(Base):
             "feeder_id",
             postgresql_where=text("status IN ('suspected', 'confirmed')"),
         ),
+        Index("ix_outage_started", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -85,6 +87,30 @@ class Outage(Base):
     explanation: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     updated_at: Mapped[dt.datetime] = _now()
     geom: Mapped[WKBElement | None] = mapped_column(Geometry("GEOMETRY", srid=SRID), nullable=True)
+
+
+class OutageStep(Base):
+    """A restoration step of an outage known by sections, not premises: ``customers`` of
+    ``section`` out from ``started_at`` to ``restored_at``.
+
+    The generated history (and an import from an older outage system) has no premise
+    records; its steps feed the reliability indices exactly as ``outage_premise`` rows do.
+    """
+
+    __tablename__ = "outage_step"
+    __table_args__ = (
+        CheckConstraint("customers >= 0", name="outage_step_customers"),
+        CheckConstraint("restored_at >= started_at", name="outage_step_order"),
+        Index("ix_outage_step_outage", "outage_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outage.id", ondelete="CASCADE"))
+    section: Mapped[str] = mapped_column(Text)
+    customers: Mapped[int] = mapped_column(Integer)
+    kva: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    restored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class OutagePremise(Base):

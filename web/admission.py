@@ -65,12 +65,15 @@ PUBLIC_READ_PATHS = frozenset(
     {"/api/v1/status", "/api/v1/geocode", "/api/v1/locate", "/status", "/openapi.json"}
 )
 UNGATED_PREFIXES = ("/static/",)  # files from disk: no thread, no connection
+# A wallboard stream lasts for hours and holds no thread between its events; each
+# snapshot takes a thread of its own small limiter (web/api/wallboard.py).
+UNGATED_PATHS = frozenset({"/api/v1/wallboard/stream"})
 
 
 def lane_of(scope: Scope) -> str | None:
     """Which slots a request takes: ``health``, ``public``, ``main``, or None (no gate)."""
     path: str = scope["path"]
-    if path.startswith(UNGATED_PREFIXES):
+    if path.startswith(UNGATED_PREFIXES) or path in UNGATED_PATHS:
         return None
     if path in HEALTH_PATHS:
         return "health"

@@ -25,7 +25,7 @@ from geo.cluster import ensure_database, local_cluster
 from geo.database import make_engine
 from geo.exceptions import StormdeskError
 from geo.models import ROLES, Premise
-from web import cli_cluster, cli_import, cli_routing, cli_storm
+from web import cli_cluster, cli_history, cli_import, cli_report, cli_routing, cli_storm
 from web.settings import Settings
 
 app = typer.Typer(help="stormdesk: outage intake and repair dispatch.", no_args_is_help=True)
@@ -38,6 +38,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(cli_import.app, name="import")
 app.add_typer(cli_routing.app, name="routing")
 app.add_typer(cli_cluster.app, name="cluster")
+app.add_typer(cli_report.app, name="report")
+app.add_typer(cli_history.app, name="history")
 app.command()(cli_storm.storm)
 
 console = Console()
@@ -98,6 +100,14 @@ def _turn_roster(settings: Settings) -> None:
     with _session(settings) as session:
         turn_demo_roster(session=session, start=dt.time(local.hour))
     console.print(f"Demo roster: day crews on shift {local.hour:02d}:00 for 12 hours.")
+
+
+def _seed_hotline(settings: Settings) -> list[str]:
+    """Departments, knowledge base, department logins and shared phones; their logins."""
+    from scenarios.hotline_demo import seed_hotline_demo
+
+    with _step("Seeding the hotline (departments, knowledge base)"), _session(settings) as s:
+        return seed_hotline_demo(session=s).logins
 
 
 def _territory_loaded(settings: Settings) -> bool:
@@ -261,6 +271,7 @@ def demo(
     if not _territory_loaded(settings):
         _load_demo(settings)
     _turn_roster(settings)
+    department_logins = _seed_hotline(settings)
     from scenarios.demo_city import DEMO_LOGINS
 
     base = f"http://{host}:{port}"
@@ -277,6 +288,9 @@ def demo(
     for login in DEMO_LOGINS:
         logins.add_row(login["username"], login["password"], login["role"])
     console.print(logins)
+    console.print(
+        f"Department logins (password <username>-demo-pass): {', '.join(department_logins)}"
+    )
     console.print("Play a small storm from another terminal: [bold].venv/bin/stormdesk storm[/]")
     serve(host=host, port=port, workers=1)
 

@@ -15,6 +15,8 @@ from web import errors, openapi
 from web.admission import AdmissionGate, BodyLimits, BodyRule, Limits
 from web.api import (
     auth,
+    callers,
+    calls,
     departments,
     devices,
     dispatch_plan,
@@ -27,8 +29,11 @@ from web.api import (
     outages,
     planned,
     reports,
+    stats,
     status,
+    storm_mode,
     tickets,
+    wallboard,
     webhooks,
 )
 from web.api import crew as crew_api
@@ -37,6 +42,7 @@ from web.feed_cache import FeedCache
 from web.heartbeat import heartbeat
 from web.layer_deltas import LayerDeltas
 from web.pages import console, crew, landing, status_page
+from web.pages import reports as reports_pages
 from web.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -99,6 +105,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kb.router,
         feeds.router,
         webhooks.router,
+        calls.router,
+        callers.router,
+        storm_mode.router,
+        stats.router,
+        wallboard.router,
+        reports_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

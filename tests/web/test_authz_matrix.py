@@ -10,7 +10,8 @@ one that may must get past the check (a 404 or 422 for the made-up input is fine
 Access levels:
   PUBLIC      anyone; a token is ignored or read leniently
   OPEN        anyone, but a token that is sent must be good (disabled, revoked: 401)
-  LOGIN       any logged-in, usable account
+  LOGIN       any logged-in, usable account of a person (the ``cti`` service account: 403)
+  ACCOUNT     any logged-in, usable account, service accounts included
   roles(...)  those roles (admin may always)
 """
 
@@ -38,6 +39,7 @@ IDENTITIES = (
     "dispatcher",
     "supervisor",
     "admin",
+    "cti",
     "disabled",
     "crewless",
 )
@@ -54,6 +56,7 @@ class Access:
 PUBLIC = Access("public")
 OPEN = Access("open")
 LOGIN = Access("login")
+ACCOUNT = Access("account")
 
 
 def roles(*names: str) -> Access:
@@ -63,12 +66,22 @@ def roles(*names: str) -> Access:
 STAFF = roles("dispatcher", "agent", "crew")
 DISPATCHER = roles("dispatcher")
 SUPERVISOR = roles("supervisor")
+HOTLINE = roles("agent", "supervisor")
+CALL_TAKER = roles("cti", "agent", "supervisor")  # the telephony system and the agents
+REPORTS = roles("supervisor", "dispatcher")
+WALLBOARD = roles("supervisor", "dispatcher", "agent")
 
 MATRIX: dict[tuple[str, str], Access] = {
-    ("POST", "/api/v1/auth/logout"): LOGIN,
-    ("GET", "/api/v1/auth/me"): LOGIN,
+    ("POST", "/api/v1/auth/logout"): ACCOUNT,
+    ("GET", "/api/v1/auth/me"): ACCOUNT,
     ("POST", "/api/v1/auth/token"): PUBLIC,
     ("POST", "/api/v1/auth/users/{username}/revoke"): roles("admin"),
+    ("GET", "/api/v1/callers"): HOTLINE,
+    ("GET", "/api/v1/calls"): HOTLINE,
+    ("POST", "/api/v1/calls"): CALL_TAKER,
+    ("GET", "/api/v1/calls/stats"): HOTLINE,
+    ("GET", "/api/v1/calls/{call_id}"): CALL_TAKER,
+    ("PATCH", "/api/v1/calls/{call_id}"): CALL_TAKER,
     ("GET", "/api/v1/crews"): STAFF,
     ("POST", "/api/v1/crews/{crew_id}/position"): roles("dispatcher", "crew"),
     ("GET", "/api/v1/departments"): LOGIN,
@@ -105,11 +118,18 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/planned-outages/{planned_id}"): roles("dispatcher", "agent"),
     ("PATCH", "/api/v1/planned-outages/{planned_id}"): DISPATCHER,
     ("GET", "/api/v1/reports"): roles("dispatcher", "agent"),
+    ("POST", "/api/v1/selfservice/lookup"): CALL_TAKER,
+    ("GET", "/api/v1/storm-mode"): HOTLINE,
+    ("PUT", "/api/v1/storm-mode"): SUPERVISOR,
     ("POST", "/api/v1/reports"): OPEN,
     ("POST", "/api/v1/reports/batch"): OPEN,
     ("GET", "/api/v1/reports/track/{token}"): PUBLIC,
     ("GET", "/api/v1/reports/{report_id}"): roles("dispatcher", "agent"),
     ("POST", "/api/v1/reports/{report_id}/locate"): DISPATCHER,
+    ("GET", "/api/v1/stats/daily"): REPORTS,
+    ("GET", "/api/v1/stats/indicators"): REPORTS,
+    ("GET", "/api/v1/stats/reliability"): REPORTS,
+    ("GET", "/api/v1/stats/reported"): REPORTS,
     ("GET", "/api/v1/status"): PUBLIC,
     ("GET", "/api/v1/ticket-routes"): LOGIN,
     ("PUT", "/api/v1/ticket-routes"): SUPERVISOR,
@@ -129,6 +149,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/tickets/{ticket_id}/return-visit"): LOGIN,
     ("POST", "/api/v1/tickets/{ticket_id}/review"): LOGIN,
     ("POST", "/api/v1/tickets/{ticket_id}/route"): LOGIN,
+    ("GET", "/api/v1/wallboard"): WALLBOARD,
+    ("GET", "/api/v1/wallboard/stream"): WALLBOARD,
     ("GET", "/api/v1/work-orders"): STAFF,
     ("POST", "/api/v1/work-orders/sync"): DISPATCHER,
     ("GET", "/api/v1/work-orders/{work_order_id}"): STAFF,
@@ -155,12 +177,16 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/feeds/planned.ics"): PUBLIC,
     ("GET", "/crew"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
+    # Counts per region only (no personal data), for a Prometheus scraper without a login.
+    ("GET", "/metrics"): PUBLIC,
     ("GET", "/open311/v2/requests.{fmt}"): PUBLIC,
     ("POST", "/open311/v2/requests.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/services.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/services/{service_code}.{fmt}"): PUBLIC,
+    ("GET", "/reports"): PUBLIC,  # a shell: its data comes from /api/v1/stats with a login
     ("GET", "/status"): PUBLIC,
+    ("GET", "/wallboard"): PUBLIC,  # a shell: the stream needs a login
 }
 # ``/api/v1/layers/{name}`` is one route whose access depends on the layer (issue 10): the
 # layers with premises, reports, crews or critical flags are for staff who work the map.
@@ -182,6 +208,8 @@ LAYER_ACCESS: dict[str, Access] = {
 }
 # Bodies that keep an allowed call cheap (a plan would otherwise be solved for 5 s).
 BODIES = {("POST", "/api/v1/dispatch/plan"): {"time_limit_s": -1}}
+# Query strings that keep an allowed call finite (the wallboard stream never ends by itself).
+QUERIES = {("GET", "/api/v1/wallboard/stream"): "?events=1"}
 # Values for path parameters that name nothing.
 PATH_VALUES = {"fmt": "json"}
 
@@ -194,7 +222,11 @@ def expected(access: Access, identity: str) -> str:
         return "401" if identity in ("disabled", "crewless") else "ok"
     if identity in UNUSABLE:
         return "401"
-    if access.level == "login" or identity == "admin" or identity in access.roles:
+    if access.level == "account":
+        return "ok"
+    if access.level == "login":
+        return "403" if identity == "cti" else "ok"
+    if identity == "admin" or identity in access.roles:
         return "ok"
     return "403"
 
@@ -212,7 +244,7 @@ def tokens(db_session: Session, settings: Settings) -> dict[str, dict[str, str]]
     """A bearer header per identity (none for public)."""
     crew_id = db_session.scalar(select(Crew.id).order_by(Crew.id).limit(1))
     headers: dict[str, dict[str, str]] = {"public": {}}
-    for role in ("agent", "crew", "dispatcher", "supervisor", "admin", "disabled"):
+    for role in ("agent", "crew", "dispatcher", "supervisor", "admin", "cti", "disabled"):
         user = create_user(
             session=db_session,
             username=f"matrix-{role}",
@@ -233,7 +265,8 @@ def tokens(db_session: Session, settings: Settings) -> dict[str, dict[str, str]]
 def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
     body = BODIES.get((method, path), {})
     kwargs = {"json": body} if method in ("POST", "PUT", "PATCH") else {}
-    return client.request(method, _path(path), headers=headers, **kwargs).status_code
+    url = _path(path) + QUERIES.get((method, path), "")
+    return client.request(method, url, headers=headers, **kwargs).status_code
 
 
 def test_every_route_has_an_entry(client: TestClient) -> None:
