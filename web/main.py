@@ -25,6 +25,7 @@ from web.api import (
     outages,
     planned,
     reports,
+    search,
     status,
     tickets,
 )
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tickets.router,
         departments.router,
         kb.router,
+        search.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

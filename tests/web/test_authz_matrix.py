@@ -109,6 +109,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/reports/batch"): OPEN,
     ("GET", "/api/v1/reports/{report_id}"): PUBLIC,
     ("POST", "/api/v1/reports/{report_id}/locate"): DISPATCHER,
+    ("GET", "/api/v1/search"): roles("dispatcher", "agent"),
     ("GET", "/api/v1/status"): PUBLIC,
     ("GET", "/api/v1/ticket-routes"): LOGIN,
     ("PUT", "/api/v1/ticket-routes"): SUPERVISOR,
