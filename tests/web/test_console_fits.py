@@ -26,7 +26,9 @@ from geo.models import Device, Feeder, Region, RoadEdge
 from outages.models import ACTIVE_OUTAGE_STATUSES, Outage
 from outages.service import open_outage
 from scenarios.storm import StormSummary, play_storm
+from tests.web.axe import assert_accessible
 from tests.web.conftest import DISPATCH_TABLES, INTAKE_TABLES, LIVE_NOW
+from tests.web.test_console_browser import login
 from web.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -184,10 +186,11 @@ def _open_logged_in(browser: Browser, live_server: str, width: int, height: int)
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.goto(f"{live_server}/console")
+    page.wait_for_function("document.documentElement.dataset.console === 'login'")
+    # The login is the first thing in the column, whatever the screen.
+    assert _in_viewport(page, page.locator("#sd-login button[type=submit]"))
+    login(page, "dispatcher")
     page.wait_for_function("document.documentElement.dataset.console === 'ready'")
-    page.fill("#sd-login input[name=username]", "dispatcher")
-    page.fill("#sd-login input[name=password]", "dispatcher-demo-pass")
-    page.click("#sd-login button[type=submit]")
     page.wait_for_function("document.documentElement.dataset.dispatch === 'ready'")
     return page
 
@@ -221,6 +224,7 @@ def test_outages_queue_proposal_and_confirmation_fit(
         assert page.locator(".leaflet-control-layers-expanded").count() == 0
         if width == 1280:
             page.screenshot(path=REPO_ROOT / "var" / "console-1280.png")
+        assert_accessible(page)  # with a storm on the lists and the map
 
         page.click("#sd-plan")
         summary = page.locator("#sd-proposal-summary")
@@ -255,6 +259,7 @@ def test_outages_queue_proposal_and_confirmation_fit(
         assert _fully_shown(page, outages, page.locator("#sd-outage-list")) >= 4
         if width == 1280:
             page.screenshot(path=REPO_ROOT / "var" / "console-1280-proposal.png")
+        assert_accessible(page)
 
         apply.click()
         page.locator(".sd-msg-ok").wait_for()
