@@ -438,3 +438,20 @@ class CurrentRoutesRead(BaseModel):
     routes: list[CurrentRoute]
     unassigned_priority_1: list[int]
     replan_suggested: bool
+
+
+SearchKind = Literal["outage", "device", "crew", "address", "account", "phone"]
+
+
+class SearchHit(BaseModel):
+    """One thing the console's search box names, with where to show it on the map."""
+
+    kind: SearchKind
+    id: int
+    label: str
+    detail: str
+    lon: float | None
+    lat: float | None
+    outage_id: int | None = Field(
+        default=None, description="The active outage it is in or on, to open in the console."
+    )

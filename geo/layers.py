@@ -80,7 +80,8 @@ LAYERS: dict[str, LayerSpec] = {
         description="Feeder service areas with a stable display colour and customer count.",
         source="feeder t LEFT JOIN region r ON r.id = t.region_id",
         properties=f"""'id', t.id, 'code', t.code, 'name', t.name,
-            'color', {_feeder_color("t.id")}, 'region', r.code, 'voltage_kv', t.voltage_kv,
+            'color', {_feeder_color("t.id")}, 'region', r.code, 'region_name', r.name,
+            'voltage_kv', t.voltage_kv,
             'customers', (SELECT count(*) FROM premise p WHERE p.feeder_id = t.id)""",
     ),
     "devices": LayerSpec(

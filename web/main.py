@@ -29,6 +29,7 @@ from web.api import (
     outages,
     planned,
     reports,
+    search,
     stats,
     status,
     storm_mode,
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stats.router,
         wallboard.router,
         reports_pages.router,
+        search.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -82,7 +82,10 @@ def test_console_draws_layers_offline(
         assert page.locator(".sd-device").count() > 0
         assert page.locator(".sd-substation").count() >= 1
         assert page.locator(".marker-cluster").count() > 0
+        # At 1440x900 the legend starts folded; its summary unfolds it.
         legend = page.locator(".sd-legend")
+        assert not legend.is_visible()
+        page.click(".sd-legend-toggle")
         assert legend.is_visible()
         assert legend.locator(".sd-swatch").count() == feeders
         assert page.locator("#sd-credit").is_visible()
@@ -90,7 +93,7 @@ def test_console_draws_layers_offline(
         assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
         assert "synthetic grid" in page.locator("#sd-status").inner_text()
         # The live intake panel (the committed test data has no outage and no report).
-        assert page.locator(".sd-panel").is_visible()
+        assert page.locator(".sd-panel-outages").is_visible()
         assert page.locator("#sd-outage-sum").inner_text() == "No active outages."
         assert page.locator("#sd-unlocated-count").inner_text() == "0"
         assert "updated" in page.locator("#sd-updated").inner_text()

@@ -51,6 +51,8 @@ class ConsoleMap(folium.Map):
         self.default_js = [
             ("leaflet", f"{vendor}/leaflet/leaflet.js"),
             ("markercluster", f"{vendor}/markercluster/leaflet.markercluster.js"),
+            ("console_format", f"{static_url}/console_format.js"),
+            ("console_side", f"{static_url}/console_side.js"),
             ("console", f"{static_url}/console.js"),
         ]
         self.default_css = [
@@ -112,7 +114,7 @@ def render_console(
     figure.title = f"{BRAND} — {PAGE}"
     figure.header.add_child(RawHtml(f'<link rel="icon" href="{static_url}/favicon.svg">'))
     chrome = TEMPLATES.get_template("console_chrome.html").render(
-        brand=BRAND, page=PAGE, osm_url=OSM_COPYRIGHT_URL
+        brand=BRAND, page=PAGE, osm_url=OSM_COPYRIGHT_URL, timezone=timezone
     )
     figure.html.add_child(RawHtml(chrome))
     fmap.add_child(

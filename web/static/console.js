@@ -3,11 +3,13 @@
  * The page (folium) creates the Leaflet map and calls stormdesk.startConsole(map, config).
  * Each layer is fetched as GeoJSON and can be reloaded in place with console.refresh(name).
  * The live layers (outages, affected premises, reports, planned work and the unlocated
- * queue) are reloaded every config.refreshMs without touching the map view; a layer whose
- * GeoJSON did not change is not redrawn. The side panel lists the active outages (click one
- * for the roll-up explanation) and the unlocated queue. Below it, the dispatch panel (after
- * a dispatcher logs in) lists unassigned orders with SLA countdowns, draws crews and their
- * current routes, and plans, shows and applies proposals (dispatchPanel).
+ * queue) are reloaded every config.refreshMs while the tab is visible, revalidated so an
+ * ETag answers 304, and a layer whose GeoJSON did not change is not redrawn. The side
+ * column beside the map (console_side.js) holds search, the region summary, the active
+ * outages and the unlocated queue; its last section is the dispatch panel (after a
+ * dispatcher logs in): unassigned orders with SLA countdowns, crews and their current
+ * routes, and proposals to plan, show and apply (dispatchPanel). Times and countdowns are
+ * worded by console_format.js. Map features are keyboard-inert: the lists are the way in.
  * When every layer has loaded, <html data-console="ready"> is set (or "error").
  */
 (function () {
@@ -88,6 +90,82 @@
       className: `marker-cluster sd-cluster${critical}`,
       iconSize: L.point(size, size),
     });
+  }
+
+  // Below this the legend starts folded and the layer list collapsed to its button: at
+  // 1280x720 and 1440x900 the two together hid a third of the map.
+  const SMALL_SCREEN = { width: 1600, height: 1000, regionsHeight: 850 };
+  function smallScreen() {
+    return window.innerWidth < SMALL_SCREEN.width || window.innerHeight < SMALL_SCREEN.height;
+  }
+
+  // Street names appear from this zoom on (below it they would cover the map).
+  const LABEL_MIN_ZOOM = 17;
+  // Labels at most this many per view: the longest named edges win.
+  const LABEL_MAX = 60;
+
+  /* Street names from the roads layer's OSM names: at high zoom, one label per street in
+   * view, at the middle of its longest visible edge, drawn as non-interactive tooltips. */
+  function streetLabels(map) {
+    const group = L.layerGroup();
+    let edges = [];
+
+    function midpoint(coords) {
+      const mid = coords[Math.floor(coords.length / 2)];
+      if (coords.length % 2 === 1) return [mid[1], mid[0]];
+      const before = coords[coords.length / 2 - 1];
+      return [(mid[1] + before[1]) / 2, (mid[0] + before[0]) / 2];
+    }
+
+    function redraw() {
+      group.clearLayers();
+      if (map.getZoom() < LABEL_MIN_ZOOM || !map.hasLayer(group)) return;
+      const bounds = map.getBounds();
+      const best = {};
+      for (const e of edges) {
+        if (!bounds.contains(e.at)) continue;
+        if (!best[e.name] || best[e.name].length < e.length) best[e.name] = e;
+      }
+      const shown = Object.values(best)
+        .sort((a, b) => b.length - a.length)
+        .slice(0, LABEL_MAX);
+      for (const e of shown) {
+        L.tooltip({ permanent: true, direction: "center", className: "sd-street", interactive: false, opacity: 1 })
+          .setLatLng(e.at)
+          .setContent(e.html)
+          .addTo(group);
+      }
+    }
+
+    group.setRoads = (collection) => {
+      edges = [];
+      for (const f of collection.features) {
+        const name = f.properties.name;
+        if (!name || !f.geometry || f.geometry.type !== "LineString") continue;
+        const c = f.geometry.coordinates;
+        const length = Math.hypot(c[c.length - 1][0] - c[0][0], c[c.length - 1][1] - c[0][1]);
+        edges.push({ name, length, at: L.latLng(midpoint(c)), html: escapeHtml(name) });
+      }
+      redraw();
+    };
+    group.on("add", () => window.setTimeout(redraw, 0));
+    map.on("zoomend moveend", redraw);
+    return group;
+  }
+
+  /* Map features are for the mouse: keyboard users reach the outage list instead of
+   * tabbing through hundreds of markers and paths (axe: 175 Tab stops before the zoom). */
+  function keyboardInert(map) {
+    L.Marker.mergeOptions({ keyboard: false });
+    const quiet = (root) => {
+      for (const node of root.querySelectorAll(".leaflet-marker-pane [tabindex], .leaflet-interactive[tabindex]")) {
+        node.setAttribute("tabindex", "-1");
+      }
+      for (const node of root.querySelectorAll("svg:not([focusable])")) node.setAttribute("focusable", "false");
+    };
+    const panes = map.getPanes().mapPane;
+    new MutationObserver(() => quiet(panes)).observe(panes, { childList: true, subtree: true });
+    quiet(panes);
   }
 
   function buildLayers(map) {
@@ -286,8 +364,13 @@
 
   function legendControl() {
     const control = L.control({ position: "bottomright" });
+    let body = null;
     control.onAdd = () => {
-      const div = L.DomUtil.create("div", "sd-legend");
+      // A <details>: the legend folds away (folded at first on small screens, see SMALL_SCREEN).
+      const div = L.DomUtil.create("details", "sd-legend-box");
+      div.open = !smallScreen();
+      div.innerHTML = '<summary class="sd-legend-toggle">Legend</summary><div class="sd-legend"></div>';
+      body = div.querySelector(".sd-legend");
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
@@ -310,7 +393,7 @@
         ([kind, label]) =>
           `<li><span class="sd-sym"><span class="sd-device sd-device-${kind}"></span></span>${label}</li>`
       );
-      control.getContainer().innerHTML =
+      body.innerHTML =
         `<h2>Feeders <span class="sd-count">customers</span></h2><ul>${rows.join("")}</ul>` +
         `<h2>Devices</h2><ul>${kinds.join("")}` +
         '<li><span class="sd-sym"><span class="sd-device sd-device-switch sd-open"></span></span>Switch, normally open</li></ul>' +
@@ -323,124 +406,6 @@
         '<li><span class="sd-sym"><span class="sd-area-swatch sd-area-planned"></span></span>Planned work</li></ul>' +
         `<h2>Reports</h2><ul>${reportRows}` +
         '<li><span class="sd-sym"><span class="sd-report sd-report-known sd-hazard"></span></span>Hazard (wire down, pole)</li></ul>';
-    };
-    return control;
-  }
-
-  function formatter(timeZone) {
-    const time = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit" });
-    const clock = new Intl.DateTimeFormat("en-GB", {
-      timeZone,
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    return {
-      time: (iso) => (iso ? time.format(new Date(iso)) : "–"),
-      clock: (date) => clock.format(date),
-    };
-  }
-
-  const RULE_TEXT = {
-    "roll-up": "Rolled up: reports below several transformers point at one device.",
-    "new report": "Opened on the transformer of the first report.",
-    "opened by dispatcher": "Opened by a dispatcher.",
-  };
-
-  function explanationHtml(p) {
-    const e = p.explanation || {};
-    const rows = [[RULE_TEXT[e.rule] || e.rule || "", ""]];
-    if (e.rule === "roll-up") {
-      const t = e.thresholds || {};
-      rows.push(
-        ["At roll-up", `${e.reporting_premises} of ${e.customers_below} premises below ${e.device} had reported`],
-        [
-          "Share",
-          `${Math.round((e.share || 0) * 100)}% (rule: ${t.min_premises}+ premises, ` +
-            `${Math.round((t.min_share || 0) * 100)}%+ within ${t.window_min} min)`,
-        ],
-        ["Merged", (e.merged_outages || []).map((id) => `#${id}`).join(", ") || "none"]
-      );
-    }
-    rows.push(["Started", p.started_fmt], ["Critical", String(p.critical_affected)]);
-    if (p.cause) rows.push(["Cause", p.cause]);
-    const html = rows.map(([k, v]) =>
-      v ? `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>` : `<p>${escapeHtml(k)}</p>`
-    );
-    return `<dl class="sd-explain">${html.join("")}</dl>`;
-  }
-
-  function panelControl(onSelect) {
-    const control = L.control({ position: "topleft" });
-    control.onAdd = () => {
-      const div = L.DomUtil.create("div", "sd-panel");
-      div.innerHTML =
-        '<section class="sd-panel-outages"><h2>Active outages <span class="sd-count" id="sd-outage-count">…</span></h2>' +
-        '<p class="sd-panel-sum" id="sd-outage-sum"></p><ol class="sd-outage-list" id="sd-outage-list"></ol></section>' +
-        '<section class="sd-panel-queue"><h2>Unlocated queue <span class="sd-count" id="sd-unlocated-count">…</span></h2>' +
-        '<ol class="sd-queue-list" id="sd-unlocated-list"></ol>' +
-        '<p class="sd-note">Reports no premise matched. Locating them is not in the console yet: ' +
-        "POST /api/v1/reports/{id}/locate (dispatcher login), then they are classified as usual.</p></section>" +
-        '<p class="sd-updated" id="sd-updated"></p>';
-      L.DomEvent.disableClickPropagation(div);
-      L.DomEvent.disableScrollPropagation(div);
-      div.addEventListener("click", (event) => {
-        const item = event.target.closest("[data-outage]");
-        if (item) onSelect(Number(item.dataset.outage));
-      });
-      return div;
-    };
-    control.showOutages = (collection, selected, fmt) => {
-      const features = [...collection.features].sort(
-        (a, b) => b.properties.customers_affected - a.properties.customers_affected || a.id - b.id
-      );
-      const out = features.reduce((n, f) => n + f.properties.customers_affected, 0);
-      document.getElementById("sd-outage-count").textContent = String(features.length);
-      document.getElementById("sd-outage-sum").textContent = features.length
-        ? `${count(out, "customer")} without power`
-        : "No active outages.";
-      document.getElementById("sd-outage-list").innerHTML = features
-        .map((f) => {
-          const p = { ...f.properties, started_fmt: fmt.time(f.properties.started_at) };
-          const open = p.id === selected;
-          return (
-            `<li class="sd-outage-item sd-${escapeHtml(p.status)}${open ? " sd-open" : ""}" data-outage="${p.id}">` +
-            `<div class="sd-outage-head"><strong>${escapeHtml(p.device)}</strong>` +
-            `<span class="sd-kind">${escapeHtml(p.device_kind)}</span>` +
-            `<span class="sd-etr" title="estimated restoration time told to customers">ETR ${fmt.time(p.etr)}</span></div>` +
-            (p.etr_dispatcher && Date.parse(p.etr_dispatcher) !== Date.parse(p.etr)
-              ? `<div class="sd-etr-conflict" role="note">Your ETR ${fmt.time(p.etr_dispatcher)} is not told: ` +
-                `the crew cannot make it, customers hear ${fmt.time(p.etr)}.</div>`
-              : "") +
-            `<div class="sd-outage-facts">#${p.id} ${escapeHtml(p.status)} · ${escapeHtml(p.feeder)} · ` +
-            `<b>${p.customers_affected}</b> ${noun(p.customers_affected, "customer")} · <b>${p.report_count}</b> ${noun(p.report_count, "report")}` +
-            `${p.hazard ? ' · <span class="sd-hazard-tag">hazard</span>' : ""}</div>` +
-            (open ? explanationHtml(p) : "") +
-            "</li>"
-          );
-        })
-        .join("");
-    };
-    control.showQueue = (collection, fmt) => {
-      const features = [...collection.features].sort((a, b) => b.id - a.id);
-      const shown = features.slice(0, 8).map((f) => {
-        const p = f.properties;
-        const hazard = p.hazard ? ' · <span class="sd-hazard-tag">hazard</span>' : "";
-        return (
-          `<li><span>#${p.id}</span> ${fmt.time(p.received_at)} · ` +
-          `${escapeHtml(p.category.replace("_", " "))} · ${escapeHtml(p.channel)}${hazard}</li>`
-        );
-      });
-      if (features.length > shown.length) {
-        shown.push(`<li class="sd-more">and ${features.length - shown.length} more</li>`);
-      }
-      document.getElementById("sd-unlocated-count").textContent = String(features.length);
-      document.getElementById("sd-unlocated-list").innerHTML = shown.length
-        ? shown.join("")
-        : '<li class="sd-more">Empty.</li>';
-    };
-    control.stamp = (text) => {
-      document.getElementById("sd-updated").textContent = text;
     };
     return control;
   }
@@ -459,19 +424,37 @@
   const CREW_COLORS = ["#1f77b4", "#9467bd", "#2ca02c", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#ff7f0e"];
   const CREW_STATUS = { available: "available", en_route: "en route", on_site: "on site", off_shift: "off shift" };
 
-  function countdownText(seconds) {
-    const late = seconds < 0;
-    const s = Math.abs(seconds);
-    const h = Math.floor(s / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    const sec = s % 60;
-    const body = h ? `${h}:${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}` : `${m}:${String(sec).padStart(2, "0")}`;
-    return late ? `−${body}` : body;
-  }
+  const countdownText = (seconds) => window.stormdeskFormat.countdown(seconds);
 
   function minutesText(seconds) {
     const m = Math.round(seconds / 60);
     return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
+  }
+
+  /* Dropped orders grouped by reason, largest group first: "12 × no crew has the skills"
+   * with the order numbers folded inside, instead of one line per order. */
+  function droppedGroups(dropped) {
+    const groups = new Map();
+    for (const x of dropped) {
+      if (!groups.has(x.reason)) groups.set(x.reason, []);
+      groups.get(x.reason).push(x);
+    }
+    return [...groups.entries()]
+      .map(([reason, items]) => ({ reason, items: items.sort((a, b) => a.priority - b.priority || a.work_order_id - b.work_order_id) }))
+      .sort((a, b) => b.items.length - a.items.length || a.reason.localeCompare(b.reason));
+  }
+
+  function droppedHtml(dropped) {
+    if (!dropped.length) return "";
+    const groups = droppedGroups(dropped).map(
+      (g) =>
+        `<li><details class="sd-drop-group"><summary><b class="sd-drop-count">${g.items.length}</b> × ${escapeHtml(g.reason)}</summary>` +
+        `<p>${g.items.map((x) => `#${x.work_order_id} P${x.priority}`).join(", ")}</p></details></li>`
+    );
+    return (
+      `<div class="sd-dropped-box"><p><b>Dropped</b> ${dropped.length} orders, ${groups.length === 1 ? "1 reason" : `${groups.length} reasons`}</p>` +
+      `<ul class="sd-dropped">${groups.join("")}</ul></div>`
+    );
   }
 
   function article(word) {
@@ -487,7 +470,7 @@
     let current = null;
     let proposal = null;
     let fetchedAt = 0;
-    let timer = null;
+    let poll = null;
     let message = null; // {kind, html}
     const crewColor = {};
     const lastText = {};
@@ -497,16 +480,8 @@
     const proposalLayer = L.layerGroup().addTo(map);
     const crewLayer = L.layerGroup().addTo(map);
 
-    const control = L.control({ position: "topleft" });
-    control.onAdd = () => {
-      const div = L.DomUtil.create("div", "sd-dispatch");
-      div.id = "sd-dispatch";
-      L.DomEvent.disableClickPropagation(div);
-      L.DomEvent.disableScrollPropagation(div);
-      return div;
-    };
-    control.addTo(map);
-    const root = control.getContainer();
+    // The panel is the side column's last section (console_chrome.html), beside the map.
+    const root = document.getElementById("sd-dispatch");
     root.addEventListener("submit", onSubmit);
     root.addEventListener("click", onClick);
 
@@ -519,7 +494,7 @@
         headers["Content-Type"] = "application/json";
         body = JSON.stringify(opts.json);
       }
-      const response = await fetch(`${config.apiUrl}${path}`, { method: opts.method || "GET", headers, body });
+      const response = await fetch(`${config.apiUrl}${path}`, { method: opts.method || "GET", headers, body, cache: "no-cache" });
       const answer = await response.json().catch(() => null);
       if (response.status === 401) {
         logout("Your login expired: log in again.");
@@ -550,8 +525,8 @@
         window.location.reload();
         return;
       }
-      if (timer) window.clearInterval(timer);
-      timer = null;
+      if (poll) poll.stop();
+      poll = null;
       routeLayer.clearLayers();
       proposalLayer.clearLayers();
       crewLayer.clearLayers();
@@ -749,16 +724,18 @@
       }
     }
 
+    /* The proposal: its figures and Apply first (they stay in view), then the routes, the
+     * changes and the dropped orders grouped by reason, each folded behind a count. */
     function summaryHtml() {
       if (!proposal) return "";
       const s = proposal.summary;
       const d = proposal.diff;
-      const crewList = proposal.routes
-        .filter((r) => r.visits.length)
+      const used = proposal.routes.filter((r) => r.visits.length);
+      const crewList = used
         .map(
           (r) =>
             `<li><span class="sd-crew-dot" style="background:${colorOf(r.crew_id)}"></span>${escapeHtml(r.crew)}: ` +
-            r.visits.map((v) => `#${v.work_order_id} ${fmt.time(v.eta_at)}${v.onsite_met ? "" : " <b class=\"sd-late\">late</b>"}`).join(" → ") +
+            r.visits.map((v) => `#${v.work_order_id} ${fmt.timeHtml(v.eta_at)}${v.onsite_met ? "" : " <b class=\"sd-late\">late</b>"}`).join(" → ") +
             "</li>"
         )
         .join("");
@@ -767,18 +744,27 @@
         ...d.moved.map((x) => `#${x.work_order_id} ${escapeHtml(x.from_crew)} → ${escapeHtml(x.to_crew)}`),
         ...d.unassigned.map((x) => `#${x.work_order_id} off ${escapeHtml(x.from_crew)}`),
       ];
-      const dropped = proposal.dropped.map((x) => `<li>#${x.work_order_id} P${x.priority}: ${escapeHtml(x.reason)}</li>`).join("");
+      const counts = [
+        d.assigned.length && `${d.assigned.length} assigned`,
+        d.moved.length && `${d.moved.length} moved`,
+        d.unassigned.length && `${d.unassigned.length} taken off`,
+        d.eta_changes.length && `${d.eta_changes.length} ETA changes`,
+      ].filter(Boolean);
+      const changes = diff.length
+        ? `<details class="sd-fold"><summary><b>Changes:</b> ${counts.join(" · ")}</summary><p class="sd-diff">${diff.join(", ")}</p></details>`
+        : `<p class="sd-diff"><b>Changes:</b> none${d.eta_changes.length ? ` · ${d.eta_changes.length} ETA changes` : ""}</p>`;
       return (
         `<div class="sd-proposal-box" id="sd-proposal-summary"><h3>Proposal #${proposal.id} <span>dashed on the map</span></h3>` +
-        `<p><b>${s.served}</b> of ${count(s.orders, "order")} served by ${count(proposal.routes.filter((r) => r.visits.length).length, "crew")} · ` +
+        `<p><b>${s.served}</b> of ${count(s.orders, "order")} served by ${count(used.length, "crew")} · ` +
         `<b class="${s.dropped ? "sd-late" : ""}">${s.dropped}</b> dropped · on-site met ${s.onsite_met}, missed ${s.onsite_missed} · ` +
         `travel ${minutesText(s.travel_s)}</p>` +
-        `<ul class="sd-routes">${crewList}</ul>` +
-        `<p class="sd-diff"><b>Changes:</b> ${diff.length ? diff.join(", ") : "none"}` +
-        `${d.eta_changes.length ? ` · ${d.eta_changes.length} ETA changes` : ""}</p>` +
-        (dropped ? `<p><b>Dropped</b></p><ul class="sd-dropped">${dropped}</ul>` : "") +
         '<div class="sd-actions"><button type="button" class="sd-btn sd-primary" data-act="apply">Apply</button>' +
-        '<button type="button" class="sd-btn" data-act="discard">Discard</button></div></div>'
+        '<button type="button" class="sd-btn" data-act="discard">Discard</button></div>' +
+        '<div class="sd-proposal-more">' +
+        changes +
+        (used.length ? `<details class="sd-fold"><summary><b>Routes</b> of ${used.length} crews</summary><ul class="sd-routes">${crewList}</ul></details>` : "") +
+        droppedHtml(proposal.dropped) +
+        "</div></div>"
       );
     }
 
@@ -806,7 +792,7 @@
             `<li class="sd-order p${o.urgency.priority}${risk}${esc}" data-order-row="${o.id}">` +
             `<div class="sd-order-head"><b>#${o.id}</b><span class="sd-prio">P${o.urgency.priority}</span>` +
             `<span class="sd-what">${escapeHtml(what)} · ${escapeHtml(o.feeder || "")}</span>` +
-            `<span class="sd-clock" title="seconds to the on-site deadline (${fmt.time(o.onsite_due_at)})" data-countdown="${left}">` +
+            `<span class="sd-clock" title="on site due ${fmt.full(o.onsite_due_at)}" data-countdown="${left}">` +
             `${left === null ? "" : countdownText(left)}</span></div>` +
             `<div class="sd-order-facts">${customers ? `${count(Math.round(customers), "customer")} · ` : ""}` +
             `score ${o.urgency.score}${hazard ? ' · <span class="sd-hazard-tag">hazard</span>' : ""}` +
@@ -840,6 +826,7 @@
     }
 
     function render() {
+      root.classList.toggle("sd-logged-in", Boolean(user));
       if (!user) {
         root.innerHTML =
           '<h2>Log in</h2><p class="sd-login-note" id="sd-login-note">The console is for staff: log in to see the map and to dispatch.</p>' +
@@ -863,16 +850,24 @@
             '<button type="button" class="sd-btn sd-primary" data-act="plan">Re-plan now</button></div>'
           : "";
       const queueCount = orders.filter((o) => o.crew_id === null && o.status === "new").length;
+      // The head (message, proposal with Apply, Plan) never scrolls away; the queue and the
+      // crews below it scroll in what is left of the column.
+      const scrolled = root.querySelector(".sd-dispatch-scroll");
+      const scrollTop = scrolled ? scrolled.scrollTop : 0;
       root.innerHTML =
+        '<div class="sd-dispatch-head">' +
         `<h2>Dispatch <span class="sd-who">${escapeHtml(user.username)} · <button type="button" class="sd-link" data-act="logout">log out</button></span></h2>` +
         banner +
-        (message ? `<div class="sd-msg sd-msg-${message.kind}" id="sd-dispatch-msg">${message.html}</div>` : "") +
+        (message ? `<div class="sd-msg sd-msg-${message.kind}" id="sd-dispatch-msg" role="status">${message.html}</div>` : "") +
         summaryHtml() +
-        `<div class="sd-actions"><button type="button" class="sd-btn sd-primary" data-act="plan" id="sd-plan">${proposal ? "Plan again" : "Plan"}</button>` +
+        `<div class="sd-actions"><button type="button" class="sd-btn${proposal ? "" : " sd-primary"}" data-act="plan" id="sd-plan">${proposal ? "Plan again" : "Plan"}</button>` +
         `<span class="sd-version">plan ${current && current.plan_id ? `#${current.plan_id}` : "none"} · state v${current ? current.version : "…"}</span></div>` +
+        "</div>" +
+        '<div class="sd-dispatch-scroll" tabindex="0" aria-label="Unassigned orders and crews">' +
         `<section><h2>Unassigned <span class="sd-count" id="sd-unassigned-count">${queueCount}</span></h2>` +
         `<ol class="sd-orders" id="sd-orders">${queueHtml()}</ol></section>` +
-        `<section><h2>Crews on shift</h2><ol class="sd-crews">${crewsHtml()}</ol></section>`;
+        `<section><h2>Crews on shift</h2><ol class="sd-crews">${crewsHtml()}</ol></section></div>`;
+      root.querySelector(".sd-dispatch-scroll").scrollTop = scrollTop;
     }
 
     // The countdowns tick every second without refetching (the SLA is seconds to on site).
@@ -890,7 +885,7 @@
     }
 
     async function refresh() {
-      if (!token || !canDispatch()) return;
+      if (!token || !canDispatch()) return true;
       try {
         const [o, c, cur] = await Promise.all([
           api("/work-orders?live=true"),
@@ -911,8 +906,10 @@
         const busy = root.contains(document.activeElement) && document.activeElement.tagName !== "BUTTON";
         if (!busy) render();
         document.documentElement.dataset.dispatch = "ready";
+        return true;
       } catch (error) {
         console.warn("stormdesk dispatch:", error);
+        return false;
       }
     }
 
@@ -926,8 +923,9 @@
       render();
       onLogin(token);
       await refresh();
-      if (timer) window.clearInterval(timer);
-      if (config.refreshMs > 0) timer = window.setInterval(refresh, config.refreshMs);
+      if (poll) poll.stop();
+      poll = poller(config.refreshMs, refresh);
+      poll.start();
     }
 
     window.setInterval(tick, 1000);
@@ -939,7 +937,58 @@
     render();
     if (token) start();
     else document.documentElement.dataset.console = "login";
-    return { refresh, plan, apply, logout };
+    /* Show a proposal without planning (tests measure the panel with many dropped orders). */
+    function preview(shown) {
+      proposal = shown;
+      render();
+    }
+
+    return { refresh, plan, apply, logout, preview, proposal: () => proposal };
+  }
+
+  /* Calls ``job`` every ``everyMs`` (``job`` answers whether it worked): never two at once,
+   * not while the tab is hidden (a console left in a background tab downloads nothing),
+   * at once when it is shown again, and up to 6 times slower after failures. */
+  function poller(everyMs, job) {
+    let timer = null;
+    let running = false;
+    let failures = 0;
+
+    async function now() {
+      if (running) return;
+      window.clearTimeout(timer);
+      timer = null;
+      if (document.visibilityState !== "hidden") {
+        running = true;
+        try {
+          failures = (await job()) ? 0 : Math.min(failures + 1, 5);
+        } finally {
+          running = false;
+        }
+      }
+      if (everyMs > 0 && document.visibilityState !== "hidden") timer = window.setTimeout(now, everyMs * (1 + failures));
+    }
+
+    function start() {
+      if (everyMs <= 0) return;
+      timer = window.setTimeout(now, everyMs);
+      document.addEventListener("visibilitychange", () => {
+        if (document.visibilityState === "hidden") {
+          window.clearTimeout(timer);
+          timer = null;
+        } else if (timer === null) {
+          now();
+        }
+      });
+    }
+
+    function stop() {
+      window.clearTimeout(timer);
+      timer = null;
+      everyMs = 0;
+    }
+
+    return { start, now, stop };
   }
 
   function startConsole(map, config) {
@@ -948,7 +997,11 @@
     map.setMaxZoom(20);
     map.attributionControl.addAttribution(config.attribution);
 
+    keyboardInert(map);
+    // The region table opens by itself where there is height for it beside the lists.
+    document.getElementById("sd-regions-box").open = window.innerHeight >= SMALL_SCREEN.regionsHeight;
     const layers = buildLayers(map);
+    const labels = streetLabels(map);
     const legend = legendControl().addTo(map);
     L.control
       .layers(
@@ -964,33 +1017,59 @@
           "Outage areas": layers.outages,
           "Without power": layers.outage_premises,
           "Reports (24 h)": layers.reports,
+          "Street names (zoom in)": labels,
         },
-        { collapsed: false, position: "topright" }
+        { collapsed: smallScreen(), position: "topright" }
       )
       .addTo(map);
     for (const layer of Object.values(layers)) layer.addTo(map);
+    labels.addTo(map);
 
     const counts = {};
-    const fmt = formatter(config.timeZone || "UTC");
+    const fmt = window.stormdeskFormat.formatter(config.timeZone || "UTC");
+    document.getElementById("sd-zone").textContent = `Times in ${fmt.zone} (${fmt.timeZone})`;
     const lastText = {};
     let selected = null;
     let outageData = { features: [] };
     const suspects = L.layerGroup().addTo(map);
-    const panel = panelControl((id) => {
-      selected = selected === id ? null : id;
-      panel.showOutages(outageData, selected, fmt);
-      if (selected === null) return;
+
+    function zoomToOutage(id) {
       // Zoom to the outage the dispatcher picked (a choice, not a refresh: the view moves).
       layers.outages.eachLayer((layer) => {
         if (layer.feature.id === id && layer.getBounds) {
           map.fitBounds(layer.getBounds(), { maxZoom: 17, padding: [40, 40] });
         }
       });
-    }).addTo(map);
+    }
+
+    const panel = window.stormdeskSide.sidePanel({
+      fmt,
+      apiUrl: config.apiUrl,
+      token: () => sessionStorage.getItem(TOKEN_KEY),
+      onSelect: (id) => {
+        selected = selected === id ? null : id;
+        panel.showOutages(outageData, selected);
+        if (selected !== null) zoomToOutage(id);
+      },
+      onHit: (hit) => {
+        if (hit.outage_id && outageData.features.some((f) => f.id === hit.outage_id)) {
+          selected = hit.outage_id;
+          panel.showOutages(outageData, selected);
+        }
+        if (hit.kind === "outage" && hit.outage_id) zoomToOutage(hit.outage_id);
+        else if (hit.lat !== null) map.setView([hit.lat, hit.lon], Math.max(map.getZoom(), 18));
+        if (hit.lat !== null) {
+          L.popup({ className: "sd-hit-popup", autoClose: true })
+            .setLatLng([hit.lat, hit.lon])
+            .setContent(tip(hit.label, [hit.detail, hit.outage_id && `in outage #${hit.outage_id}`]))
+            .openOn(map);
+        }
+      },
+    });
 
     function draw(name, collection) {
       if (name === "unlocated") {
-        panel.showQueue(collection, fmt);
+        panel.showQueue(collection);
         return;
       }
       const layer = layers[name];
@@ -998,7 +1077,11 @@
       if (name === "premises") layer.addLayers(premiseMarkers(collection));
       else if (name === "reports") layer.addLayers(reportMarkers(collection, fmt));
       else layer.addData(collection);
-      if (name === "feeders") legend.update(collection);
+      if (name === "feeders") {
+        legend.update(collection);
+        panel.showFeeders(collection);
+      }
+      if (name === "roads") labels.setRoads(collection);
       if (name === "outages") {
         outageData = collection;
         suspects.clearLayers();
@@ -1018,7 +1101,7 @@
             .addTo(suspects);
         }
         if (selected !== null && !collection.features.some((f) => f.id === selected)) selected = null;
-        panel.showOutages(collection, selected, fmt);
+        panel.showOutages(collection, selected);
         layer.eachLayer((l) => {
           const p = l.feature.properties;
           l.bindTooltip(
@@ -1031,7 +1114,7 @@
           );
           l.on("click", () => {
             selected = p.id;
-            panel.showOutages(outageData, selected, fmt);
+            panel.showOutages(outageData, selected);
           });
         });
       }
@@ -1053,29 +1136,33 @@
     async function refresh(name) {
       // Every layer fetch carries the staff login (most layers refuse anyone else).
       const headers = { Accept: "application/geo+json", Authorization: `Bearer ${token}` };
-      const response = await fetch(`${config.layersUrl}/${name}`, { headers });
+      // "no-cache" revalidates: where the server sends an ETag the browser asks with
+      // If-None-Match and an unchanged layer costs a 304, not the whole GeoJSON again.
+      const response = await fetch(`${config.layersUrl}/${name}`, { headers, cache: "no-cache" });
       if (response.status === 401 && dispatch) dispatch.logout("Your login expired: log in again.");
       if (!response.ok) throw new Error(`layer ${name}: HTTP ${response.status}`);
       const body = await response.text();
-      const collection = JSON.parse(body);
-      counts[name] = collection.features.length;
-      // Unchanged data is not redrawn: open tooltips and spiderfied clusters stay put.
+      // Unchanged data is neither parsed nor redrawn: open tooltips and spiderfied clusters stay put.
       if (lastText[name] !== body) {
+        const collection = JSON.parse(body);
+        counts[name] = collection.features.length;
         lastText[name] = body;
         draw(name, collection);
       }
-      return collection;
     }
 
-    async function refreshLive() {
+    const everyText = `every ${Math.round(config.refreshMs / 1000)} s while shown`;
+    const live = poller(config.refreshMs, async () => {
       try {
         await Promise.all(LIVE_LAYERS.map(refresh));
-        panel.stamp(`Live layers updated ${fmt.clock(new Date())}, every ${Math.round(config.refreshMs / 1000)} s`);
+        panel.stamp(`Layers updated ${fmt.clock(new Date())}, ${everyText}`);
+        return true;
       } catch (error) {
         panel.stamp(`Update failed (${error.message}); retrying`);
         console.warn("stormdesk console:", error);
+        return false;
       }
-    }
+    });
 
     const names = [...Object.keys(layers), "unlocated"];
     let resolveLoaded;
@@ -1087,9 +1174,9 @@
         status.textContent =
           `${counts.feeders} feeders · ${counts.devices} devices · ` +
           `${counts.premises.toLocaleString("en")} premises · synthetic grid`;
-        panel.stamp(`Live layers updated ${fmt.clock(new Date())}, every ${Math.round(config.refreshMs / 1000)} s`);
+        panel.stamp(`Layers updated ${fmt.clock(new Date())}, ${everyText}`);
         document.documentElement.dataset.console = "ready";
-        if (config.refreshMs > 0) window.setInterval(refreshLive, config.refreshMs);
+        live.start();
       },
       (error) => {
         status.textContent = `Could not load the map layers (${error.message}); reload to retry.`;
@@ -1107,7 +1194,7 @@
       resolveLoaded(loadAll());
     });
 
-    const api = { map, layers, refresh, refreshLive, loaded, dispatch };
+    const api = { map, layers, refresh, refreshLive: live.now, loaded, dispatch, labels };
     window.stormdesk.console = api;
     return api;
   }
