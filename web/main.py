@@ -24,6 +24,7 @@ from web.api import (
     open311,
     outages,
     planned,
+    public_map,
     reports,
     status,
     tickets,
@@ -31,7 +32,7 @@ from web.api import (
 from web.api import crew as crew_api
 from web.api import dispatch as dispatch_api
 from web.heartbeat import heartbeat
-from web.pages import console, crew, status_page
+from web.pages import console, crew, outages_page, status_page
 from web.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         planned.router,
         status.router,
         status_page.router,
+        public_map.router,
+        outages_page.router,
         open311.router,
         dispatch_api.router,
         dispatch_plan.router,

@@ -110,6 +110,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/reports/{report_id}"): PUBLIC,
     ("POST", "/api/v1/reports/{report_id}/locate"): DISPATCHER,
     ("GET", "/api/v1/status"): PUBLIC,
+    ("GET", "/api/v1/public/outage-map"): PUBLIC,
     ("GET", "/api/v1/ticket-routes"): LOGIN,
     ("PUT", "/api/v1/ticket-routes"): SUPERVISOR,
     ("DELETE", "/api/v1/ticket-routes/{route_id}"): SUPERVISOR,
@@ -150,6 +151,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/open311/v2/services.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/services/{service_code}.{fmt}"): PUBLIC,
     ("GET", "/status"): PUBLIC,
+    ("GET", "/outages"): PUBLIC,
 }
 # Bodies that keep an allowed call cheap (a plan would otherwise be solved for 5 s).
 BODIES = {("POST", "/api/v1/dispatch/plan"): {"time_limit_s": -1}}
