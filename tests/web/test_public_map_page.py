@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from outages.models import Outage
 from outages.service import open_outage, restore_outage
 from tests.web.conftest import LIVE_NOW
-from tests.web.test_status_page import ASSET_URL, PHONE, Watch
+from tests.web.test_status_page import ASSET_URL, DESKTOP, PHONE, Watch
 from web.settings import Settings
 
 SHOTS = Path(__file__).resolve().parents[2] / "var"
@@ -133,6 +133,16 @@ def test_outage_map_on_a_phone_shows_the_outage_and_its_restoration(
             page.clock.run_for(1000)
         expect(page.locator("#omap .street-label").first).to_be_visible()
 
+        # On a desktop the map stands beside the lists.
+        desktop = browser.new_page(viewport=DESKTOP, locale="en-GB")
+        desktop.goto(f"{live_server}/outages")
+        desktop.wait_for_function("document.documentElement.dataset.outageMap === 'ready'")
+        map_box = desktop.locator("#omap").bounding_box()
+        list_box = desktop.locator("#outage-list").bounding_box()
+        assert map_box and list_box and map_box["x"] + map_box["width"] <= list_box["x"]
+        desktop.screenshot(path=SHOTS / "outages-desktop.png")
+        desktop.close()
+
         _restore(committed_dispatch, settings, outage_id)
         page.clock.fast_forward(REFRESH_MS)
         expect(page.locator("#outage-list")).to_contain_text("目前没有已知的停电。")
@@ -170,6 +180,8 @@ def test_status_page_inside_a_known_outage_then_restored(
         # Known: not invited to report; a danger can still be reported.
         expect(page.locator("#known")).to_contain_text("no need to report it")
         expect(page.locator("#report-form")).to_be_hidden()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], width
         page.screenshot(path=SHOTS / "status-known-en.png", full_page=True)
         page.locator("#report-anyway").click()
         expect(page.locator("#report-form")).to_be_visible()
