@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from outages.models import Outage
 from outages.service import open_outage, restore_outage
+from tests.web.axe import assert_accessible
 from tests.web.conftest import LIVE_NOW
 from tests.web.test_status_page import ASSET_URL, DESKTOP, PHONE, Watch
 from web.settings import Settings
@@ -115,6 +116,7 @@ def test_outage_map_on_a_phone_shows_the_outage_and_its_restoration(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], width
         page.screenshot(path=SHOTS / "outages-en.png", full_page=True)
+        assert_accessible(page)
 
         page.locator("#lang-zh").click()
         expect(page.locator("h1")).to_have_text("当前停电情况")
@@ -122,6 +124,7 @@ def test_outage_map_on_a_phone_shows_the_outage_and_its_restoration(
         expect(item).to_contain_text("等待派工")
         expect(page.locator("#regions thead")).to_contain_text("停电比例")
         page.screenshot(path=SHOTS / "outages-zh.png", full_page=True)
+        assert_accessible(page)
 
         # Street names appear once zoomed in (from the roads layer's names). The page's
         # clock is Playwright's, so Leaflet's zoom animations run when it is moved on.
@@ -141,6 +144,7 @@ def test_outage_map_on_a_phone_shows_the_outage_and_its_restoration(
         list_box = desktop.locator("#outage-list").bounding_box()
         assert map_box and list_box and map_box["x"] + map_box["width"] <= list_box["x"]
         desktop.screenshot(path=SHOTS / "outages-desktop.png")
+        assert_accessible(desktop)
         desktop.close()
 
         _restore(committed_dispatch, settings, outage_id)
@@ -183,6 +187,7 @@ def test_status_page_inside_a_known_outage_then_restored(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], width
         page.screenshot(path=SHOTS / "status-known-en.png", full_page=True)
+        assert_accessible(page)
         page.locator("#report-anyway").click()
         expect(page.locator("#report-form")).to_be_visible()
         expect(page.locator("#category")).to_be_focused()
@@ -231,6 +236,7 @@ def test_status_page_suggestions_and_a_plain_report_confirmation(
         if result.get_attribute("data-state") == "suggest":
             expect(result.locator(".result-title")).to_have_text("Did you mean…?")
             expect(result).not_to_contain_text("could not find")
+            assert_accessible(page)
             chips = result.locator(".chip")
             texts = chips.all_inner_texts()
             assert texts and len(texts) == len(set(texts)), texts
