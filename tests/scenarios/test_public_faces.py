@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.models import Crew
-from geo.models import Premise
+from geo.models import Feeder, Premise
 from tests.dispatch.helpers import frozen
 from tests.scenarios.storm_helpers import (
     NOW,
@@ -188,6 +188,57 @@ def test_a_fuzzy_address_is_offered_once_per_address(client: TestClient) -> None
     assert len(every) == 4
     once = client.get("/api/v1/geocode", params={**params, "distinct": "true"}).json()
     assert [m["address"] for m in once["matches"]] == ["Aleksanterinkatu 15, 00100 Helsinki"]
+
+
+def test_planned_work_is_announced_in_both_languages_and_shown_as_cells(
+    client: TestClient, db_session: Session
+) -> None:
+    dispatcher = login(client, "dispatcher")
+    premise = premises_below(db_session, DEVICE)[3]
+    feeder = db_session.scalar(select(Feeder.code).where(Feeder.id == premise.feeder_id))
+    starts = NOW + dt.timedelta(days=2)
+    with frozen(client, NOW):
+        created = client.post(
+            "/api/v1/planned-outages",
+            json={
+                "reason": "transformer replacement at the corner",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + dt.timedelta(hours=4)).isoformat(),
+                "feeders": [feeder],
+            },
+            headers=dispatcher,
+        )
+        assert created.status_code == 201, created.text
+        planned_id = created.json()["id"]
+        told = status_of(client, premise)
+        (upcoming,) = [p for p in told["upcoming_planned"] if p["id"] == planned_id]
+        assert upcoming["reason_texts"] == {
+            "en": "Transformer replacement or maintenance",
+            "zh-CN": "变压器更换或检修",
+        }
+        public = _map(client)
+        (feature,) = [
+            f for f in public["planned"] if f["properties"]["planned_outage_id"] == planned_id
+        ]
+        props = feature["properties"]
+        assert props["reason_texts"]["zh-CN"] == "变压器更换或检修"
+        assert props["active_now"] is False
+        assert shape(feature["geometry"]).buffer(1e-9).contains(Point(_lonlat(db_session, premise)))
+    # Once the work has started, the customer's card is the work itself, with its reason.
+    with frozen(client, starts + dt.timedelta(minutes=30)):
+        told = status_of(client, premise)
+        assert told["state"] == "planned" and told["known_outage"] is True
+        assert told["reason_texts"]["zh-CN"] == "变压器更换或检修"
+        (now_on,) = [
+            f["properties"]
+            for f in _map(client)["planned"]
+            if f["properties"]["planned_outage_id"] == planned_id
+        ]
+        assert now_on["active_now"] is True
+    # A week and a day ahead is not "the next 7 days".
+    with frozen(client, starts - dt.timedelta(days=8)):
+        ids = [f["properties"]["planned_outage_id"] for f in _map(client)["planned"]]
+        assert planned_id not in ids
 
 
 def _lonlat(session: Session, premise: Premise) -> tuple[float, float]:
