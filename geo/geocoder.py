@@ -67,7 +67,12 @@ class _Row:
 
 
 def geocode(
-    *, session: Session, query: str, limit: int = 5, min_score: float = 0.35
+    *,
+    session: Session,
+    query: str,
+    limit: int = 5,
+    min_score: float = 0.35,
+    distinct: bool = False,
 ) -> GeocodeResult:
     """Ranked premise candidates for free address text.
 
@@ -83,6 +88,10 @@ def geocode(
     min_score
         Candidates scoring lower are left out, so a nonsense query answers with a hint
         rather than with random streets.
+    distinct
+        One candidate per address text (the best-ranked premise): OpenStreetMap has several
+        objects (shops, entrances) at one address, and a customer picking an address should
+        not see it four times while the address they meant is pushed off the list.
     """
     norm = normalize_address(query)
     if not norm.street:
@@ -95,13 +104,29 @@ def geocode(
     )
     if exact:
         # An exact normalized address is the answer: fuzzy neighbours would only add noise.
-        matches = [_match(r, 1.0, "exact") for r in sorted(exact, key=lambda r: r.id)[:limit]]
+        by_id = sorted(exact, key=lambda r: r.id)
+        matches = [_match(r, 1.0, "exact") for r in (by_id if distinct else by_id[:limit])]
     else:
         scored = scored or _trigram_fallback(session, norm)
         scored.sort(key=lambda rs: (-rs[1], rs[0].id))
-        matches = [_match(r, s, "fuzzy") for r, s in scored[: limit * 2] if s >= min_score]
-    matches = sorted(matches, key=lambda m: (-m.score, m.address))[:limit]
+        window = len(scored) if distinct else limit * 2
+        matches = [_match(r, s, "fuzzy") for r, s in scored[:window] if s >= min_score]
+    matches = sorted(matches, key=lambda m: (-m.score, m.address))
+    if distinct:
+        matches = _one_per_address(matches)
+    matches = matches[:limit]
     return GeocodeResult(query=query, matches=matches, hint=None if matches else HINT)
+
+
+def _one_per_address(matches: list[GeocodeMatch]) -> list[GeocodeMatch]:
+    """The first (best-ranked) match of each address text, in rank order."""
+    seen: set[str] = set()
+    kept = []
+    for match in matches:
+        if match.address not in seen:
+            seen.add(match.address)
+            kept.append(match)
+    return kept
 
 
 def _match(row: _Row, score: float, method: str) -> GeocodeMatch:

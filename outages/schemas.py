@@ -285,3 +285,18 @@ class StatusAnswer(BaseModel):
     upcoming_planned: list[dict[str, Any]] = Field(default_factory=list)
     lon: float | None = None
     lat: float | None = None
+    reason_texts: dict[str, str] | None = Field(
+        default=None, description="The planned reason in 'en' and, when known, 'zh-CN'."
+    )
+    known_outage: bool = Field(
+        default=False, description="We know this premise is off: no need to report it."
+    )
+    crew_stage: Literal["waiting", "assigned", "en_route", "on_site"] | None = Field(
+        default=None, description="How far the crew on the outage has got (no crew identity)."
+    )
+    etr_earliest: dt.datetime | None = Field(
+        default=None, description="The ETR range (outages.etr_range): at the earliest..."
+    )
+    etr_latest: dt.datetime | None = Field(default=None, description="...and at the latest.")
+    etr_overdue: bool = Field(default=False, description="The point ETR has already passed.")
+    checked_at: dt.datetime | None = Field(default=None, description="When this was looked up.")

@@ -11,6 +11,7 @@ from geo.models import Premise
 from outages.intake.locate import locate_report
 from outages.models import PlannedOutage, PlannedOutagePremise
 from outages.planned import planned_covering
+from outages.planned_reasons import reason_texts
 from outages.schemas import StatusAnswer, Where
 from outages.service import active_outage_of
 from outages.settings import OutageSettings
@@ -64,7 +65,13 @@ def status_of_premise(
         ).one()
         lonlat = (row[0], row[1])
     lon, lat = lonlat
-    base = {"address": premise.address, "premise_id": premise.id, "lon": lon, "lat": lat}
+    base = {
+        "address": premise.address,
+        "premise_id": premise.id,
+        "lon": lon,
+        "lat": lat,
+        "checked_at": now,
+    }
     upcoming = _upcoming(session, premise_id, now)
     planned = planned_covering(session=session, premise_id=premise_id, now=now)
     if planned is not None:
@@ -78,6 +85,8 @@ def status_of_premise(
             window_start=planned.starts_at,
             window_end=planned.ends_at,
             reason=planned.reason,
+            reason_texts=reason_texts(planned.reason),
+            known_outage=True,
             etr=planned.ends_at,
             upcoming_planned=upcoming,
             **base,
@@ -92,6 +101,7 @@ def status_of_premise(
             etr=outage.etr_at,
             cause=outage.cause,
             customers_affected=outage.customers_affected,
+            known_outage=True,
             upcoming_planned=upcoming,
             **base,
         )
@@ -131,6 +141,12 @@ def _upcoming(session: Session, premise_id: int, now: dt.datetime) -> list[dict[
         .order_by(PlannedOutage.starts_at)
     ).all()
     return [
-        {"id": p.id, "starts_at": p.starts_at, "ends_at": p.ends_at, "reason": p.reason}
+        {
+            "id": p.id,
+            "starts_at": p.starts_at,
+            "ends_at": p.ends_at,
+            "reason": p.reason,
+            "reason_texts": reason_texts(p.reason),
+        }
         for p in rows
     ]

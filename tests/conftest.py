@@ -83,6 +83,9 @@ def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
         # Tests drive the dispatch cycle themselves; a timer would race their assertions.
         cycle_interval_s=0,
+        # Each test's data is its own (rolled back): an answer kept from another test would
+        # be wrong. tests/web/test_public_map_api.py turns the cache on to test it.
+        public_map_cache_s=0,
     )
 
 

@@ -28,6 +28,7 @@ from web.api import (
     open311,
     outages,
     planned,
+    public_map,
     reports,
     search,
     stats,
@@ -42,7 +43,7 @@ from web.api import dispatch as dispatch_api
 from web.feed_cache import FeedCache
 from web.heartbeat import heartbeat
 from web.layer_deltas import LayerDeltas
-from web.pages import console, crew, landing, status_page
+from web.pages import console, crew, landing, outages_page, status_page
 from web.pages import reports as reports_pages
 from web.settings import Settings
 
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         planned.router,
         status.router,
         status_page.router,
+        public_map.router,
+        outages_page.router,
         open311.router,
         dispatch_api.router,
         dispatch_plan.router,

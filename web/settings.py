@@ -26,6 +26,12 @@ class Settings(HotlineSettings):
         description="Cheap public reads (status, geocode, locate) inside the app at once, "
         "beside the others: a flood of other requests does not starve them.",
     )
+    public_map_cache_s: float = Field(
+        default=20.0,
+        ge=0,
+        description="How long a worker serves the public outage map's answer again (0: never): "
+        "every viewer of a storm asks each minute, and the answer is the same for all.",
+    )
     max_body_bytes: int = Field(default=2_000_000, description="Largest request body.")
     max_batch_body_bytes: int = Field(
         default=20_000_000, description="Largest body of POST /api/v1/reports/batch."

@@ -88,11 +88,14 @@ def _by_address(
     session: Session, data: Where, settings: OutageSettings, may_file_unlocated: bool
 ) -> Located:
     assert data.address is not None
+    # One candidate per address: the rival check below compares addresses, not premises,
+    # and the suggestions a customer sees should name each address once.
     result = geocode(
         session=session,
         query=data.address,
         limit=SUGGESTIONS,
         min_score=settings.geocode_min_fuzzy_score,
+        distinct=True,
     )
     matches = result.matches
     if matches:

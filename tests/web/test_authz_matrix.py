@@ -132,6 +132,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/stats/reported"): REPORTS,
     ("GET", "/api/v1/search"): roles("dispatcher", "agent"),
     ("GET", "/api/v1/status"): PUBLIC,
+    ("GET", "/api/v1/public/outage-map"): PUBLIC,
     ("GET", "/api/v1/ticket-routes"): LOGIN,
     ("PUT", "/api/v1/ticket-routes"): SUPERVISOR,
     ("DELETE", "/api/v1/ticket-routes/{route_id}"): SUPERVISOR,
@@ -188,6 +189,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/reports"): PUBLIC,  # a shell: its data comes from /api/v1/stats with a login
     ("GET", "/status"): PUBLIC,
     ("GET", "/wallboard"): PUBLIC,  # a shell: the stream needs a login
+    ("GET", "/outages"): PUBLIC,
 }
 # ``/api/v1/layers/{name}`` is one route whose access depends on the layer (issue 10): the
 # layers with premises, reports, crews or critical flags are for staff who work the map.

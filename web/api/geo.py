@@ -22,10 +22,17 @@ def geocode_address(
     settings: SettingsDep,
     q: Annotated[Text, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="Address text")],
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
+    distinct: Annotated[
+        bool, Query(description="One match per address text (the best-ranked premise)")
+    ] = False,
 ) -> GeocodeResult:
     """Ranked premises matching an address (exact, then fuzzy); no personal data."""
     return geocode(
-        session=session, query=q, limit=limit, min_score=settings.geocode_min_fuzzy_score
+        session=session,
+        query=q,
+        limit=limit,
+        min_score=settings.geocode_min_fuzzy_score,
+        distinct=distinct,
     )
 
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from dispatch.public_view import public_status
 from geo.types import Text
 from outages.schemas import StatusAnswer, Where
-from outages.status import lookup_status
 from web.deps import NowDep, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["status"])
@@ -24,6 +24,6 @@ def status(
     lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
     account: Annotated[Text | None, Query(min_length=1, max_length=32)] = None,
 ) -> StatusAnswer:
-    """Power status at an address, point or account: normal, outage, planned or restored."""
+    """Power status at an address, point or account, with the crew's stage and an ETR range."""
     where = Where(address=address, lon=lon, lat=lat, account=account)
-    return lookup_status(session=session, where=where, settings=settings, now=now)
+    return public_status(session=session, where=where, settings=settings, now=now)

@@ -30,7 +30,19 @@
       stateRestored: "Power restored",
       stateRestoredText: "Power was restored at {time}. If you still have no power, please report it.",
       etr: "Expected back by {time}",
+      etrRange: "Expected back between {start} and {end}",
+      etrOverdue: "Taking longer than expected: now between {start} and {end}",
       etrUnknown: "We are assessing when power will be back.",
+      stages: {
+        waiting: "A crew will be assigned soon.",
+        assigned: "A crew has been assigned.",
+        en_route: "A crew is on the way.",
+        on_site: "A crew is on site working on it.",
+      },
+      updated: "Updated {time} · refreshes every minute",
+      knownOutage: "We already know about this outage: there is no need to report it.",
+      knownPlanned: "This is planned work: there is no need to report it.",
+      reportAnyway: "Report a danger or another problem",
       customers: (n) => `${n.toLocaleString("en")} ${n === 1 ? "customer" : "customers"} affected`,
       cause: "Cause: {cause}",
       window: "Work window: {window}",
@@ -41,7 +53,8 @@
       mapLabel: "Map of {where}",
       mapArea: "Affected area (approximate)",
       notFound: "We could not find that address.",
-      didYouMean: "Did you mean:",
+      didYouMean: "Did you mean…?",
+      didYouMeanText: "We found addresses like it. Pick yours:",
       addressTip: "Check the street name and house number, for example Mannerheimintie 5.",
       outsideArea: "This location is outside our service area.",
       geoUnsupported: "Your browser cannot share your location. Type your address instead.",
@@ -124,7 +137,19 @@
       stateRestored: "已恢复供电",
       stateRestoredText: "已于 {time} 恢复供电。如果您仍然没有电，请报修。",
       etr: "预计恢复供电时间：{time}",
+      etrRange: "预计 {start} 至 {end} 之间恢复供电",
+      etrOverdue: "抢修时间比预计长，现预计 {start} 至 {end} 之间恢复供电",
       etrUnknown: "我们正在评估恢复供电的时间。",
+      stages: {
+        waiting: "即将安排抢修人员。",
+        assigned: "已安排抢修人员。",
+        en_route: "抢修人员正在赶往现场。",
+        on_site: "抢修人员已到达现场，正在抢修。",
+      },
+      updated: "更新于 {time} · 每分钟自动刷新",
+      knownOutage: "我们已经知道这次停电，无需再报修。",
+      knownPlanned: "这是计划检修，无需报修。",
+      reportAnyway: "报告危险情况或其他问题",
       customers: (n) => `影响 ${n.toLocaleString("zh-CN")} 户用户`,
       cause: "原因：{cause}",
       window: "检修时间：{window}",
@@ -135,7 +160,8 @@
       mapLabel: "{where} 的地图",
       mapArea: "影响区域（大致范围）",
       notFound: "没有找到该地址。",
-      didYouMean: "您要找的是不是：",
+      didYouMean: "您要找的是不是…？",
+      didYouMeanText: "我们找到了相近的地址，请选择您的地址：",
       addressTip: "请检查街道名和门牌号，例如 Mannerheimintie 5。",
       outsideArea: "该位置不在我们的供电区域内。",
       geoUnsupported: "您的浏览器无法提供位置，请直接输入地址。",
@@ -210,6 +236,7 @@
     restored: '<path d="M13 2 4 14h7l-1 8 9-12h-7z"/>',
     error: '<path d="M12 2 1 21h22Zm-1 7h2v6h-2Zm0 8h2v2h-2Z"/>',
     report: '<path d="M4 3h16v14H7l-3 3Zm7 3v5h2V6Zm0 7v2h2v-2Z"/>',
+    suggest: '<path d="M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm-1 15v-2h2v2Zm2.1-5.2-.6.6c-.4.4-.5.8-.5 1.6h-2v-.5c0-1 .3-1.7.9-2.3l1.2-1.2a1.5 1.5 0 1 0-2.6-1H8.5a3.5 3.5 0 1 1 6 2.4Z"/>',
   };
   const STATE_COLOR = { normal: "#2b8a3e", outage: "#c92a2a", planned: "#b35c00", restored: "#1864ab" };
   const ROAD_STYLE = {
@@ -222,6 +249,8 @@
   const VIEW_HALF_LAT = 0.004;
   // The outage area is not public: a circle this wide marks "around you" instead.
   const AREA_RADIUS_M = 150;
+  // An open page asks again this often, so it shows the crew arriving and the restoration.
+  const REFRESH_MS = 60000;
 
   const config = JSON.parse(document.getElementById("status-config").textContent);
   const $ = (id) => document.getElementById(id);
@@ -241,6 +270,10 @@
   let marks = null;
   let areaNote = null;
   let roadsRequest = 0;
+  let shown = null; // the status answer on screen
+  let watched = null; // {query, accuracy} of that answer, asked again every REFRESH_MS
+  let refreshTimer = 0;
+  let reportAnyway = false; // the customer chose to report although we know of the outage
 
   function chooseLanguage() {
     let stored = null;
@@ -274,6 +307,16 @@
   function formatTime(iso) {
     const options = { timeZone: config.timeZone, month: "short", day: "numeric", hour: "numeric", minute: "2-digit" };
     return new Intl.DateTimeFormat(locale(), options).format(new Date(iso));
+  }
+
+  // A clock time ("14:30"), with the day when it is not today, and the zone when asked.
+  function formatClock(iso, withZone) {
+    const date = new Date(iso);
+    const options = { timeZone: config.timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    const day = (d) => new Intl.DateTimeFormat("en-CA", { timeZone: config.timeZone }).format(d);
+    if (day(date) !== day(new Date())) Object.assign(options, { weekday: "short", day: "numeric", month: "short" });
+    if (withZone) options.timeZoneName = "short";
+    return new Intl.DateTimeFormat(locale(), options).format(date);
   }
 
   function formatWindow(startIso, endIso) {
@@ -423,7 +466,7 @@
       if (suggestAbort) suggestAbort.abort();
       suggestAbort = new AbortController();
       try {
-        const body = await api(`/geocode?${new URLSearchParams({ q: query, limit: "6" })}`, {
+        const body = await api(`/geocode?${new URLSearchParams({ q: query, limit: "6", distinct: "true" })}`, {
           signal: suggestAbort.signal,
         });
         if ($("q").value.trim() === query) showSuggestions(dedupe(body.matches));
@@ -476,6 +519,21 @@
     view.result();
   }
 
+  // The ETR as the range the API derived from the crew's stage (outages/etr_range.py).
+  function etrText(answer) {
+    if (answer.etr_earliest && answer.etr_latest) {
+      const key = answer.etr_overdue ? "etrOverdue" : "etrRange";
+      return t(key, { start: formatClock(answer.etr_earliest), end: formatClock(answer.etr_latest, true) });
+    }
+    return answer.etr ? t("etr", { time: formatTime(answer.etr) }) : t("etrUnknown");
+  }
+
+  // A planned reason in the page's language when the API knows it, else as typed (English).
+  function reasonNode(tag, texts, typed) {
+    const translated = texts && texts[lang];
+    return el(tag, { lang: translated ? null : "en" }, translated || (texts && texts.en) || typed);
+  }
+
   function showStatus(answer) {
     const key = answer.state[0].toUpperCase() + answer.state.slice(1);
     const lines = [
@@ -485,7 +543,8 @@
       lines.push(el("p", {}, t("stateNormalText")));
     } else if (answer.state === "outage") {
       lines.push(el("p", {}, t("stateOutageText")));
-      lines.push(el("p", { class: "etr" }, answer.etr ? t("etr", { time: formatTime(answer.etr) }) : t("etrUnknown")));
+      lines.push(el("p", { class: "etr" }, etrText(answer)));
+      if (answer.crew_stage) lines.push(el("p", { class: "crew-stage" }, STRINGS[lang].stages[answer.crew_stage]));
       if (answer.customers_affected) lines.push(el("p", {}, t("customers", answer.customers_affected)));
       if (answer.cause) lines.push(el("p", {}, t("cause", { cause: STRINGS[lang].causes[answer.cause] || answer.cause })));
     } else if (answer.state === "planned") {
@@ -494,26 +553,35 @@
       if (answer.window_start && answer.window_end) {
         lines.push(el("p", {}, t("window", { window: formatWindow(answer.window_start, answer.window_end) })));
       }
-      if (answer.reason) lines.push(el("p", {}, t("reason", { reason: answer.reason })));
+      if (answer.reason) {
+        lines.push(el("p", {}, t("reason", { reason: "" }), reasonNode("span", answer.reason_texts, answer.reason)));
+      }
     } else if (answer.state === "restored") {
       lines.push(el("p", {}, t("stateRestoredText", { time: formatTime(answer.restored_at) })));
     }
     const upcoming = answer.upcoming_planned || [];
-    const planned = el(
-      "div",
-      { class: "upcoming" },
-      el("h3", {}, t("upcomingTitle")),
-      upcoming.length
-        ? el(
-            "ul",
-            {},
-            upcoming.map((p) =>
-              el("li", {}, el("strong", {}, formatWindow(p.starts_at, p.ends_at)), el("span", {}, p.reason))
-            )
-          )
-        : el("p", { class: "muted" }, t("upcomingNone"))
-    );
-    resultCard(answer.state, t(`state${key}`), lines, [planned]);
+    const extra = [];
+    // Under the planned work itself, "no planned work" would contradict the card.
+    if (upcoming.length || answer.state !== "planned") {
+      extra.push(
+        el(
+          "div",
+          { class: "upcoming" },
+          el("h3", {}, t("upcomingTitle")),
+          upcoming.length
+            ? el(
+                "ul",
+                {},
+                upcoming.map((p) =>
+                  el("li", {}, el("strong", {}, formatWindow(p.starts_at, p.ends_at)), reasonNode("span", p.reason_texts, p.reason))
+                )
+              )
+            : el("p", { class: "muted" }, t("upcomingNone"))
+        )
+      );
+    }
+    if (answer.checked_at) extra.push(el("p", { class: "updated muted" }, t("updated", { time: formatClock(answer.checked_at, true) })));
+    resultCard(answer.state, t(`state${key}`), lines, extra);
   }
 
   function showLookupError(error, byPoint) {
@@ -527,25 +595,56 @@
       chip.addEventListener("click", () => pick(m));
       return chip;
     });
-    return resultCard("error", t("notFound"), [el("p", {}, t("didYouMean")), el("div", { class: "chips" }, chips)]);
+    return resultCard("suggest", t("didYouMean"), [el("p", {}, t("didYouMeanText")), el("div", { class: "chips" }, chips)]);
   }
 
   async function lookup(query, accuracy) {
     const byPoint = "lon" in query;
+    clearTimeout(refreshTimer);
+    watched = null;
     showLoading("loading");
     try {
       const answer = await api(`/status?${new URLSearchParams(query)}`);
       where = answer.address ? { address: answer.address } : { lon: Number(query.lon), lat: Number(query.lat) };
       pendingKey = null;
       whereLabel = answer.address;
+      reportAnyway = false;
+      shown = answer;
       renderWhere();
       view.result = () => showStatus(answer);
       view.result();
       drawMap(answer, accuracy);
+      watched = { query, accuracy };
+      refreshTimer = setTimeout(refreshStatus, REFRESH_MS);
     } catch (error) {
+      shown = null;
+      renderWhere();
       hideMap();
       view.result = () => showLookupError(error, byPoint);
       view.result();
+    }
+  }
+
+  // Ask again for the address on screen; a failed refresh keeps the last answer, whose
+  // "updated" stamp then shows its age.
+  async function refreshStatus() {
+    clearTimeout(refreshTimer);
+    if (!watched) return;
+    const asked = watched;
+    try {
+      const answer = await api(`/status?${new URLSearchParams(asked.query)}`);
+      if (watched !== asked) return; // a new lookup started meanwhile
+      const moved = !shown || shown.state !== answer.state;
+      shown = answer;
+      renderWhere();
+      view.result = () => showStatus(answer);
+      view.result();
+      if (moved) drawMap(answer, asked.accuracy);
+    } catch (error) {
+      // Offline for a moment: try again at the next tick.
+    }
+    if (watched === asked && document.visibilityState !== "hidden") {
+      refreshTimer = setTimeout(refreshStatus, REFRESH_MS);
     }
   }
 
@@ -659,6 +758,13 @@
     const text = where ? t("reportFor", { where: whereLabel || t("yourLocation") }) : t("reportNeedsWhere");
     $("report-where").textContent = text;
     $("report-where").classList.toggle("muted", !where);
+    // Inside a known outage or planned work the page does not invite a report; a danger
+    // (a fallen wire) can still be reported behind one more tap.
+    const known = Boolean(shown && shown.known_outage);
+    $("known").hidden = !known;
+    $("known-text").textContent = known ? t(shown.state === "planned" ? "knownPlanned" : "knownOutage") : "";
+    $("report-anyway").hidden = reportAnyway;
+    $("report-form").hidden = known && !reportAnyway;
   }
 
   function renderHazardWarning() {
@@ -691,7 +797,8 @@
         el("p", { class: "tracking-code" }, t("trackingCode", { token: answer.token })),
         el("p", { class: "muted" }, t("keepNumber")),
       ]),
-      answer.hazard && el("div", { class: "warning" }, icon("error"), el("span", {}, t("hazardWarning")))
+      // replaceChildren prints false and null as text: add the warning only when there is one.
+      ...(answer.hazard ? [el("div", { class: "warning" }, icon("error"), el("span", {}, t("hazardWarning")))] : [])
     );
   }
 
@@ -820,6 +927,15 @@
       else q.focus();
     });
     $("locate").addEventListener("click", useLocation);
+    $("report-anyway").addEventListener("click", () => {
+      reportAnyway = true;
+      renderWhere();
+      $("category").focus();
+    });
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") refreshStatus();
+      else clearTimeout(refreshTimer);
+    });
     $("category").addEventListener("change", () => {
       pendingKey = null;
       renderHazardWarning();
