@@ -31,7 +31,7 @@ from web.api import (
 from web.api import crew as crew_api
 from web.api import dispatch as dispatch_api
 from web.heartbeat import heartbeat
-from web.pages import console, crew, status_page
+from web.pages import console, crew, desk, status_page
 from web.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dispatch_plan.router,
         crew_api.router,
         crew.router,
+        desk.router,
         tickets.router,
         departments.router,
         kb.router,

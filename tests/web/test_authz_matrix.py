@@ -143,6 +143,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/work-orders/{work_order_id}/transition"): roles("dispatcher", "crew"),
     ("GET", "/console"): PUBLIC,
     ("GET", "/crew"): PUBLIC,
+    ("GET", "/desk"): PUBLIC,
+    ("GET", "/desk/queue"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/open311/v2/requests.{fmt}"): PUBLIC,
     ("POST", "/open311/v2/requests.{fmt}"): PUBLIC,

@@ -443,6 +443,13 @@
    * priority-1 order is unassigned. Reloaded every config.refreshMs while logged in.
    */
   const TOKEN_KEY = "stormdesk.console.token";
+  // Logins the console does not serve, and the page that does (the desk sends a department
+  // member on to the queue).
+  const OTHER_PAGE = {
+    agent: { path: "/desk", tokenKey: "stormdesk.desk.token" },
+    supervisor: { path: "/desk", tokenKey: "stormdesk.desk.token" },
+    crew: { path: "/crew", tokenKey: "stormdesk.crew.token" },
+  };
   const CREW_COLORS = ["#1f77b4", "#9467bd", "#2ca02c", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#ff7f0e"];
   const CREW_STATUS = { available: "available", en_route: "en route", on_site: "on site", off_shift: "off shift" };
 
@@ -547,6 +554,14 @@
         });
         const answer = await response.json().catch(() => ({}));
         if (!response.ok) throw new Error(response.status === 401 ? "Wrong username or password." : answer.detail || `HTTP ${response.status}`);
+        const elsewhere = OTHER_PAGE[answer.role];
+        if (elsewhere) {
+          // Agents and supervisors work at the desk, crews on the crew page: send them there
+          // with the token (same tab, same origin), so they need not log in again.
+          sessionStorage.setItem(elsewhere.tokenKey, answer.access_token);
+          window.location.assign(`${config.apiUrl.replace(/\/api\/v1$/, "")}${elsewhere.path}`);
+          return;
+        }
         if (!["dispatcher", "admin"].includes(answer.role)) throw new Error(`A ${answer.role} login cannot dispatch: use a dispatcher login.`);
         token = answer.access_token;
         sessionStorage.setItem(TOKEN_KEY, token);
