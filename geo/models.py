@@ -31,7 +31,8 @@ SRID = 4326
 DEVICE_KINDS = ("breaker", "recloser", "fuse", "switch", "transformer")
 REGION_CLASSES = ("urban", "rural", "remote")
 CRITICAL_KINDS = ("hospital", "life_support", "water", "emergency", "school")
-ROLES = ("admin", "dispatcher", "agent", "crew", "supervisor")
+# cti: the telephony system's service account; it may only open and close calls.
+ROLES = ("admin", "dispatcher", "agent", "crew", "supervisor", "cti")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

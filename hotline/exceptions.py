@@ -38,3 +38,12 @@ class ArticleNotFound(NotFound):
 
 class CalendarFileError(StormdeskError):
     """The site calendar file cannot be read; the message names the file and the entry (503)."""
+
+
+class CallNotFound(NotFound):
+    """No such call (404)."""
+
+
+class CallStateConflict(TicketStateConflict):
+    """A call step that does not fit the call's status, such as answer after hang-up (409);
+    ``allowed`` lists the actions the call still allows."""

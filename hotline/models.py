@@ -281,3 +281,79 @@ class KbArticleVersion(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     published_by: Mapped[str | None] = mapped_column(Text)
+
+
+CALL_CHANNELS = TICKET_CHANNELS
+# ringing: in the queue; answered: an agent (or the IVR) has it; ended: hung up, not yet
+# wrapped up; wrapped: disposition recorded; abandoned: the caller hung up in the queue.
+CALL_STATUSES = ("ringing", "answered", "ended", "wrapped", "abandoned")
+DISPOSITIONS = ("fault_report", "outage_answered", "ticket", "kb_answered", "abandoned")
+ANSWERED_BY = ("agent", "ivr")
+
+
+class Call(Base):
+    """One contact with the centre: a phone call from the CTI, or a web, app, SMS or walk-in
+    contact an agent records. The statistics and staffing plans read these rows.
+
+    ``caller_number`` holds the digits only (``+358 40 000 0001`` is ``358400000001``) so a
+    number matches however the telephony system or a premise record spells it.
+    ``queue_wait_s`` is set when the call is answered or abandoned. ``answered_by`` is
+    ``ivr`` when self-service answered it without an agent (storm mode's saved contacts).
+    """
+
+    __tablename__ = "call"
+    __table_args__ = (
+        CheckConstraint(_in("channel", CALL_CHANNELS), name="call_channel"),
+        CheckConstraint(_in("status", CALL_STATUSES), name="call_status"),
+        CheckConstraint(
+            f"disposition IS NULL OR {_in('disposition', DISPOSITIONS)}", name="call_disposition"
+        ),
+        CheckConstraint(
+            f"answered_by IS NULL OR {_in('answered_by', ANSWERED_BY)}", name="call_answered_by"
+        ),
+        Index("ix_call_caller_started", "caller_number", "started_at"),
+        Index("ix_call_region_started", "region_id", "started_at"),
+        Index("ix_call_premise_started", "premise_id", "started_at"),
+        Index("ix_call_started", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    caller_number: Mapped[str | None] = mapped_column(String(20))
+    caller_account: Mapped[str | None] = mapped_column(String(32))
+    premise_id: Mapped[int | None] = mapped_column(ForeignKey("premise.id"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    wrapped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    queue_wait_s: Mapped[int | None] = mapped_column(Integer)
+    answered_by: Mapped[str | None] = mapped_column(String(8))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    disposition: Mapped[str | None] = mapped_column(String(24))
+    report_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("report.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    outage_id: Mapped[int | None] = mapped_column(ForeignKey("outage.id"))
+    planned_outage_id: Mapped[int | None] = mapped_column(ForeignKey("planned_outage.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+
+
+class StormModeSwitch(Base):
+    """Each time storm mode went on or off, by a supervisor or the automatic trigger.
+
+    Append-only: the current state is the latest row (none: off), so the history of who
+    switched it and why is the table itself.
+    """
+
+    __tablename__ = "storm_mode_switch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    on: Mapped[bool] = mapped_column()
+    source: Mapped[str] = mapped_column(String(16))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

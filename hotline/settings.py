@@ -49,6 +49,28 @@ class HotlineSettings(DispatchSettings):
         default=None, description="Local time of working days; unset uses ``timezone``."
     )
     kb_search_limit: int = Field(default=10, ge=1, le=50, description="Search hits at most.")
+    # Storm mode's automatic trigger (hotline.storm_mode): calls of one region in the last
+    # window against the same window of the day on the previous days (a simple baseline:
+    # hotline.forecast needs a model fitted on history, which a live trigger cannot wait for).
+    storm_auto: bool = Field(default=True, description="Turn storm mode on automatically.")
+    storm_auto_factor: float = Field(
+        default=3.0, gt=1.0, description="Trigger at this many times the region's baseline."
+    )
+    storm_auto_window_min: int = Field(
+        default=30, ge=5, le=240, description="Minutes of calls the trigger counts."
+    )
+    storm_auto_baseline_days: int = Field(
+        default=7, ge=1, le=28, description="Days the baseline averages the same window over."
+    )
+    storm_auto_min_calls: int = Field(
+        default=20, ge=1, description="Calls in the window below which it never triggers."
+    )
+    storm_auto_hold_min: int = Field(
+        default=60, ge=0, description="Minutes after a supervisor turned it off with no trigger."
+    )
+    storm_top_outages: int = Field(
+        default=5, ge=1, le=20, description="Outage scripts the desk shows first in storm mode."
+    )
 
     @field_validator("ticket_answer_working_days")
     @classmethod

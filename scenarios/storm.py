@@ -24,6 +24,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
+from hotline.settings import HotlineSettings
 from outages.intake.single import file_report
 from outages.models import CLASSIFICATIONS, Outage
 from outages.operations import device_operation
@@ -32,6 +33,7 @@ from outages.schemas import Category, Channel, PlannedOutageCreate, ReportCreate
 from outages.service import change_etr, read_outage
 from outages.settings import OutageSettings
 from outages.topology import load_feeder_tree
+from scenarios.storm_calls import StormCalls, file_storm_calls
 
 ACTOR = "storm-simulator"
 DISPATCHER = "dispatcher (storm simulator)"
@@ -123,6 +125,8 @@ class StormSummary:
     etr_after: dt.datetime | None = None
     scada_at: dt.datetime | None = None
     """When SCADA said the device opened (half the storms), or None: calls alone."""
+    calls: StormCalls | None = None
+    """The contacts as call records (queue waits, abandons) and whether storm mode went on."""
 
 
 def _callers(session: Session, where: str, params: dict[str, object]) -> list[_Caller]:
@@ -332,7 +336,7 @@ def _request(call: _Call) -> tuple[ReportCreate, bool]:
 def play_storm(
     *,
     session: Session,
-    settings: OutageSettings,
+    settings: HotlineSettings,
     now: dt.datetime,
     seed: int = 7,
     reports: int = 300,
@@ -344,7 +348,7 @@ def play_storm(
     session
         Session; everything is flushed, the caller commits or rolls back.
     settings
-        Intake settings (roll-up thresholds, ETR commitments).
+        Intake settings (roll-up thresholds, ETR commitments) and storm mode's trigger.
     now
         The end of the storm: calls arrive over the hour before, the ETR update at ``now``.
     seed
@@ -378,6 +382,14 @@ def play_storm(
     etr_before, etr_after = _move_main_etr(session, settings, outages, now)
     if etr_after is not None:
         outages = _final_outages(session, {o.id for o in outages})
+    contacts = file_storm_calls(
+        session=session,
+        report_ids=filed.report_ids,
+        seed=seed,
+        start=start,
+        now=now,
+        settings=settings,
+    )
     return StormSummary(
         seed=seed,
         tripped_device_id=scene.recloser_id,
@@ -398,6 +410,7 @@ def play_storm(
         etr_before=etr_before,
         etr_after=etr_after,
         scada_at=None if scada is None else calls[scada].at,
+        calls=contacts,
     )
 
 

@@ -100,6 +100,14 @@ def _turn_roster(settings: Settings) -> None:
     console.print(f"Demo roster: day crews on shift {local.hour:02d}:00 for 12 hours.")
 
 
+def _seed_hotline(settings: Settings) -> list[str]:
+    """Departments, knowledge base, department logins and shared phones; their logins."""
+    from scenarios.hotline_demo import seed_hotline_demo
+
+    with _step("Seeding the hotline (departments, knowledge base)"), _session(settings) as s:
+        return seed_hotline_demo(session=s).logins
+
+
 def _territory_loaded(settings: Settings) -> bool:
     with _session(settings) as session:
         return bool(session.scalar(select(func.count()).select_from(Premise)))
@@ -261,6 +269,7 @@ def demo(
     if not _territory_loaded(settings):
         _load_demo(settings)
     _turn_roster(settings)
+    department_logins = _seed_hotline(settings)
     from scenarios.demo_city import DEMO_LOGINS
 
     base = f"http://{host}:{port}"
@@ -277,6 +286,9 @@ def demo(
     for login in DEMO_LOGINS:
         logins.add_row(login["username"], login["password"], login["role"])
     console.print(logins)
+    console.print(
+        f"Department logins (password <username>-demo-pass): {', '.join(department_logins)}"
+    )
     console.print("Play a small storm from another terminal: [bold].venv/bin/stormdesk storm[/]")
     serve(host=host, port=port, workers=1)
 

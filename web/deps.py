@@ -30,6 +30,7 @@ JWT_ALGORITHM = "HS256"
 # A token must say who (sub), when it was issued and when it ends, and which of the user's
 # token versions it belongs to (logout and revocation bump the version).
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "ver"]
+SERVICE_ROLES = ("cti",)
 
 # Path parameters, bounded so that no id overflows its column (a 422, never a 500).
 IdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="An id (integer).")]
@@ -138,22 +139,35 @@ def lenient_user(
     """Like ``optional_user``, but an expired or bad token reads as anonymous: for public
     resources that only show staff more, a stale login must not break the page."""
     try:
-        return optional_user(session, settings, token)
+        user = optional_user(session, settings, token)
     except AuthError:
         return None
+    # A service account reads public resources as the public does (no internal articles).
+    return None if user is not None and user.role in SERVICE_ROLES else user
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+def any_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    """The logged-in account, whatever its role (service accounts included)."""
     if user is None:
         msg = "not authenticated: log in at POST /api/v1/auth/token"
         raise AuthError(msg)
     return user
 
 
+def current_user(user: Annotated[User, Depends(any_user)]) -> User:
+    """A logged-in person. The ``cti`` service account is refused: it is the telephony
+    system, which may open and close calls (routes that name the role) and nothing else, so
+    a leaked CTI password does not read tickets or caller data."""
+    if user.role in SERVICE_ROLES:
+        msg = f"the {user.role} service account may only use the routes made for it (calls)"
+        raise Forbidden(msg)
+    return user
+
+
 def require_role(*roles: str) -> Callable[[User], User]:
     """A dependency that lets through only users with one of ``roles`` (admin always)."""
 
-    def check(user: Annotated[User, Depends(current_user)]) -> User:
+    def check(user: Annotated[User, Depends(any_user)]) -> User:
         if user.role != "admin" and user.role not in roles:
             msg = f"role {user.role!r} may not do this; it needs one of {', '.join(roles)}"
             raise Forbidden(msg)

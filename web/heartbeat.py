@@ -1,4 +1,6 @@
-"""Run the dispatch cycle on a timer inside the web app (``Settings.cycle_interval_s``)."""
+"""Run the centre's timers inside the web app (``Settings.cycle_interval_s``): the dispatch
+cycle, ticket urging (催办) and storm mode's automatic trigger, each in its own transaction so
+one failing does not hold back the others."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from dispatch.cycle import run_cycle
+from hotline.storm_mode import check_auto_trigger
+from hotline.urging import urge_due
 from outages.notify import LoggingSender
 
 log = logging.getLogger("stormdesk.heartbeat")
@@ -31,13 +35,29 @@ def _cycle_once(app: FastAPI) -> None:
         log.info("dispatch cycle: %s", result)
 
 
+def _hotline_once(app: FastAPI) -> None:
+    """Urge late tickets, then let storm mode's trigger look at the last calls."""
+    factory = app.state.sessionmaker
+    now = dt.datetime.now(dt.UTC)
+    with factory() as session, session.begin():
+        urged = urge_due(session=session, now=now, settings=app.state.settings)
+        switched = check_auto_trigger(session=session, now=now, settings=app.state.settings)
+    app.state.urges_sent += len(urged)
+    app.state.hotline_runs += 1
+    if urged:
+        log.info("urged %d ticket clocks", len(urged))
+    if switched is not None:
+        log.warning("storm mode on: %s", switched.reason)
+
+
 async def _loop(app: FastAPI, interval_s: float) -> None:
     while True:
-        try:
-            # In a worker thread: the cycle's queries must not stall the event loop.
-            await run_in_threadpool(_cycle_once, app)
-        except Exception:  # one failed cycle must not stop the next ones
-            log.exception("dispatch cycle failed")
+        # In a worker thread: the queries must not stall the event loop.
+        for name, job in (("dispatch cycle", _cycle_once), ("hotline timers", _hotline_once)):
+            try:
+                await run_in_threadpool(job, app)
+            except Exception:  # one failed run must not stop the next ones
+                log.exception("%s failed", name)
         await asyncio.sleep(interval_s)
 
 
@@ -45,6 +65,8 @@ async def _loop(app: FastAPI, interval_s: float) -> None:
 async def heartbeat(app: FastAPI) -> AsyncIterator[None]:
     """Keep the cycle running while the app serves; off when the interval is 0."""
     app.state.cycles_run = 0
+    app.state.hotline_runs = 0
+    app.state.urges_sent = 0
     interval_s = app.state.settings.cycle_interval_s
     if interval_s <= 0:
         yield

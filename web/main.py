@@ -14,6 +14,8 @@ from web import errors, openapi
 from web.admission import AdmissionGate, BodyLimits, BodyRule, Limits
 from web.api import (
     auth,
+    callers,
+    calls,
     departments,
     devices,
     dispatch_plan,
@@ -26,6 +28,7 @@ from web.api import (
     planned,
     reports,
     status,
+    storm_mode,
     tickets,
 )
 from web.api import crew as crew_api
@@ -85,6 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tickets.router,
         departments.router,
         kb.router,
+        calls.router,
+        callers.router,
+        storm_mode.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

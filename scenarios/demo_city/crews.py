@@ -64,6 +64,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     _login("agent", "agent"),
     _login("supervisor", "supervisor"),
     *(_login(f"crew{spec.code.removeprefix('CREW-')}", "crew", spec.code) for spec in CREWS),
+    _login("cti", "cti"),  # the telephony system's service account (calls only)
 )
 
 

@@ -10,7 +10,8 @@ one that may must get past the check (a 404 or 422 for the made-up input is fine
 Access levels:
   PUBLIC      anyone; a token is ignored or read leniently
   OPEN        anyone, but a token that is sent must be good (disabled, revoked: 401)
-  LOGIN       any logged-in, usable account
+  LOGIN       any logged-in, usable account of a person (the ``cti`` service account: 403)
+  ACCOUNT     any logged-in, usable account, service accounts included
   roles(...)  those roles (admin may always)
 """
 
@@ -38,6 +39,7 @@ IDENTITIES = (
     "dispatcher",
     "supervisor",
     "admin",
+    "cti",
     "disabled",
     "crewless",
 )
@@ -54,6 +56,7 @@ class Access:
 PUBLIC = Access("public")
 OPEN = Access("open")
 LOGIN = Access("login")
+ACCOUNT = Access("account")
 
 
 def roles(*names: str) -> Access:
@@ -63,12 +66,20 @@ def roles(*names: str) -> Access:
 STAFF = roles("dispatcher", "agent", "crew")
 DISPATCHER = roles("dispatcher")
 SUPERVISOR = roles("supervisor")
+HOTLINE = roles("agent", "supervisor")
+CALL_TAKER = roles("cti", "agent", "supervisor")  # the telephony system and the agents
 
 MATRIX: dict[tuple[str, str], Access] = {
-    ("POST", "/api/v1/auth/logout"): LOGIN,
-    ("GET", "/api/v1/auth/me"): LOGIN,
+    ("POST", "/api/v1/auth/logout"): ACCOUNT,
+    ("GET", "/api/v1/auth/me"): ACCOUNT,
     ("POST", "/api/v1/auth/token"): PUBLIC,
     ("POST", "/api/v1/auth/users/{username}/revoke"): roles("admin"),
+    ("GET", "/api/v1/callers"): HOTLINE,
+    ("GET", "/api/v1/calls"): HOTLINE,
+    ("POST", "/api/v1/calls"): CALL_TAKER,
+    ("GET", "/api/v1/calls/stats"): HOTLINE,
+    ("GET", "/api/v1/calls/{call_id}"): CALL_TAKER,
+    ("PATCH", "/api/v1/calls/{call_id}"): CALL_TAKER,
     ("GET", "/api/v1/crews"): STAFF,
     ("POST", "/api/v1/crews/{crew_id}/position"): roles("dispatcher", "crew"),
     ("GET", "/api/v1/departments"): LOGIN,
@@ -105,6 +116,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/planned-outages/{planned_id}"): roles("dispatcher", "agent"),
     ("PATCH", "/api/v1/planned-outages/{planned_id}"): DISPATCHER,
     ("GET", "/api/v1/reports"): roles("dispatcher", "agent"),
+    ("POST", "/api/v1/selfservice/lookup"): CALL_TAKER,
+    ("GET", "/api/v1/storm-mode"): HOTLINE,
+    ("PUT", "/api/v1/storm-mode"): SUPERVISOR,
     ("POST", "/api/v1/reports"): OPEN,
     ("POST", "/api/v1/reports/batch"): OPEN,
     ("GET", "/api/v1/reports/{report_id}"): PUBLIC,
@@ -167,7 +181,11 @@ def expected(access: Access, identity: str) -> str:
         return "401" if identity in ("disabled", "crewless") else "ok"
     if identity in UNUSABLE:
         return "401"
-    if access.level == "login" or identity == "admin" or identity in access.roles:
+    if access.level == "account":
+        return "ok"
+    if access.level == "login":
+        return "403" if identity == "cti" else "ok"
+    if identity == "admin" or identity in access.roles:
         return "ok"
     return "403"
 
@@ -185,7 +203,7 @@ def tokens(db_session: Session, settings: Settings) -> dict[str, dict[str, str]]
     """A bearer header per identity (none for public)."""
     crew_id = db_session.scalar(select(Crew.id).order_by(Crew.id).limit(1))
     headers: dict[str, dict[str, str]] = {"public": {}}
-    for role in ("agent", "crew", "dispatcher", "supervisor", "admin", "disabled"):
+    for role in ("agent", "crew", "dispatcher", "supervisor", "admin", "cti", "disabled"):
         user = create_user(
             session=db_session,
             username=f"matrix-{role}",
