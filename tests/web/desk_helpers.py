@@ -3,8 +3,9 @@ server (departments and routes, the knowledge base, one department login), loggi
 ``/desk``, and a premise in a region.
 
 The live server reads committed data only, so ``committed_hotline`` commits what the demo
-city does not hold yet and takes it away afterwards (tickets always; departments, articles
-and the department login only when it made them, so demo data loaded elsewhere stays).
+city does not hold yet and takes it away afterwards: tickets, calls and the storm switch
+always; departments, articles and the department login only when it made them, so demo data
+loaded elsewhere stays.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ DESKTOP = {"width": 1280, "height": 720}
 DEPARTMENT_LOGIN = "svc1"
 DEPARTMENT = "HEL-R1-SERVICE"
 PASSWORD = "lantern-quartz-41"
-TICKET_TABLES = ("ticket_article", "ticket_message", "ticket")
+# Emptied after every test: what the desk and the CTI made.
+HOTLINE_TABLES = ("ticket_article", "ticket_message", "ticket", '"call"', "storm_mode_switch")
 SEEDED_DEPARTMENT_TABLES = ("department_member", "ticket_route", "department")
 SEEDED_KB_TABLES = ("kb_term", "kb_article_version", "kb_article", "kb_category")
 
@@ -61,7 +63,7 @@ def committed_hotline(engine: Engine) -> Iterator[HotlineDemo]:
             made_user = True
         set_member(session=session, username=DEPARTMENT_LOGIN, department_code=DEPARTMENT)
     yield HotlineDemo(DEPARTMENT_LOGIN, DEPARTMENT, PASSWORD)
-    tables = [*TICKET_TABLES]
+    tables = [*HOTLINE_TABLES]
     if made_departments:
         tables += SEEDED_DEPARTMENT_TABLES
     if made_kb:

@@ -79,29 +79,56 @@ def test_a_caller_in_a_known_outage_is_answered_from_the_screen_in_three_keys(
     committed_intake: Engine,
 ) -> None:
     premise = premise_in(committed_intake, "HEL-R2")
+    assert premise.phone
     http = httpx.Client(base_url=live_server, timeout=30)
     request.addfinalizer(http.close)
     first = http.post("/api/v1/reports", json={"account": premise.account, "category": "no_power"})
     assert first.status_code in (200, 201), first.text
-    assert first.json()["outage_id"] is not None
+    outage_id = first.json()["outage_id"]
+    assert outage_id is not None
+    storm = http.put(
+        "/api/v1/storm-mode",
+        json={"on": True, "reason": "storm over HEL-R2"},
+        headers=_token(http, "supervisor"),
+    )
+    assert storm.status_code == 200, storm.text
     reports_before = _reports(committed_intake)
+    dispatcher = _token(http, "dispatcher")
+    orders_before = http.get("/api/v1/work-orders", headers=dispatcher).json()
 
     page = open_desk(browser, live_server, "agent", "agent-demo-pass")
-    page.keyboard.press("Alt+N")
-    page.keyboard.type(premise.account)
-    page.keyboard.press("Enter")
+    # Storm mode: the top outage scripts lead the call column.
+    page.wait_for_selector(f'#storm-list [data-outage="{outage_id}"]')
+    assert page.locator("#storm").is_visible()
+    rung = http.post(
+        "/api/v1/calls",
+        json={"channel": "phone", "caller_number": premise.phone, "external_id": "cti-0001"},
+        headers=_token(http, "cti"),
+    )
+    assert rung.status_code == 201, rung.text
+    call_id = rung.json()["id"]
+    page.wait_for_selector("#answer", timeout=15_000)
+
+    keys = ["Alt+A", "Enter", "Enter"]  # answer, answered from screen, wrap up
+    page.keyboard.press(keys[0])
     page.wait_for_selector("#script:not([hidden])")
-    assert "No need for a new report" in page.locator("#script-text").inner_text()
     assert page.evaluate("document.activeElement.id") == "from-screen"
+    card = page.locator("#caller-card").inner_text()
+    assert premise.account in card and premise.address in card
+    script = page.locator("#script-text").inner_text()
+    assert script.startswith("No need for a new report")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
-    keys = ["Enter", "Enter"]  # answered from screen, wrap up
-    for key in keys:
+    for key in keys[1:]:
         page.keyboard.press(key)
-    page.wait_for_selector("#wrap-result .ok")
-    assert "Outage answered" in page.locator("#wrap-result").inner_text()
-    assert len(keys) <= 3
+    page.wait_for_selector(f'#wrap-result .ok[data-call="{call_id}"]')
+
+    recorded = http.get(f"/api/v1/calls/{call_id}", headers=_token(http, "agent")).json()
+    assert recorded["status"] == "wrapped" and recorded["disposition"] == "outage_answered"
+    assert recorded["agent"] == "agent" and recorded["outage_id"] == outage_id
+    assert recorded["report_id"] is None and recorded["ticket_id"] is None
     assert _reports(committed_intake) == reports_before
+    assert http.get("/api/v1/work-orders", headers=dispatcher).json() == orders_before
 
 
 def test_a_complaint_from_the_desk_to_the_department_and_back_to_the_customer(

@@ -207,7 +207,8 @@
 
   function scriptFor(status) {
     if (!status) return null;
-    if (status.script) return status.script[desk.lang()] || status.script.en;
+    // A reminder of planned work next week is a line of the card, not an answer.
+    if (status.script) return ["outage", "planned"].includes(status.script.kind) ? status.script[desk.lang()] : null;
     if (status.state === "normal") return null;
     const outage = status.outage || (status.state === "outage" ? status : null);
     if (outage) {
