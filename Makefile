@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests' accessibility checks (tests/web/axe.py), pinned in the lock.
+AXE_DIR := tests/web/axe-core
+AXE := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 chromium chromium-driver etcd-server haproxy nginx
 
 .PHONY: demo test lint unit fuzz sysdeps install bench clean
@@ -19,14 +22,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+unit: $(STAMP) $(AXE)
 	$(BIN)/pytest -q
 
 # Schemathesis over /openapi.json, anonymous and as admin, --checks all (a few minutes).
 fuzz: $(STAMP)
 	$(BIN)/pytest -q -m fuzz tests/web/test_fuzz_openapi.py
 
-install: $(STAMP)
+install: $(STAMP) $(AXE)
 
 # Installs the system packages that are missing (as root with apt, else with sudo).
 sysdeps:
@@ -45,10 +48,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+$(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	npm ci --prefix $(AXE_DIR) --no-audit --no-fund
+	touch $(AXE)
+
 bench: $(STAMP)
 	$(BIN)/python -m bench.locate --quick
 	$(BIN)/python -m bench.geocode --quick
 
 clean:
 	-$(BIN)/stormdesk db stop
-	rm -rf var $(VENV)
+	rm -rf var $(VENV) $(AXE_DIR)/node_modules

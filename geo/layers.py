@@ -1,13 +1,14 @@
 """Map layers as GeoJSON FeatureCollections (RFC 7946, lon/lat), built whole in PostGIS.
 
 The database assembles each collection with ``json_build_object`` / ``json_agg`` and hands
-back one text value, so a layer costs one query and no Python per feature. Only public-safe
-columns go into the properties: a premise's customer name and phone never leave here.
+back one text value, so a layer costs one query and no Python per feature. A premise's
+customer name, phone and account never go into the properties; the layers that show
+premises, reports, crews or critical flags are ``staff_only`` (the web layer refuses them
+without a staff login).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,10 +64,9 @@ class LayerSpec:
     properties: str
     geom: str = "t.geom"
     where: str | None = None  # an SQL condition on ``t``, e.g. only active rows
-    # What an anonymous reader gets instead, where the full layer is for staff only
-    # (a life-support flag is health data; a crew's live position is staff's business).
-    public_properties: str | None = None
-    public_geom: str | None = None
+    # Staff only: where customers are (and which are critical: a life-support flag is health
+    # data), who called from where, where the crews are.
+    staff_only: bool = False
 
 
 LAYERS: dict[str, LayerSpec] = {
@@ -98,11 +98,11 @@ LAYERS: dict[str, LayerSpec] = {
             'length_m', round(t.length_m::numeric, 1)""",
     ),
     "premises": LayerSpec(
-        description="Service points: address, feeder; the critical flag for staff only.",
+        description="Service points: address, feeder, critical flag (staff only).",
         source="premise t LEFT JOIN feeder f ON f.id = t.feeder_id",
         properties="""'id', t.id, 'address', t.address, 'feeder', f.code,
             'critical', t.critical""",
-        public_properties="'id', t.id, 'address', t.address, 'feeder', f.code",
+        staff_only=True,
     ),
     "substations": LayerSpec(
         description="Substations.",
@@ -116,14 +116,13 @@ LAYERS: dict[str, LayerSpec] = {
             'region_class', t.region_class, 'parent_id', t.parent_id""",
     ),
     "crews": LayerSpec(
-        description="Field crews at their last known position (staff), else at their depot.",
+        description="Field crews at their last known position, else at their depot (staff).",
         source="crew t",
         geom="COALESCE(t.geom, t.depot_geom)",
         properties=f"""'id', t.id, 'code', t.code, 'name', t.name, 'skills', t.skills,
             'status', t.status, 'position_at', t.position_at,
             'depot', ST_AsGeoJSON(t.depot_geom, {COORDINATE_DIGITS})::json -> 'coordinates'""",
-        public_properties="'id', t.id, 'code', t.code, 'name', t.name",
-        public_geom="t.depot_geom",
+        staff_only=True,
     ),
 }
 
@@ -177,31 +176,30 @@ class BBox(NamedTuple):
         return box
 
 
+def layer_spec(name: str, layers: Mapping[str, LayerSpec] = LAYERS) -> LayerSpec:
+    """The spec of layer ``name``; unknown names are a NotFound listing the known ones."""
+    spec = layers.get(name)
+    if spec is None:
+        msg = f"unknown layer {name!r}; known layers: {', '.join(layers)}"
+        raise NotFound(msg)
+    return spec
+
+
 def get_layer(
     *,
     session: Session,
     name: str,
     bbox: BBox | None = None,
     layers: Mapping[str, LayerSpec] = LAYERS,
-    staff: bool = False,
 ) -> str:
     """One layer as GeoJSON text, optionally only the features meeting ``bbox``.
 
     Returned as text rather than parsed: the web layer passes it through untouched.
     ``layers`` lets packages above ``geo`` (which ``geo`` must not import) add their own
-    layer specs, e.g. ``outages.layers.LAYERS``. Without ``staff`` a layer's public
-    properties and geometry are used where it has them.
+    layer specs, e.g. ``outages.layers.LAYERS``. Who may read a ``staff_only`` layer is
+    the caller's check (``layer_spec`` first).
     """
-    spec = layers.get(name)
-    if spec is None:
-        msg = f"unknown layer {name!r}; known layers: {', '.join(layers)}"
-        raise NotFound(msg)
-    if not staff:
-        spec = dataclasses.replace(
-            spec,
-            properties=spec.public_properties or spec.properties,
-            geom=spec.public_geom or spec.geom,
-        )
+    spec = layer_spec(name, layers)
     conditions = [spec.where] if spec.where else []
     if bbox is not None:
         conditions.append(_IN_BBOX.format(geom=spec.geom))

@@ -4,9 +4,10 @@ Each layer is one query, assembled by ``geo.layers.get_layer`` from the specs be
 web layer serves them from the same ``/api/v1/layers/{name}`` endpoint as the territory
 layers (``geo`` cannot import ``outages``, so the registry is merged in ``web``).
 
-The layers are public like the territory layers, so nothing here identifies a customer:
-no caller phone, account, name, free-text description or typed address; reports show
-where and what, premises only as points with their outage.
+Every layer here but ``planned`` is staff-only (``staff_only``): reports are callers'
+points, affected premises carry critical flags, and the outages count critical customers.
+Even so nothing here names a customer: no caller phone, account, name, free-text
+description or typed address.
 
 ``unlocated`` is a FeatureCollection too, with ``"geometry": null`` on every feature (RFC
 7946 section 3.2 allows it): the queue has no position by definition, and one shape for
@@ -26,6 +27,7 @@ _ACTIVE = ", ".join(f"'{s}'" for s in ACTIVE_OUTAGE_STATUSES)
 
 LAYERS: dict[str, LayerSpec] = {
     "outages": LayerSpec(
+        staff_only=True,
         description=(
             "Active outages (suspected, confirmed): affected area, device, customers, ETR, "
             "report count and the rule that placed them."
@@ -45,6 +47,7 @@ LAYERS: dict[str, LayerSpec] = {
             'explanation', t.explanation - 'reports'""",
     ),
     "outage_premises": LayerSpec(
+        staff_only=True,
         description="Premises without power in an active outage (points; no customer data).",
         source=f"""(SELECT DISTINCT ON (p.id) p.id, p.geom, p.critical IS NOT NULL AS critical,
                 op.outage_id
@@ -56,6 +59,7 @@ LAYERS: dict[str, LayerSpec] = {
         properties="'id', t.id, 'outage_id', t.outage_id, 'critical', t.critical",
     ),
     "reports": LayerSpec(
+        staff_only=True,
         description=(
             f"Reports of the last {RECENT_REPORTS_H} h with a position: classification, "
             "category, hazard, outage (no caller data)."
@@ -86,6 +90,7 @@ LAYERS: dict[str, LayerSpec] = {
             'active_now', t.starts_at <= now(), 'customers_affected', t.customers_affected""",
     ),
     "unlocated": LayerSpec(
+        staff_only=True,
         description=(
             "The unlocated queue: open reports no premise was found for (null geometry; "
             "no typed address or caller data: a dispatcher reads those when locating)."

@@ -151,6 +151,9 @@ class PlannedOutagePremise(Base):
 class Report(Base):
     """One customer call or message. Accepted means stored: nothing here is ever deleted.
 
+    Caller phone, account, typed address, free text and the exact point are staff-only;
+    the public tracks a report by ``token`` and sees none of them.
+
     ``answer`` is the response given, replayed verbatim for a retried idempotency key.
     """
 
@@ -184,6 +187,9 @@ class Report(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
     status: Mapped[str] = mapped_column(String(16), default="open")
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # The public tracking code (status page, Open311 ``service_request_id``): random, so
+    # that no one walks the reports by number; the numeric id is for staff.
+    token: Mapped[str] = mapped_column(String(32), unique=True)
     filed_by: Mapped[str | None] = mapped_column(Text)
     answer: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID), nullable=True)

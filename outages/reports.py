@@ -1,22 +1,24 @@
-"""Reading reports: one by number, lists by filter, and how a tracker follows each.
+"""Reading reports: one by number (staff) or token (anyone), lists, and how a tracker follows
+each.
 
 The JSON API and Open311 read reports through the same ``find_reports`` filter and the
 same tracking view (``read_report``); Open311 adds what its spec's records carry
-(``track_reports``). No personal data leaves here: no phone, account or free text.
+(``track_reports``). No personal data leaves here: no phone, account or free text; the
+public view (``public_view``, Open311's records) has no address either, and its point is
+the outage's (its suspected device, or the planned work's area), never the caller's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from geo.models import Feeder, Premise, Region
+from geo.models import Device, Feeder, Premise, Region
 from outages.exceptions import ReportNotFound
 from outages.models import EtrChange, Outage, PlannedOutage, Report
 from outages.schemas import ReportRead
@@ -32,6 +34,7 @@ class ReportQuery:
     """
 
     ids: Sequence[int] | None = None
+    tokens: Sequence[str] | None = None
     located_by: str | None = None
     classification: str | None = None
     categories: Sequence[str] = ()
@@ -49,7 +52,7 @@ class Tracking:
     read: ReportRead
     notice: str | None  # the answer the filer was given
     agency: str | None  # the supply region's name
-    lon: float | None
+    lon: float | None  # the outage's point (its device, or the planned area), not the caller's
     lat: float | None
     expected_at: dt.datetime | None  # the outage's ETR, or the planned work's end
     updated_at: dt.datetime  # the last change a tracker would see
@@ -63,11 +66,27 @@ def get_report(*, session: Session, report_id: int) -> Report:
     return report
 
 
+def get_report_by_token(*, session: Session, token: str) -> Report:
+    report = session.scalar(select(Report).where(Report.token == token))
+    if report is None:
+        msg = "no report has this tracking code: check it against the answer you were given"
+        raise ReportNotFound(msg)
+    return report
+
+
+def public_view(read: ReportRead) -> ReportRead:
+    """The tracking view as anyone holding the token sees it: no address (tokens are listed
+    by Open311, so a token proves nothing about who holds it)."""
+    return read.model_copy(update={"address": None})
+
+
 def find_reports(*, session: Session, query: ReportQuery) -> list[Report]:
     """The reports ``query`` selects, newest first."""
     statement = select(Report).order_by(Report.received_at.desc(), Report.id.desc())
     if query.ids is not None:
         statement = statement.where(Report.id.in_(list(query.ids)))
+    if query.tokens is not None:
+        statement = statement.where(Report.token.in_(list(query.tokens)))
     if query.located_by:
         statement = statement.where(Report.located_by == query.located_by)
     if query.classification:
@@ -114,6 +133,7 @@ def track_reports(
         session, PlannedOutage.id, PlannedOutage.ends_at, {r.planned_outage_id for r in found}
     )
     last_etrs = _last_etr_changes(session, {o.id for o in survivors.values()})
+    points = _outage_points(session, survivors.values(), {r.planned_outage_id for r in found})
     out = []
     for report in found:
         outage = survivors.get(report.outage_id) if report.outage_id else None
@@ -128,7 +148,12 @@ def track_reports(
         expected = read.etr
         if expected is None and report.planned_outage_id is not None:
             expected = planned_ends.get(report.planned_outage_id)
-        point = to_shape(report.geom) if report.geom is not None else None
+        if outage is not None:
+            point = points.get(("outage", outage.id))
+        elif report.planned_outage_id is not None:
+            point = points.get(("planned", report.planned_outage_id))
+        else:
+            point = None
         moments: list[dt.datetime | None] = [report.received_at]
         if outage is not None:
             moments += [outage.confirmed_at, outage.restored_at, outage.closed_at]
@@ -138,8 +163,8 @@ def track_reports(
                 read=read,
                 notice=report.answer.get("message"),
                 agency=agencies.get(report.region_id),
-                lon=point.x if point is not None else None,
-                lat=point.y if point is not None else None,
+                lon=point[0] if point is not None else None,
+                lat=point[1] if point is not None else None,
                 expected_at=expected,
                 updated_at=max(m for m in moments if m is not None),
             )
@@ -152,6 +177,33 @@ def _names(session: Session, key: Any, value: Any, ids: set[Any]) -> dict[Any, A
     if not wanted:
         return {}
     return dict(session.execute(select(key, value).where(key.in_(wanted))).all())
+
+
+def _outage_points(
+    session: Session, outages: Iterable[Outage], planned_ids: set[int | None]
+) -> dict[tuple[str, int], tuple[float, float]]:
+    """Where a public tracker puts a report: its outage's suspected device (public on the
+    devices layer), or a point inside its planned work's area; never the caller's point."""
+    points: dict[tuple[str, int], tuple[float, float]] = {}
+    device_of = {o.id: o.device_id for o in outages}
+    if device_of:
+        rows = session.execute(
+            select(Device.id, func.ST_X(Device.geom), func.ST_Y(Device.geom)).where(
+                Device.id.in_(set(device_of.values()))
+            )
+        )
+        at = {row[0]: (float(row[1]), float(row[2])) for row in rows}
+        points.update({("outage", oid): at[did] for oid, did in device_of.items() if did in at})
+    wanted = [i for i in planned_ids if i is not None]
+    if wanted:
+        surface = func.ST_PointOnSurface(PlannedOutage.geom)
+        rows = session.execute(
+            select(PlannedOutage.id, func.ST_X(surface), func.ST_Y(surface)).where(
+                PlannedOutage.id.in_(wanted), PlannedOutage.geom.is_not(None)
+            )
+        )
+        points.update({("planned", row[0]): (float(row[1]), float(row[2])) for row in rows})
+    return points
 
 
 def _outages_followed(session: Session, ids: set[int]) -> dict[int, Outage]:
@@ -220,6 +272,7 @@ def _read(
         message = str(report.answer.get("message", "Your report is registered."))
     return ReportRead(
         id=report.id,
+        token=report.token,
         received_at=report.received_at,
         channel=report.channel,
         category=report.category,

@@ -98,6 +98,10 @@ class ReportAnswer(BaseModel):
     """What the caller is told, immediately, and again on a retried idempotency key."""
 
     id: int
+    token: str = Field(
+        description="The tracking code: GET /api/v1/reports/track/{token} (the number is "
+        "for staff)."
+    )
     classification: Classification
     outage_id: int | None = None
     planned_outage_id: int | None = None
@@ -111,9 +115,10 @@ class ReportAnswer(BaseModel):
 
 
 class ReportRead(BaseModel):
-    """A report as its filer may track it by number (no personal data)."""
+    """A report as its filer tracks it (no personal data; the public view has no address)."""
 
     id: int
+    token: str
     received_at: dt.datetime
     channel: str
     category: str
@@ -149,7 +154,7 @@ class OutageRead(BaseModel):
     hazard: bool
     customers_affected: int
     customers_restored: int
-    critical_affected: int
+    critical_affected: int | None = Field(description="Staff only (null for the public).")
     started_at: dt.datetime
     etr: dt.datetime | None
     confirmed_at: dt.datetime | None
@@ -169,8 +174,8 @@ class EtrChangeRead(BaseModel):
     previous_etr: dt.datetime | None
     etr: dt.datetime
     source: str
-    reason: str
-    actor: str
+    reason: str | None = Field(description="Staff only: free text (null for the public).")
+    actor: str | None = Field(description="Staff only (null for the public).")
 
 
 class OutageCreate(BaseModel):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from geo.audit import record
@@ -487,6 +487,25 @@ def etr_conflict(*, session: Session, outage: Outage) -> EtrConflict | None:
         dispatcher_etr=last_manual.etr_at,
         told_etr=outage.etr_at,
         reason=replaced_by.reason if replaced_by is not None else "replaced",
+    )
+
+
+def count_active(*, session: Session) -> tuple[int, int]:
+    """How many outages are active and how many customers they leave without power."""
+    row = session.execute(
+        select(func.count(), func.coalesce(func.sum(Outage.customers_affected), 0)).where(
+            Outage.status.in_(ACTIVE_OUTAGE_STATUSES)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def public_outage(read: OutageRead) -> OutageRead:
+    """The outage as anyone may see it: no count of critical customers (in a small outage it
+    points at a hospital or a life-support home), no placing rule (it lists reports and
+    premises), no dispatcher ETR that customers are not told."""
+    return read.model_copy(
+        update={"critical_affected": None, "explanation": {}, "etr_conflict": None}
     )
 
 

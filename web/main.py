@@ -34,7 +34,7 @@ from web.api import (
 from web.api import crew as crew_api
 from web.api import dispatch as dispatch_api
 from web.heartbeat import heartbeat
-from web.pages import console, crew, desk, status_page
+from web.pages import console, crew, desk, landing, status_page
 from web.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for router in (
         health.router,
+        landing.router,
         auth.router,
         geo.router,
         layers.router,

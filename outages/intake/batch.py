@@ -179,6 +179,7 @@ def _new_reports(
                 premise_id=located.premise_id,
                 region_id=located.region_id,
                 feeder_id=located.feeder_id,
+                token=columns["token"],
                 columns=columns,
                 lon=located.lon,
                 lat=located.lat,

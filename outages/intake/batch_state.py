@@ -34,6 +34,7 @@ class MemReport:
     premise_id: int | None
     region_id: int | None
     feeder_id: int | None
+    token: str = ""  # an earlier report, loaded to be duplicated, needs none
     classification: str = "unlocated"
     outage_id: int | None = None
     planned_outage_id: int | None = None

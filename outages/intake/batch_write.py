@@ -26,7 +26,7 @@ _REPORT_COPY = (
     "COPY report (id, received_at, channel, category, description, hazard, address_text, "
     "caller_phone, caller_account, located_by, premise_id, region_id, feeder_id, "
     "classification, outage_id, planned_outage_id, duplicate_of_id, status, "
-    "idempotency_key, filed_by, answer, geom) FROM STDIN"
+    "idempotency_key, filed_by, answer, geom, token) FROM STDIN"
 )
 
 
@@ -147,6 +147,7 @@ def _report_row(r: MemReport, outage_id: int | None) -> tuple[Any, ...]:
         c["filed_by"],
         json.dumps(r.answer),
         None if r.lon is None else f"SRID=4326;POINT({r.lon!r} {r.lat!r})",
+        r.token,
     )
 
 

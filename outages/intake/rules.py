@@ -15,6 +15,7 @@ and psycopg out), so the rules read as what they are and run the same over eithe
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -24,6 +25,9 @@ from outages.feeder_tree import FeederTree, RollUp, RollUpRule
 from outages.schemas import ReportAnswer, ReportCreate
 from outages.settings import OutageSettings
 from outages.wording import local_time
+
+# 12 random bytes: a 16-character tracking token no one can guess or walk.
+TOKEN_BYTES = 12
 
 # Categories that put the public in danger: never absorbed as duplicates, flag their outage.
 HAZARD_CATEGORIES = ("wire_down", "pole_damage", "fire_smoke")
@@ -38,6 +42,7 @@ class ReportLike(Protocol):
     """The fields of a report the rules read and set (an ORM ``Report`` is one)."""
 
     id: int
+    token: str
     received_at: dt.datetime
     category: str
     hazard: bool
@@ -183,8 +188,12 @@ def report_fields(
     actor: str,
     idempotency_key: str | None,
 ) -> dict[str, Any]:
-    """The columns of a report as filed, before classification (geometry aside)."""
+    """The columns of a report as filed, before classification (geometry aside).
+
+    The tracking token is drawn here, so both paths (single and batch) answer it.
+    """
     return {
+        "token": secrets.token_urlsafe(TOKEN_BYTES),
         "received_at": now,
         "channel": data.channel,
         "category": data.category,
@@ -215,7 +224,7 @@ def file_located(
 ) -> ReportAnswer:
     """Classify a stored, located report, answer it, keep the answer and log the filing."""
     classify(store, report, where.proxy_premise_id, settings=settings, now=now, actor=actor)
-    answer = build_answer(store, report, where.address, settings)
+    answer = build_answer(store, report, settings)
     report.answer = answer.model_dump(mode="json")
     detail: dict[str, Any] = {"classification": report.classification}
     if action == "report.filed":
@@ -461,10 +470,12 @@ def roll_up(
     return moved
 
 
-def build_answer(
-    store: Store, report: ReportLike, address: str | None, settings: OutageSettings
-) -> ReportAnswer:
-    """What the caller is told: classification, outage or planned work, ETR, message."""
+def build_answer(store: Store, report: ReportLike, settings: OutageSettings) -> ReportAnswer:
+    """What the caller is told: classification, outage or planned work, ETR, message.
+
+    The message is stored and shown again to anyone tracking the report (Open311 lists it),
+    so it never repeats what the caller typed.
+    """
     etr = None
     if report.classification == "planned":
         assert report.planned_outage_id is not None
@@ -496,13 +507,14 @@ def build_answer(
         message = f"We already have your report #{report.duplicate_of_id}; it is being handled."
     elif report.classification == "unlocated":
         message = (
-            f"Report #{report.id} is stored; a dispatcher will locate the address "
-            f"{address!r} and follow up."
+            f"Report #{report.id} is stored; a dispatcher will locate the address given "
+            "and follow up."
         )
     else:
         message = f"Thank you: report #{report.id} is registered and will be looked at."
     return ReportAnswer(
         id=report.id,
+        token=report.token,
         classification=report.classification,
         outage_id=report.outage_id,
         planned_outage_id=report.planned_outage_id,

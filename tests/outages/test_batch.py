@@ -460,8 +460,9 @@ def test_api_batch(client: TestClient, db_session: Session, agent: Headers) -> N
     assert answers[1]["index"] == 1 and "not known" in answers[1]["detail"]
     assert answers[3] == answers[0]
     assert _count(db_session) == 2
-    tracked = client.get(f"/api/v1/reports/{answers[2]['id']}").json()
-    assert tracked["channel"] == "sms"
+    tracked = client.get(f"/api/v1/reports/track/{answers[2]['token']}").json()
+    assert tracked["channel"] == "sms" and tracked["id"] == answers[2]["id"]
+    assert len({answers[0]["token"], answers[2]["token"]}) == 2
     # Phones are for agents, as on the single route.
     phone = db_session.scalar(
         text(

@@ -160,7 +160,7 @@ def test_e_scada_before_the_first_calls(client: TestClient, db_session: Session)
         outage_id = opened.json()["outage_id"]
     with frozen(client, NOW + 3 * MIN):
         answers = [report(client, p) for p in callers]
-        outage = client.get(f"/api/v1/outages/{outage_id}").json()
+        outage = client.get(f"/api/v1/outages/{outage_id}", headers=dispatcher).json()
     assert {a["classification"] for a in answers} == {"known"}
     assert {a["outage_id"] for a in answers} == {outage_id}
     assert all(a["etr"] is not None for a in answers), "known callers are told the ETR"

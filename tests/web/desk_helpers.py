@@ -18,6 +18,8 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from tests.web.axe import assert_accessible
+
 from geo.auth import create_user
 from geo.models import Premise, Region, User
 from geo.settings import REPO_ROOT
@@ -84,6 +86,7 @@ def open_desk(browser: Browser, live_server: str, username: str, password: str) 
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{live_server}/desk")
     page.wait_for_function("document.documentElement.dataset.desk === 'login'")
+    assert_accessible(page)  # the login form
     page.fill("#username", username)
     page.fill("#password", password)
     page.keyboard.press("Enter")

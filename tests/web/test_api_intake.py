@@ -41,7 +41,9 @@ def _reports(db_session: Session) -> int:
     return int(db_session.scalar(select(func.count()).select_from(Report)) or 0)
 
 
-def test_file_by_address_then_track_it(client: TestClient, premise: Premise) -> None:
+def test_file_by_address_then_track_it(
+    client: TestClient, premise: Premise, login: Callable[[str], Headers]
+) -> None:
     response = client.post(
         "/api/v1/reports", json={"address": premise.address, "category": "no_power"}
     )
@@ -50,11 +52,16 @@ def test_file_by_address_then_track_it(client: TestClient, premise: Premise) -> 
     assert answer["classification"] == "new"
     assert answer["feeder"].startswith("HEL-F")
     assert dt.datetime.fromisoformat(answer["etr"]).utcoffset() is not None
-    tracked = client.get(f"/api/v1/reports/{answer['id']}").json()
-    assert tracked["outage_status"] == "suspected"
-    # Several premises share an OSM address; any of them is the right one.
-    assert normalize_address(tracked["address"]).full == premise.address_norm
+    tracked = client.get(f"/api/v1/reports/track/{answer['token']}").json()
+    assert tracked["outage_status"] == "suspected" and tracked["id"] == answer["id"]
+    assert tracked["address"] is None  # the public view: tokens are listed by Open311
     assert "caller_phone" not in tracked and "phone" not in tracked
+    # Staff read it by number, with the premise's address.
+    assert client.get(f"/api/v1/reports/{answer['id']}").status_code == 401
+    staff = client.get(f"/api/v1/reports/{answer['id']}", headers=login("agent")).json()
+    # Several premises share an OSM address; any of them is the right one.
+    assert normalize_address(staff["address"]).full == premise.address_norm
+    assert staff["token"] == answer["token"] and len(answer["token"]) == 16
 
 
 def test_idempotency_header(client: TestClient, db_session: Session, premise: Premise) -> None:
@@ -165,8 +172,9 @@ def test_html_and_sql_are_stored_as_text(
     assert db_session.scalar(select(Report.description)) == nasty
 
 
-def test_unknown_ids_are_404(client: TestClient) -> None:
-    assert client.get("/api/v1/reports/999999").status_code == 404
+def test_unknown_ids_are_404(client: TestClient, login: Callable[[str], Headers]) -> None:
+    assert client.get("/api/v1/reports/999999", headers=login("dispatcher")).status_code == 404
+    assert client.get("/api/v1/reports/track/NoSuchToken1234").status_code == 404
     assert client.get("/api/v1/outages/999999").status_code == 404
 
 
@@ -310,10 +318,13 @@ def test_status_lookup_by_address_and_point(
     assert "phone" not in body and "customer_name" not in body
 
 
-def test_address_with_one_typo_is_located(client: TestClient, premise: Premise) -> None:
+def test_address_with_one_typo_is_located(
+    client: TestClient, premise: Premise, login: Callable[[str], Headers]
+) -> None:
     first = premise.address.split(",")[0]
     typo = first[:2] + first[3:]  # the hotline's commonest error: one letter dropped
     response = client.post("/api/v1/reports", json={"address": typo, "category": "no_power"})
     assert response.status_code == 201, response.text
-    tracked = client.get(f"/api/v1/reports/{response.json()['id']}").json()
+    staff = login("dispatcher")
+    tracked = client.get(f"/api/v1/reports/{response.json()['id']}", headers=staff).json()
     assert normalize_address(tracked["address"]).full == premise.address_norm

@@ -121,7 +121,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("PUT", "/api/v1/storm-mode"): SUPERVISOR,
     ("POST", "/api/v1/reports"): OPEN,
     ("POST", "/api/v1/reports/batch"): OPEN,
-    ("GET", "/api/v1/reports/{report_id}"): PUBLIC,
+    ("GET", "/api/v1/reports/track/{token}"): PUBLIC,
+    ("GET", "/api/v1/reports/{report_id}"): roles("dispatcher", "agent"),
     ("POST", "/api/v1/reports/{report_id}/locate"): DISPATCHER,
     ("GET", "/api/v1/status"): PUBLIC,
     ("GET", "/api/v1/ticket-routes"): LOGIN,
@@ -155,7 +156,8 @@ MATRIX: dict[tuple[str, str], Access] = {
         "dispatcher", "crew"
     ),
     ("POST", "/api/v1/work-orders/{work_order_id}/transition"): roles("dispatcher", "crew"),
-    ("GET", "/console"): PUBLIC,
+    ("GET", "/"): PUBLIC,
+    ("GET", "/console"): PUBLIC,  # the page shell opens on a login; its data is staff-only
     ("GET", "/crew"): PUBLIC,
     ("GET", "/desk"): PUBLIC,
     ("GET", "/desk/queue"): PUBLIC,
@@ -166,6 +168,24 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/open311/v2/services.{fmt}"): PUBLIC,
     ("GET", "/open311/v2/services/{service_code}.{fmt}"): PUBLIC,
     ("GET", "/status"): PUBLIC,
+}
+# ``/api/v1/layers/{name}`` is one route whose access depends on the layer (issue 10): the
+# layers with premises, reports, crews or critical flags are for staff who work the map.
+MAP_STAFF = roles("dispatcher", "agent", "supervisor")
+LAYER_ACCESS: dict[str, Access] = {
+    "roads": PUBLIC,
+    "feeders": PUBLIC,
+    "devices": PUBLIC,
+    "segments": PUBLIC,
+    "substations": PUBLIC,
+    "regions": PUBLIC,
+    "planned": PUBLIC,
+    "premises": MAP_STAFF,
+    "crews": MAP_STAFF,
+    "outages": MAP_STAFF,
+    "outage_premises": MAP_STAFF,
+    "reports": MAP_STAFF,
+    "unlocated": MAP_STAFF,
 }
 # Bodies that keep an allowed call cheap (a plan would otherwise be solved for 5 s).
 BODIES = {("POST", "/api/v1/dispatch/plan"): {"time_limit_s": -1}}
@@ -267,3 +287,17 @@ def test_expired_and_expiry_free_tokens_are_refused(
     for token in (no_exp, expired):
         answer = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 401, answer.text
+
+
+def test_layer_access_by_name(client: TestClient, tokens: dict[str, dict[str, str]]) -> None:
+    names = set(client.get("/api/v1/layers").json())
+    assert names == LAYER_ACCESS.keys(), "classify every layer in LAYER_ACCESS"
+    wrong = []
+    for name, access in sorted(LAYER_ACCESS.items()):
+        for identity in IDENTITIES:
+            answer = client.get(f"/api/v1/layers/{name}", headers=tokens[identity])
+            want = expected(access, identity)
+            got = "ok" if answer.status_code == 200 else str(answer.status_code)
+            if got != want:
+                wrong.append(f"layer {name} as {identity}: {answer.status_code}, expected {want}")
+    assert not wrong, "\n".join(wrong)

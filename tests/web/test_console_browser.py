@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, ConsoleMessage, Request
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,12 @@ def test_console_html_links_only_local_assets(client: TestClient) -> None:
     assert "cdn" not in html
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
+
+
+def login(page: Page, username: str) -> None:
+    page.fill("#sd-login input[name=username]", username)
+    page.fill("#sd-login input[name=password]", f"{username}-demo-pass")
+    page.click("#sd-login button[type=submit]")
 
 
 def test_console_draws_layers_offline(
@@ -59,7 +65,15 @@ def test_console_draws_layers_offline(
     page.on("response", lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url}"))
     try:
         page.goto(f"{live_server}/console")
-        page.wait_for_function("document.documentElement.dataset.console", timeout=20_000)
+        # Staff only: the page opens on the login and fetches no layer before it.
+        page.wait_for_function("document.documentElement.dataset.console === 'login'")
+        assert not [u for u in requested if "/api/v1/layers" in u], requested
+        assert page.locator("path.sd-feeder").count() == 0
+        login(page, "dispatcher")
+        page.wait_for_function(
+            "['ready', 'error'].includes(document.documentElement.dataset.console)",
+            timeout=20_000,
+        )
         state = page.evaluate("document.documentElement.dataset.console")
         assert state == "ready", page.locator("#sd-status").inner_text()
 
@@ -94,3 +108,31 @@ def test_console_draws_layers_offline(
     assert any(u.endswith("/api/v1/layers/premises") for u in requested)
     for live in ("outages", "outage_premises", "reports", "planned", "unlocated"):
         assert any(u.endswith(f"/api/v1/layers/{live}") for u in requested), live
+
+
+def test_console_login_roles_agent_views_crew_is_refused_logout_clears(
+    browser: Browser, live_server: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/console")
+        page.wait_for_function("document.documentElement.dataset.console === 'login'")
+        login(page, "crew01")
+        expect(page.locator("#sd-dispatch .sd-msg-error")).to_have_text(
+            "A crew login cannot open the console: use a dispatcher, agent or supervisor login."
+        )
+        assert page.evaluate("document.documentElement.dataset.console") == "login"
+        login(page, "agent")
+        page.wait_for_function("document.documentElement.dataset.console === 'ready'")
+        note = page.locator("#sd-dispatch .sd-login-note")
+        expect(note).to_contain_text("View only: an agent login sees the map")
+        assert page.locator("path.sd-feeder").count() > 0
+        assert page.locator("#sd-plan").count() == 0
+        # Logging out reloads to the bare login: nothing staff-only stays on the screen.
+        page.locator("#sd-dispatch [data-act=logout]").click()
+        page.wait_for_function("document.documentElement.dataset.console === 'login'")
+        assert page.locator("path.sd-feeder").count() == 0
+        assert page.evaluate("sessionStorage.getItem('stormdesk.console.token')") is None
+    finally:
+        context.close()

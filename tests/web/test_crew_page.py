@@ -8,19 +8,21 @@ leaves ``var/crew.png``; ``docs/crew.png`` (the README's) is a copy made by hand
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from dispatch.models import Crew
 from geo.models import Device, Premise
 from tests.dispatch.helpers import NOW, frozen, login, order_of, outage_on, sync, urban_device
+from tests.web.axe import assert_accessible
 from web.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -118,6 +120,7 @@ def test_crew_takes_a_job_from_en_route_to_restored_through_a_network_drop(
     try:
         page.goto(f"{live_server}/crew")
         page.wait_for_function("document.documentElement.dataset.crew === 'login'")
+        assert_accessible(page)
         page.fill("#username", CREW_LOGIN)
         page.fill("#password", f"{CREW_LOGIN}-demo-pass")
         page.click("#login-form button[type=submit]")
@@ -125,7 +128,9 @@ def test_crew_takes_a_job_from_en_route_to_restored_through_a_network_drop(
         card = page.locator(f'[data-order="{order_id}"]')
         assert card.is_visible()
         assert CREW in page.locator("#crew-name").inner_text()
-        assert "customers off" in card.inner_text()
+        assert re.search(r"\b1 customer off\b|\b\d+ customers off\b", card.inner_text())
+        assert not re.search(r"\b1 customers\b|\b1 jobs\b", page.locator("#main").inner_text())
+        assert_accessible(page)
         geo_link = card.locator('a[data-nav="geo"]').get_attribute("href") or ""
         assert geo_link.startswith("geo:")
         https_link = card.locator('a[data-nav="https"]').get_attribute("href") or ""
@@ -256,3 +261,40 @@ def test_crew_page_links_only_local_assets(client: TestClient) -> None:
     assert 'name="viewport"' in html
     assert "cdn" not in html
     assert "/static/crew.js" in html and "/static/vendor/leaflet/leaflet.js" in html
+
+
+def test_crew_page_in_chinese_from_the_browser_and_by_the_switch(
+    browser: Browser, live_server: str
+) -> None:
+    """A Chinese phone opens the page in Chinese; the switch changes every text and sticks."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(f"{live_server}/crew")
+        page.wait_for_function("document.documentElement.dataset.crew === 'login'")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        expect(page.locator("#login-title")).to_have_text("抢修班组登录")
+        expect(page.locator("#lang-zh")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#net")).to_have_text("在线")
+        page.fill("#username", "crew01")
+        page.fill("#password", "crew01-demo-pass")
+        page.click("#login-form button[type=submit]")
+        page.wait_for_function("document.documentElement.dataset.crew === 'ready'", timeout=20_000)
+        summary = page.locator("#summary strong")
+        expect(summary).to_have_text(re.compile(r"^\d+ 个工单$"))
+        expect(page.locator("#logout")).to_have_text("退出登录")
+        assert_accessible(page)
+
+        page.locator("#lang-en").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(summary).to_have_text(re.compile(r"^(1 job|\d+ jobs)$"))
+        expect(page.locator("#logout")).to_have_text("Log out")
+        expect(page.locator("#net")).to_have_text("Online")
+        page.reload()
+        page.wait_for_function("document.documentElement.dataset.crew === 'ready'", timeout=20_000)
+        expect(page.locator("#logout")).to_have_text("Log out")  # remembered over the locale
+    finally:
+        context.close()
+    assert not errors, errors

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from hotline.models import KbArticle
 from outages.models import Report
+from tests.web.axe import assert_accessible
 from tests.web.desk_helpers import (
     DESKTOP,
     HotlineDemo,
@@ -119,6 +120,8 @@ def test_a_caller_in_a_known_outage_is_answered_from_the_screen_in_three_keys(
     assert script.startswith("No need for a new report")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
+    assert_accessible(page)  # the call screen with the caller, the script and storm mode
+    assert page.evaluate("document.activeElement.id") == "from-screen"
     for key in keys[1:]:
         page.keyboard.press(key)
     page.wait_for_selector(f'#wrap-result .ok[data-call="{call_id}"]')
@@ -175,6 +178,7 @@ def test_a_complaint_from_the_desk_to_the_department_and_back_to_the_customer(
     department.wait_for_selector(f'#queue-rows button.link:has-text("{number}")')
     _open_ticket(department, number)
     assert "Wang Fang" in department.locator("#ticket-body").inner_text()
+    assert_accessible(department)  # the queue with a ticket and its step form open
     _step(department, "reply", {"body": "Counter staff retrained."}, "replied")
 
     agent.keyboard.press("Alt+Q")
@@ -194,6 +198,7 @@ def test_a_complaint_from_the_desk_to_the_department_and_back_to_the_customer(
     public = status.locator("#ticket-track").inner_text()
     for secret in ("Wang Fang", "HEL-R1-SERVICE", "retrained"):
         assert secret not in public
+    assert_accessible(status)
 
 
 def test_the_desk_box_finds_a_two_character_chinese_word_while_typing(
@@ -219,26 +224,41 @@ def test_the_desk_box_finds_a_two_character_chinese_word_while_typing(
     assert expected in shown[:3], shown
     top = page.locator(f'#kb-hits [data-article="{expected}"]').inner_text()
     assert "停电" in top
+    page.locator("#lang").click()  # the page in Chinese, hits shown
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.locator("#file-title").inner_text().startswith("受理")
+    assert_accessible(page)
 
 
-@pytest.mark.parametrize("page_path", ["/console", "/crew"])
-def test_an_agent_logging_in_elsewhere_lands_on_the_desk(
-    browser: Browser, live_server: str, committed_hotline: HotlineDemo, page_path: str
+def test_an_agent_on_the_crew_page_lands_on_the_desk_and_a_crew_on_the_console_on_its_page(
+    browser: Browser, live_server: str, committed_hotline: HotlineDemo
 ) -> None:
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    page.goto(f"{live_server}{page_path}")
-    if page_path == "/console":
-        form = page.locator("#sd-login")
-        form.locator('[name="username"]').fill("agent")
-        form.locator('[name="password"]').fill("agent-demo-pass")
-        form.locator('[name="password"]').press("Enter")
-    else:
-        page.fill("#username", "agent")
-        page.fill("#password", "agent-demo-pass")
-        page.keyboard.press("Enter")
+    page.goto(f"{live_server}/crew")
+    page.fill("#username", "agent")
+    page.fill("#password", "agent-demo-pass")
+    page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/desk", timeout=15_000)
     page.wait_for_function("document.documentElement.dataset.desk === 'ready'")
     assert "agent" in page.locator("#who").inner_text()
     assert page.locator("#calls").is_visible()
+
+    # A department member is sent from the desk's call screen to the department's queue.
+    page.locator("#logout").click()
+    page.wait_for_function("document.documentElement.dataset.desk === 'login'")
+    page.fill("#username", committed_hotline.department_login)
+    page.fill("#password", committed_hotline.password)
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.documentElement.dataset.desk === 'ready'")
+    assert page.locator("#queue").is_visible() and page.locator("#calls").is_hidden()
+    assert committed_hotline.department in page.locator("#queue-title").inner_text()
+
+    page.goto(f"{live_server}/console")
+    form = page.locator("#sd-login")
+    form.locator('[name="username"]').fill("crew08")
+    form.locator('[name="password"]').fill("crew08-demo-pass")
+    form.locator('[name="password"]').press("Enter")
+    page.wait_for_url(f"{live_server}/crew", timeout=15_000)
+    page.wait_for_function("document.documentElement.dataset.crew === 'ready'", timeout=20_000)
     context.close()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from geo.layers import FEEDER_PALETTE, LAYERS
 from geo.models import Feeder
 from outages.layers import LAYERS as OUTAGE_LAYERS
+from tests.dispatch.helpers import login
 
 GEOMETRY_TYPES = {
     "roads": {"LineString"},
@@ -30,7 +31,10 @@ PII_FIELDS = {"customer_name", "phone", "account"}
 
 
 def get_layer(client: TestClient, name: str, **params: str) -> dict[str, Any]:
-    response = client.get(f"/api/v1/layers/{name}", params=params)
+    """A layer as the console reads it: staff-only layers with a dispatcher's login."""
+    spec = {**LAYERS, **OUTAGE_LAYERS}[name]
+    headers = login(client, "dispatcher") if spec.staff_only else {}
+    response = client.get(f"/api/v1/layers/{name}", params=params, headers=headers)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/geo+json"
     body: dict[str, Any] = response.json()
@@ -85,8 +89,9 @@ def test_devices_and_premises_carry_their_feeder(client: TestClient) -> None:
 
 
 def test_premises_carry_no_personal_data(client: TestClient) -> None:
+    # Even for staff: the critical flag, never the customer's name, phone or account.
     for feature in get_layer(client, "premises")["features"]:
-        assert set(feature["properties"]) == {"id", "address", "feeder"}
+        assert set(feature["properties"]) == {"id", "address", "feeder", "critical"}
         assert not PII_FIELDS & set(feature["properties"])
 
 
@@ -120,12 +125,12 @@ def test_unknown_layer_is_404_naming_the_known_ones(client: TestClient) -> None:
     "bbox", ["", "1,2,3", "a,b,c,d", "24.9,60.1,24.8,60.2", "0,0,200,1", "nan,0,1,1", "1,2,3,4,5"]
 )
 def test_malformed_bbox_is_422(client: TestClient, bbox: str) -> None:
-    response = client.get("/api/v1/layers/premises", params={"bbox": bbox})
+    response = client.get("/api/v1/layers/roads", params={"bbox": bbox})
     assert response.status_code == 422
     assert "minlon,minlat,maxlon,maxlat" in response.json()["detail"]
 
 
-def test_critical_flags_and_crew_positions_are_for_staff_only(
+def test_premises_crews_and_critical_flags_are_for_staff_only(
     client: TestClient, db_session: Session
 ) -> None:
     from dispatch.models import Crew
@@ -135,12 +140,18 @@ def test_critical_flags_and_crew_positions_are_for_staff_only(
     crew = db_session.scalars(select(Crew).order_by(Crew.id).limit(1)).one()
     crew.geom = point(24.95, 60.17)
     db_session.flush()
-    public_premises = client.get("/api/v1/layers/premises").json()["features"]
-    assert all("critical" not in f["properties"] for f in public_premises)
-    public_crews = client.get("/api/v1/layers/crews").json()["features"]
-    assert all("position_at" not in f["properties"] for f in public_crews)
-    first = next(f for f in public_crews if f["id"] == crew.id)
-    assert first["geometry"]["coordinates"] != [24.95, 60.17], "anonymous sees the depot"
+    for name in ("premises", "crews"):
+        anonymous = client.get(f"/api/v1/layers/{name}")
+        assert anonymous.status_code == 401, anonymous.text
+        assert "for staff" in anonymous.json()["detail"]
+        assert "features" not in anonymous.text
+        stale = client.get(f"/api/v1/layers/{name}", headers={"Authorization": "Bearer forged"})
+        assert stale.status_code == 401
+        as_crew = client.get(f"/api/v1/layers/{name}", headers=login(client, "crew01"))
+        assert as_crew.status_code == 403, as_crew.text
+    # The public territory layers stay open, a stale login does not break them.
+    roads = client.get("/api/v1/layers/roads", headers={"Authorization": "Bearer forged"})
+    assert roads.status_code == 200
 
     create_user(
         session=db_session, username="layers-staff", role="agent", password="lantern-quartz-41"
@@ -156,5 +167,3 @@ def test_critical_flags_and_crew_positions_are_for_staff_only(
         24.95,
         60.17,
     ]
-    stale = {"Authorization": "Bearer expired-or-forged"}
-    assert client.get("/api/v1/layers/premises", headers=stale).status_code == 200

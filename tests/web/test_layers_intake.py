@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from outages.layers import LAYERS
 from outages.models import Report
 from scenarios.storm import StormSummary, play_storm
+from tests.dispatch.helpers import login
 from web.settings import Settings
 
 GEOMETRY_TYPES: dict[str, set[str | None]] = {
@@ -43,7 +44,9 @@ def storm(db_session: Session, settings: Settings) -> StormSummary:
 
 
 def get_layer(client: TestClient, name: str, **params: str) -> dict[str, Any]:
-    response = client.get(f"/api/v1/layers/{name}", params=params)
+    """A layer as the console reads it: staff-only layers with a dispatcher's login."""
+    headers = login(client, "dispatcher") if LAYERS[name].staff_only else {}
+    response = client.get(f"/api/v1/layers/{name}", params=params, headers=headers)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/geo+json"
     assert "+358" not in response.text  # no phone number anywhere, whatever the key

@@ -16,7 +16,7 @@ from georeport import GeoReport
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from geo.models import Premise
+from geo.models import Device, Premise
 from outages.models import CATEGORIES, Outage, Report
 from outages.service import restore_outage
 from web.settings import Settings
@@ -64,6 +64,12 @@ def get_one(client: TestClient, request_id: str) -> dict[str, object]:
     body = response.json()
     assert isinstance(body, list) and len(body) == 1
     return dict(body[0])
+
+
+def by_token(session: Session, request_id: object) -> Report:
+    """The report a service_request_id (its tracking token) names."""
+    report = session.scalars(select(Report).where(Report.token == str(request_id))).one()
+    return report
 
 
 def when(w3c: object) -> dt.datetime:
@@ -132,8 +138,8 @@ def test_post_form_encoded_with_lat_long_tracks_the_outage_and_etr(
     assert set(created) == {"service_request_id", "service_notice", "account_id"}
     assert created["account_id"] is None
     assert "registered" in created["service_notice"]
-    report = db_session.get(Report, int(created["service_request_id"]))
-    assert report is not None
+    report = by_token(db_session, created["service_request_id"])
+    assert not created["service_request_id"].isdigit()  # a token: no one walks the numbers
     assert report.channel == "open311" and report.premise_id == place.id
     assert report.outage_id is not None
 
@@ -143,13 +149,16 @@ def test_post_form_encoded_with_lat_long_tracks_the_outage_and_etr(
     assert request["status"] == "open"
     assert request["service_code"] == "no_power"
     assert request["service_name"] == "No power"
-    assert request["address"] == place.address
+    assert request["address"] is None  # public: who called from where is staff's
     assert when(request["expected_datetime"]) == outage.etr_at.replace(microsecond=0)
     assert when(request["requested_datetime"]) == report.received_at.replace(microsecond=0)
     assert "expected back by" in str(request["status_notes"])
     assert request["service_notice"] == created["service_notice"]
+    # The outage's point (its suspected device), not the caller's.
+    device = to_shape(db_session.get(Device, outage.device_id).geom)  # type: ignore[union-attr]
+    assert request["lat"] == pytest.approx(device.y) and request["long"] == pytest.approx(device.x)
     point = to_shape(place.geom)
-    assert request["lat"] == pytest.approx(point.y) and request["long"] == pytest.approx(point.x)
+    assert (request["lat"], request["long"]) != pytest.approx((point.y, point.x))
 
 
 def test_post_json_with_address_string(client: TestClient, db_session: Session) -> None:
@@ -162,12 +171,12 @@ def test_post_json_with_address_string(client: TestClient, db_session: Session) 
     [created] = response.json()
     assert "Keep away from fallen wires" in created["service_notice"]
     request = get_one(client, created["service_request_id"])
-    report = db_session.get(Report, int(created["service_request_id"]))
-    assert report is not None and report.located_by == "address"
+    report = by_token(db_session, created["service_request_id"])
+    assert report.located_by == "address"
     # OSM has several objects at one address: any premise there is right.
     located = db_session.get(Premise, report.premise_id)
     assert located is not None and located.address_norm == place.address_norm
-    assert request["address"] == located.address
+    assert request["address"] is None
     assert request["service_code"] == "wire_down"
 
 
@@ -176,8 +185,8 @@ def test_post_with_address_id_is_the_premise_account(
 ) -> None:
     place = premise(db_session, nth=5)
     request_id = post_form(client, {"service_code": "flicker", "address_id": place.account})
-    report = db_session.get(Report, int(request_id))
-    assert report is not None and report.premise_id == place.id
+    report = by_token(db_session, request_id)
+    assert report.premise_id == place.id
     assert report.located_by == "account"
 
 
@@ -189,7 +198,9 @@ def test_post_answers_xml(client: TestClient, db_session: Session) -> None:
     assert response.status_code == 200
     root = ET.fromstring(response.content)
     assert root.tag == "service_requests"
-    assert root.findtext("request/service_request_id", "").isdigit()
+    assert (
+        by_token(db_session, root.findtext("request/service_request_id", "")).channel == "open311"
+    )
     assert root.findtext("request/account_id") is None or root.findtext("request/account_id") == ""
 
 
@@ -251,8 +262,8 @@ def test_request_closes_when_the_outage_is_restored(
     client: TestClient, db_session: Session, settings: Settings
 ) -> None:
     request_id = post_form(client, {"service_code": "no_power", **lat_long(premise(db_session))})
-    report = db_session.get(Report, int(request_id))
-    assert report is not None and report.outage_id is not None
+    report = by_token(db_session, request_id)
+    assert report.outage_id is not None
     outage = db_session.get(Outage, report.outage_id)
     assert outage is not None
     restored_at = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
@@ -321,7 +332,7 @@ def test_post_refuses_json_that_is_not_an_object(client: TestClient) -> None:
         ({"end_date": "2026-11-01T00:00:00"}, "offset"),
         ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}, "90 days"),
         ({"start_date": "2026-06-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}, "before"),
-        ({"service_request_id": "1,abc"}, "numbers"),
+        ({"service_request_id": "Xq3v9Tb2,a b"}, "ids (as answered when filing)"),
     ],
 )
 def test_list_errors_in_spec_format(client: TestClient, params: dict[str, str], words: str) -> None:
@@ -383,8 +394,12 @@ def committed_requests(engine: Engine) -> Iterator[list[str]]:
     before = intake_counts(engine)
     created: list[str] = []
     yield created
-    ids = [int(i) for i in created]
     with engine.begin() as connection:
+        ids = list(
+            connection.execute(
+                text("SELECT id FROM report WHERE token = ANY(:tokens)"), {"tokens": created}
+            ).scalars()
+        )
         outages = list(
             connection.execute(
                 text(
@@ -429,7 +444,7 @@ def test_georeport_client_lists_services_and_reads_requests(
         assert one["service_request_id"] == request_id
         assert one["status"] == "open"
         assert one["expected_datetime"]
-        assert one["address"] == place.address
+        assert one["address"] is None
         listed = client.get_service_requests(service_request_id=request_id, status="open")
         # xmltodict gives a lone <request> as a dict, not a list of one.
         listed = listed if isinstance(listed, list) else [listed]

@@ -35,9 +35,11 @@ ASSET_URL = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"([^\"]+)\"")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 SHOTS = REPO_ROOT / "var"
-UNKNOWN_REPORT = 987654321
+UNKNOWN_REPORT = "nOsUcHtOkEn-42xy"
+CANNED_TOKEN = "Xq3v-9Tb2LmW0aRk"
 CANNED_ANSWER = {
     "id": 4242,
+    "token": CANNED_TOKEN,
     "classification": "new",
     "outage_id": None,
     "planned_outage_id": None,
@@ -100,10 +102,15 @@ def test_report_as_the_page_sends_it_is_filed_once(client: TestClient, db_sessio
         == 1
     )
 
-    tracked = client.get(f"/api/v1/reports/{answer['id']}")
+    assert again.json()["token"] == answer["token"]
+    tracked = client.get(f"/api/v1/reports/track/{answer['token']}")
     assert tracked.status_code == 200
+    assert tracked.json()["id"] == answer["id"]
+    assert tracked.json()["address"] is None  # the public view names no address
     assert "123 4567" not in tracked.text  # the call-back phone is never shown back
-    assert client.get(f"/api/v1/reports/{UNKNOWN_REPORT}").status_code == 404
+    assert client.get(f"/api/v1/reports/track/{UNKNOWN_REPORT}").status_code == 404
+    # The number is staff's: the public cannot walk the reports by it.
+    assert client.get(f"/api/v1/reports/{answer['id']}").status_code == 401
 
 
 class Watch:
@@ -156,7 +163,9 @@ def test_status_page_in_a_phone_browser(
     browser: Browser, live_server: str, demo_premise: tuple[str, float, float]
 ) -> None:
     address, lon, lat = demo_premise
-    watch = Watch(expected=(f"/api/v1/reports/{UNKNOWN_REPORT}", "/api/v1/status?address=Zzyzx"))
+    watch = Watch(
+        expected=(f"/api/v1/reports/track/{UNKNOWN_REPORT}", "/api/v1/status?address=Zzyzx")
+    )
     context = browser.new_context(viewport=PHONE, locale="en-US", device_scale_factor=2)
     watch.follow(context)
     page = context.new_page()
@@ -203,8 +212,9 @@ def test_status_page_in_a_phone_browser(
         answer = page.locator("#report-result")
         expect(answer.locator(".report-number")).to_have_text("Report number 4242")
         expect(answer).to_contain_text("We have received your report")
+        expect(answer.locator(".tracking-code")).to_have_text(f"Tracking code: {CANNED_TOKEN}")
         expect(answer.locator(".warning")).to_be_visible()
-        expect(page.locator("#track-id")).to_have_value("4242")
+        expect(page.locator("#track-id")).to_have_value(CANNED_TOKEN)
         page.screenshot(path=SHOTS / "status-en.png", full_page=True)
 
         # 中文: the same answers rendered from their fields, not the API's English message.
@@ -217,10 +227,10 @@ def test_status_page_in_a_phone_browser(
         expect(answer).to_contain_text("请远离断落的电线")
         expect(answer).not_to_contain_text("Thank you")
 
-        page.locator("#track-id").fill(str(UNKNOWN_REPORT))
+        page.locator("#track-id").fill(UNKNOWN_REPORT)
         page.locator("#track-form button").click()
         expect(page.locator("#track-result")).to_have_text(
-            f"没有找到单号为 {UNKNOWN_REPORT} 的报修\uff0c请检查后重试。"
+            f"没有找到查询码为 {UNKNOWN_REPORT} 的报修\uff0c请检查后重试。"
         )
         page.screenshot(path=SHOTS / "status-zh.png", full_page=True)
 

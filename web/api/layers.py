@@ -1,8 +1,10 @@
 """Map layers as GeoJSON, one FeatureCollection per layer, for the console and GIS clients.
 
-Readable without login, never with personal data; staff (any logged-in role) also get the
-premises' critical flags and the crews' live positions (see ``geo/layers.py``). ``geo``
-cannot import ``outages``, so the two registries meet here.
+The territory (roads, feeders, devices, lines, substations, regions) and planned work are
+public. The layers with premises, reports, crews or critical flags are staff-only
+(``LayerSpec.staff_only``): 401 without a login, 403 for a crew login (where the other crews
+and the callers are is for dispatchers, agents and supervisors). ``geo`` cannot import
+``outages``, so the two registries meet here.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
+from geo.exceptions import AuthError, Forbidden
 from geo.layers import LAYERS as TERRITORY_LAYERS
-from geo.layers import BBox, LayerSpec, get_layer
+from geo.layers import BBox, LayerSpec, get_layer, layer_spec
 from geo.models import User
 from geo.types import Text
 from outages.layers import LAYERS as OUTAGE_LAYERS
@@ -29,8 +32,18 @@ def list_layers() -> dict[str, str]:
     return {name: spec.description for name, spec in LAYERS.items()}
 
 
-def _staff(user: User | None) -> bool:
-    return user is not None and user.role != "crew"
+STAFF_ROLES = ("dispatcher", "agent", "supervisor", "admin")
+
+
+def _check_reader(name: str, user: User | None) -> None:
+    if not layer_spec(name, LAYERS).staff_only:
+        return
+    if user is None:
+        msg = f"layer {name!r} is for staff: log in at POST /api/v1/auth/token"
+        raise AuthError(msg)
+    if user.role not in STAFF_ROLES:
+        msg = f"layer {name!r} is for {', '.join(STAFF_ROLES)}; role {user.role!r} may not read it"
+        raise Forbidden(msg)
 
 
 @router.get(
@@ -38,6 +51,8 @@ def _staff(user: User | None) -> bool:
     response_class=Response,
     responses={
         200: {"content": {GEOJSON: {}}, "description": "A GeoJSON FeatureCollection"},
+        401: {"description": "A staff-only layer without a (valid) login"},
+        403: {"description": "A staff-only layer read with a crew login"},
         404: {"description": "Unknown layer; the message lists the known ones"},
         422: {"description": "Malformed bbox"},
     },
@@ -54,10 +69,10 @@ def layer(
         ),
     ] = None,
 ) -> Response:
-    """One map layer as a GeoJSON FeatureCollection (lon/lat, RFC 7946)."""
+    """One map layer as a GeoJSON FeatureCollection (lon/lat, RFC 7946); the layers with
+    premises, reports, crews or critical flags need a staff login."""
+    _check_reader(name, user)
     box = BBox.parse(bbox) if bbox is not None else None
     return Response(
-        # Crews are staff, but where the other crews are is for dispatchers and agents.
-        get_layer(session=session, name=name, bbox=box, layers=LAYERS, staff=_staff(user)),
-        media_type=GEOJSON,
+        get_layer(session=session, name=name, bbox=box, layers=LAYERS), media_type=GEOJSON
     )

@@ -46,8 +46,8 @@ Record = dict[str, Any]
 # The spec's default window and page size for GET requests.
 DEFAULT_WINDOW = dt.timedelta(days=90)
 MAX_REQUESTS = 1000
-# Report ids are bigint: longer digit strings cannot name one and would overflow the query.
-REQUEST_ID = re.compile(r"\d{1,18}")
+# A service_request_id is the report's tracking token (URL-safe base64), never its number.
+REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 # Where a list of records sits in XML: <services><service/>..., <errors><error/>...
 XML_ITEM = {"services": "service", "service_requests": "request", "errors": "error"}
 # Our schema's field names as Open311 callers know them, for error messages.
@@ -367,7 +367,7 @@ def post_request(
         idempotency_key=key,
     )
     body = {
-        "service_request_id": str(answer.id),
+        "service_request_id": answer.token,
         "service_notice": answer.message,
         "account_id": None,
     }
@@ -395,12 +395,14 @@ def _w3c(moment: dt.datetime | None, settings: Settings) -> str | None:
 def _service_request(tracking: Tracking, settings: Settings) -> Record:
     """A report in the spec's shape, from the same tracking view as the JSON API.
 
-    ``description`` is withheld: free text may hold callers' names or numbers, and GET
-    answers are public. The phone and account are never shown.
+    GET answers are public, so the spec's optional personal fields are withheld:
+    ``description`` (free text may hold callers' names or numbers) and ``address`` (who
+    called from where); ``lat``/``long`` are the outage's point, not the caller's. The phone
+    and account are never shown. The id is the report's random token: numbers are staff's.
     """
     read = tracking.read
     return {
-        "service_request_id": str(read.id),
+        "service_request_id": read.token,
         "status": "open" if read.status == "open" else "closed",
         "status_notes": read.message,
         "service_name": SERVICES[read.category].name,
@@ -411,7 +413,7 @@ def _service_request(tracking: Tracking, settings: Settings) -> Record:
         "requested_datetime": _w3c(read.received_at, settings),
         "updated_datetime": _w3c(tracking.updated_at, settings),
         "expected_datetime": _w3c(tracking.expected_at, settings),
-        "address": read.address,
+        "address": None,
         "lat": tracking.lat,
         "long": tracking.lon,
         "media_url": None,
@@ -429,7 +431,7 @@ def get_request(
     found = (
         track_reports(
             session=session,
-            query=ReportQuery(ids=[int(service_request_id)], limit=1),
+            query=ReportQuery(tokens=[service_request_id], limit=1),
             settings=settings,
         )
         if REQUEST_ID.fullmatch(service_request_id)
@@ -490,7 +492,7 @@ def list_requests(
     now: NowDep,
     service_request_id: Annotated[
         Text | None,
-        Query(max_length=20_000, description="Comma-separated ids; overrides all other filters"),
+        Query(max_length=40_000, description="Comma-separated ids; overrides all other filters"),
     ] = None,
     service_code: Annotated[
         Text | None, Query(max_length=1000, description="Comma-separated codes")
@@ -534,9 +536,12 @@ def _query(
     ids = _comma_list(service_request_id)
     if ids:
         if not all(REQUEST_ID.fullmatch(i) for i in ids) or len(ids) > MAX_REQUESTS:
-            msg = f"service_request_id must be up to {MAX_REQUESTS} numbers separated by commas"
+            msg = (
+                f"service_request_id must be up to {MAX_REQUESTS} ids (as answered when "
+                "filing) separated by commas"
+            )
             raise Open311Error(400, msg)
-        return ReportQuery(ids=[int(i) for i in ids], limit=MAX_REQUESTS)
+        return ReportQuery(tokens=ids, limit=MAX_REQUESTS)
     codes = _comma_list(service_code)
     unknown = sorted(set(codes) - set(SERVICES))
     if unknown:

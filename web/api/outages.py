@@ -11,19 +11,29 @@ from geo.models import User
 from outages import operations, service
 from outages.etr_history import list_etr_changes
 from outages.schemas import EtrChangeRead, OutageCreate, OutageRead, OutageUpdate
-from web.deps import NowDep, SessionDep, SettingsDep, ValidOutage, require_role
+from web.deps import NowDep, SessionDep, SettingsDep, ValidOutage, lenient_user, require_role
 
 router = APIRouter(prefix="/api/v1/outages", tags=["outages"])
 Dispatcher = Annotated[User, Depends(require_role("dispatcher"))]
 
 
+Reader = Annotated[User | None, Depends(lenient_user)]
+
+
+def _shown(read: OutageRead, user: User | None) -> OutageRead:
+    """Staff (any login) see everything; the public sees ``service.public_outage``."""
+    return read if user is not None else service.public_outage(read)
+
+
 @router.get("", response_model=list[OutageRead])
 def list_outages(
     session: SessionDep,
+    user: Reader,
     status: Annotated[Literal["active", "all"], Query()] = "active",
 ) -> list[OutageRead]:
     """Outages, newest first: active ones (suspected, confirmed) or all."""
-    return service.list_outages(session=session, active_only=status == "active")
+    found = service.list_outages(session=session, active_only=status == "active")
+    return [_shown(read, user) for read in found]
 
 
 @router.post("", response_model=OutageRead, status_code=201)
@@ -44,15 +54,18 @@ def open_outage(
 
 
 @router.get("/{outage_id}", response_model=OutageRead)
-def get_outage(outage: ValidOutage, session: SessionDep) -> OutageRead:
-    """One outage with its explanation."""
-    return service.read_outage(session=session, outage=outage)
+def get_outage(outage: ValidOutage, session: SessionDep, user: Reader) -> OutageRead:
+    """One outage with its explanation (staff; the public sees no critical count)."""
+    return _shown(service.read_outage(session=session, outage=outage), user)
 
 
 @router.get("/{outage_id}/etr-history", response_model=list[EtrChangeRead])
-def etr_history(outage: ValidOutage, session: SessionDep) -> list[EtrChangeRead]:
-    """Every ETR the outage has had, oldest first."""
-    return list_etr_changes(session=session, outage=outage)
+def etr_history(outage: ValidOutage, session: SessionDep, user: Reader) -> list[EtrChangeRead]:
+    """Every ETR the outage has had, oldest first (who and why: staff only)."""
+    changes = list_etr_changes(session=session, outage=outage)
+    if user is None:
+        return [c.model_copy(update={"reason": None, "actor": None}) for c in changes]
+    return changes
 
 
 @router.patch("/{outage_id}", response_model=OutageRead)

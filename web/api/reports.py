@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
@@ -88,9 +88,26 @@ def post_batch(
     return Response(_batch_answers.dump_json(answers), media_type="application/json")
 
 
-@router.get("/{report_id}", response_model=ReportRead)
+@router.get("/track/{token}", response_model=ReportRead)
+def track(
+    token: Annotated[Text, Path(min_length=1, max_length=64)],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ReportRead:
+    """Track a report by its tracking code (no personal data, no address)."""
+    report = reports.get_report_by_token(session=session, token=token)
+    return reports.public_view(
+        reports.read_report(session=session, report=report, settings=settings)
+    )
+
+
+@router.get(
+    "/{report_id}",
+    response_model=ReportRead,
+    dependencies=[Depends(require_role("dispatcher", "agent"))],
+)
 def get_one(report: ValidReport, session: SessionDep, settings: SettingsDep) -> ReportRead:
-    """Track a report by its number (no personal data)."""
+    """One report by its number, for staff (numbers are sequential: the public uses tokens)."""
     return reports.read_report(session=session, report=report, settings=settings)
 
 

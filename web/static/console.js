@@ -44,6 +44,15 @@
     return div.innerHTML;
   }
 
+  // English plurals: the word for n ("1 report", "2 reports"); ``many`` for irregular ones.
+  function noun(n, one, many) {
+    return Number(n) === 1 ? one : many || `${one}s`;
+  }
+
+  function count(n, one, many) {
+    return `${Number(n).toLocaleString("en")} ${noun(n, one, many)}`;
+  }
+
   function tip(title, lines) {
     const rest = lines.filter(Boolean).map((l) => `<span>${escapeHtml(l)}</span>`);
     return `<div class="sd-tip"><strong>${escapeHtml(title)}</strong>${rest.join("<br>")}</div>`;
@@ -111,7 +120,7 @@
         onEachFeature: (f, layer) => {
           const p = f.properties;
           layer.bindTooltip(
-            tip(`${p.code} ${p.name}`, [`${p.customers} customers`, p.region && `region ${p.region}`]),
+            tip(`${p.code} ${p.name}`, [count(p.customers, "customer"), p.region && `region ${p.region}`]),
             { sticky: true }
           );
         },
@@ -388,7 +397,7 @@
       const out = features.reduce((n, f) => n + f.properties.customers_affected, 0);
       document.getElementById("sd-outage-count").textContent = String(features.length);
       document.getElementById("sd-outage-sum").textContent = features.length
-        ? `${out.toLocaleString("en")} customers without power`
+        ? `${count(out, "customer")} without power`
         : "No active outages.";
       document.getElementById("sd-outage-list").innerHTML = features
         .map((f) => {
@@ -404,7 +413,7 @@
                 `the crew cannot make it, customers hear ${fmt.time(p.etr)}.</div>`
               : "") +
             `<div class="sd-outage-facts">#${p.id} ${escapeHtml(p.status)} · ${escapeHtml(p.feeder)} · ` +
-            `<b>${p.customers_affected}</b> customers · <b>${p.report_count}</b> reports` +
+            `<b>${p.customers_affected}</b> ${noun(p.customers_affected, "customer")} · <b>${p.report_count}</b> ${noun(p.report_count, "report")}` +
             `${p.hazard ? ' · <span class="sd-hazard-tag">hazard</span>' : ""}</div>` +
             (open ? explanationHtml(p) : "") +
             "</li>"
@@ -443,13 +452,12 @@
    * priority-1 order is unassigned. Reloaded every config.refreshMs while logged in.
    */
   const TOKEN_KEY = "stormdesk.console.token";
-  // Logins the console does not serve, and the page that does (the desk sends a department
-  // member on to the queue).
-  const OTHER_PAGE = {
-    agent: { path: "/desk", tokenKey: "stormdesk.desk.token" },
-    supervisor: { path: "/desk", tokenKey: "stormdesk.desk.token" },
-    crew: { path: "/crew", tokenKey: "stormdesk.crew.token" },
-  };
+  // The console is staff-only: it opens on this login, and every layer fetch carries it.
+  const CONSOLE_ROLES = ["dispatcher", "agent", "supervisor", "admin"];
+  const DISPATCH_ROLES = ["dispatcher", "admin"];
+  const MESSAGE_KEY = "stormdesk.console.message";
+  // Logins the console does not serve, and the page that does.
+  const OTHER_PAGE = { crew: { path: "/crew", tokenKey: "stormdesk.crew.token" } };
   const CREW_COLORS = ["#1f77b4", "#9467bd", "#2ca02c", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#ff7f0e"];
   const CREW_STATUS = { available: "available", en_route: "en route", on_site: "on site", off_shift: "off shift" };
 
@@ -468,9 +476,14 @@
     return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
   }
 
-  function dispatchPanel(map, config, fmt) {
+  function article(word) {
+    return /^[aeiou]/i.test(word) ? "an" : "a";
+  }
+
+  function dispatchPanel(map, config, fmt, onLogin) {
     let token = sessionStorage.getItem(TOKEN_KEY);
     let user = null;
+    const canDispatch = () => Boolean(user) && DISPATCH_ROLES.includes(user.role);
     let orders = [];
     let crews = [];
     let current = null;
@@ -528,10 +541,17 @@
     }
 
     function logout(text) {
+      const hadData = Boolean(user);
       token = null;
       user = null;
       proposal = null;
       sessionStorage.removeItem(TOKEN_KEY);
+      if (hadData) {
+        // Staff data is on the map: start over from a blank page with the login.
+        if (text) sessionStorage.setItem(MESSAGE_KEY, text);
+        window.location.reload();
+        return;
+      }
       if (timer) window.clearInterval(timer);
       timer = null;
       routeLayer.clearLayers();
@@ -556,13 +576,16 @@
         if (!response.ok) throw new Error(response.status === 401 ? "Wrong username or password." : answer.detail || `HTTP ${response.status}`);
         const elsewhere = OTHER_PAGE[answer.role];
         if (elsewhere) {
-          // Agents and supervisors work at the desk, crews on the crew page: send them there
-          // with the token (same tab, same origin), so they need not log in again.
+          // A crew works on the crew page: send it there with the token (same tab, same
+          // origin), so it need not log in again.
           sessionStorage.setItem(elsewhere.tokenKey, answer.access_token);
           window.location.assign(`${config.apiUrl.replace(/\/api\/v1$/, "")}${elsewhere.path}`);
           return;
         }
-        if (!["dispatcher", "admin"].includes(answer.role)) throw new Error(`A ${answer.role} login cannot dispatch: use a dispatcher login.`);
+        if (!CONSOLE_ROLES.includes(answer.role)) {
+          const role = String(answer.role);
+          throw new Error(`${article(role) === "an" ? "An" : "A"} ${role} login cannot open the console: use a dispatcher, agent or supervisor login.`);
+        }
         token = answer.access_token;
         sessionStorage.setItem(TOKEN_KEY, token);
         message = null;
@@ -610,7 +633,7 @@
         const answer = await api(`/dispatch/plans/${proposal.id}/apply`, { method: "POST" });
         message = {
           kind: "ok",
-          html: `Plan #${answer.plan_id} applied: ${answer.changed.length} orders changed, now the current routes.`,
+          html: `Plan #${answer.plan_id} applied: ${count(answer.changed.length, "order")} changed, now the current routes.`,
         };
         proposal = null;
         proposalLayer.clearLayers();
@@ -723,7 +746,7 @@
         })
           .bindTooltip(
             tip(`${p.code} ${p.name}`, [
-              `${CREW_STATUS[p.status] || p.status}${p.on_shift ? "" : " · off shift"} · ${p.open_orders} open orders`,
+              `${CREW_STATUS[p.status] || p.status}${p.on_shift ? "" : " · off shift"} · ${count(p.open_orders, "open order")}`,
               `skills: ${p.skills.join(", ")}`,
               p.position_source === "live"
                 ? `GPS ${fmt.time(p.position_at)}`
@@ -757,7 +780,7 @@
       const dropped = proposal.dropped.map((x) => `<li>#${x.work_order_id} P${x.priority}: ${escapeHtml(x.reason)}</li>`).join("");
       return (
         `<div class="sd-proposal-box" id="sd-proposal-summary"><h3>Proposal #${proposal.id} <span>dashed on the map</span></h3>` +
-        `<p><b>${s.served}</b> of ${s.orders} orders served by ${proposal.routes.filter((r) => r.visits.length).length} crews · ` +
+        `<p><b>${s.served}</b> of ${count(s.orders, "order")} served by ${count(proposal.routes.filter((r) => r.visits.length).length, "crew")} · ` +
         `<b class="${s.dropped ? "sd-late" : ""}">${s.dropped}</b> dropped · on-site met ${s.onsite_met}, missed ${s.onsite_missed} · ` +
         `travel ${minutesText(s.travel_s)}</p>` +
         `<ul class="sd-routes">${crewList}</ul>` +
@@ -795,7 +818,7 @@
             `<span class="sd-what">${escapeHtml(what)} · ${escapeHtml(o.feeder || "")}</span>` +
             `<span class="sd-clock" title="seconds to the on-site deadline (${fmt.time(o.onsite_due_at)})" data-countdown="${left}">` +
             `${left === null ? "" : countdownText(left)}</span></div>` +
-            `<div class="sd-order-facts">${customers ? `${Math.round(customers)} customers · ` : ""}` +
+            `<div class="sd-order-facts">${customers ? `${count(Math.round(customers), "customer")} · ` : ""}` +
             `score ${o.urgency.score}${hazard ? ' · <span class="sd-hazard-tag">hazard</span>' : ""}` +
             `${o.reports > 1 ? ` · ${o.reports} reports` : ""}` +
             `${o.open_tasks ? ` · <span class="sd-hazard-tag">${o.open_tasks} make-safe</span>` : ""}` +
@@ -829,11 +852,17 @@
     function render() {
       if (!user) {
         root.innerHTML =
-          '<h2>Dispatch</h2><p class="sd-login-note" id="sd-login-note">Log in to dispatch.</p>' +
+          '<h2>Log in</h2><p class="sd-login-note" id="sd-login-note">The console is for staff: log in to see the map and to dispatch.</p>' +
           '<form id="sd-login" autocomplete="on"><input name="username" placeholder="username" autocomplete="username" aria-label="username" required>' +
           '<input name="password" type="password" placeholder="password" autocomplete="current-password" aria-label="password" required>' +
           '<button type="submit" class="sd-btn sd-primary">Log in</button></form>' +
           (message ? `<p class="sd-msg sd-msg-${message.kind}">${message.html}</p>` : "");
+        return;
+      }
+      if (!canDispatch()) {
+        root.innerHTML =
+          `<h2>Console <span class="sd-who">${escapeHtml(user.username)} · <button type="button" class="sd-link" data-act="logout">log out</button></span></h2>` +
+          `<p class="sd-login-note">View only: ${article(user.role)} ${escapeHtml(user.role)} login sees the map; a dispatcher login dispatches.</p>`;
         return;
       }
       const unassignedP1 = (current && current.unassigned_priority_1) || [];
@@ -871,7 +900,7 @@
     }
 
     async function refresh() {
-      if (!token) return;
+      if (!token || !canDispatch()) return;
       try {
         const [o, c, cur] = await Promise.all([
           api("/work-orders?live=true"),
@@ -903,15 +932,23 @@
       } catch (error) {
         return logout(error.status === 401 ? "Your login expired: log in again." : error.message);
       }
+      if (!CONSOLE_ROLES.includes(user.role)) return logout(`The ${user.role} login cannot open the console.`);
       render();
+      onLogin(token);
       await refresh();
       if (timer) window.clearInterval(timer);
       if (config.refreshMs > 0) timer = window.setInterval(refresh, config.refreshMs);
     }
 
     window.setInterval(tick, 1000);
+    const left = sessionStorage.getItem(MESSAGE_KEY);
+    if (left) {
+      sessionStorage.removeItem(MESSAGE_KEY);
+      message = { kind: "error", html: escapeHtml(left) };
+    }
     render();
     if (token) start();
+    else document.documentElement.dataset.console = "login";
     return { refresh, plan, apply, logout };
   }
 
@@ -996,7 +1033,7 @@
           const p = l.feature.properties;
           l.bindTooltip(
             tip(`Outage #${p.id} on ${p.device}`, [
-              `${p.status} · ${p.customers_affected} customers · ${p.report_count} reports`,
+              `${p.status} · ${count(p.customers_affected, "customer")} · ${count(p.report_count, "report")}`,
               `ETR ${fmt.time(p.etr)}`,
               p.hazard && "HAZARD reported",
             ]),
@@ -1014,7 +1051,7 @@
           l.bindTooltip(
             tip(`Planned: ${p.reason}`, [
               `${fmt.time(p.starts_at)}–${fmt.time(p.ends_at)}${p.active_now ? " (under way)" : ""}`,
-              `${p.customers_affected} customers`,
+              count(p.customers_affected, "customer"),
             ]),
             { sticky: true }
           );
@@ -1022,12 +1059,12 @@
       }
     }
 
+    let token = null;
     async function refresh(name) {
-      const headers = { Accept: "application/geo+json" };
-      // Logged-in staff also see critical customers and the crews' live positions.
-      const token = sessionStorage.getItem("stormdesk.console.token");
-      if (token) headers.Authorization = `Bearer ${token}`;
+      // Every layer fetch carries the staff login (most layers refuse anyone else).
+      const headers = { Accept: "application/geo+json", Authorization: `Bearer ${token}` };
       const response = await fetch(`${config.layersUrl}/${name}`, { headers });
+      if (response.status === 401 && dispatch) dispatch.logout("Your login expired: log in again.");
       if (!response.ok) throw new Error(`layer ${name}: HTTP ${response.status}`);
       const body = await response.text();
       const collection = JSON.parse(body);
@@ -1051,7 +1088,11 @@
     }
 
     const names = [...Object.keys(layers), "unlocated"];
-    const loaded = Promise.all(names.map(refresh)).then(
+    let resolveLoaded;
+    const loaded = new Promise((resolve) => {
+      resolveLoaded = resolve;
+    });
+    const loadAll = () => Promise.all(names.map(refresh)).then(
       () => {
         status.textContent =
           `${counts.feeders} feeders · ${counts.devices} devices · ` +
@@ -1068,7 +1109,13 @@
       }
     );
 
-    const dispatch = config.apiUrl ? dispatchPanel(map, config, fmt) : null;
+    let started = false;
+    const dispatch = dispatchPanel(map, config, fmt, (loginToken) => {
+      token = loginToken;
+      if (started) return;
+      started = true;
+      resolveLoaded(loadAll());
+    });
 
     const api = { map, layers, refresh, refreshLive, loaded, dispatch };
     window.stormdesk.console = api;

@@ -8,6 +8,7 @@
  * The page shows the queued step at once, marked "waiting", and "n updates waiting" on top.
  * While the page is open it posts the crew's position every config.positionMs (if allowed).
  * <html data-crew="login|ready|error"> says where the page is (the browser tests wait on it).
+ * English and Chinese: every text is in STRINGS; the switch in the header changes it.
  */
 (function () {
   "use strict";
@@ -24,17 +25,197 @@
   };
   const QUEUE_PREFIX = "stormdesk.crew.queue.";
   const STEPS = ["en_route", "on_site", "restored"];
-  const STATUS_TEXT = {
-    new: "New",
-    planned: "Planned",
-    dispatched: "Dispatched",
-    en_route: "En route",
-    on_site: "On site",
-    restored: "Restored",
-    closed: "Closed",
-    cancelled: "Cancelled",
+  // Every text of the page, in English and Chinese (the status page's scheme: a switch in the
+  // header, remembered in localStorage under the same key, else the browser's languages).
+  // Counted texts are plural forms by Intl.PluralRules: "one" and "other" in English,
+  // "other" only in Chinese.
+  const STRINGS = {
+    en: {
+      page: "Crew",
+      title: "crew",
+      language: "Language",
+      logout: "Log out",
+      loginTitle: "Crew login",
+      username: "Username",
+      password: "Password",
+      login: "Log in",
+      workTitle: "My route and jobs",
+      mapLabel: "Map of my route",
+      jobsLabel: "My jobs in route order",
+      credit: "synthetic grid for demonstration",
+      noscript: "The crew page needs JavaScript.",
+      online: "Online",
+      offline: "Offline",
+      expired: "Your login has expired: log in again.",
+      wrongPassword: "Wrong username or password.",
+      noNetworkLogin: "No network: try again when you are online.",
+      noNetworkReload: "No network: reload when you are online.",
+      notLinked: "The login {name} is not linked to a crew: log in with a crew account.",
+      updatesWaiting: { one: "{n} update waiting", other: "{n} updates waiting" },
+      sending: "sending…",
+      sentLater: "sent when the network is back",
+      retryNow: "Retry now",
+      helpRequested: "Help requested: the dispatcher has been told.",
+      helpRequest: "Help request",
+      madeSafe: "Made safe",
+      notAccepted: "{what} for job #{id} was not accepted: {error}",
+      updated: "Updated {time}",
+      offlineJobs: "Offline: showing the last jobs loaded.",
+      loadFailed: "Could not load your jobs: {error}",
+      navigate: "Navigate",
+      mapsLink: "Maps link",
+      outageN: "Outage #{id}",
+      reportN: "Report #{id}",
+      jobN: "Job #{id}",
+      hazard: "⚠ Hazard",
+      customersOff: { one: "{n} customer off", other: "{n} customers off" },
+      life_support: { one: "{n} life-support customer", other: "{n} life-support customers" },
+      hospital: { one: "{n} hospital", other: "{n} hospitals" },
+      other_critical: { one: "{n} other critical customer", other: "{n} other critical customers" },
+      locked: "locked",
+      eta: "ETA",
+      onsiteBy: "On site by",
+      lateBy: "{m} late",
+      dueIn: "in {m}",
+      restoredAt: "Restored",
+      repair: "Repair",
+      about: "about {m}",
+      hoursMinutes: "{h} h {m} min",
+      minutes: "{m} min",
+      notePlaceholder: "Note for the dispatcher (optional)",
+      noteLabel: "Note for job {id}",
+      confirmLabel: "Confirm power restored",
+      openTasks: {
+        one: "{n} make-safe task is still open. Is every place made safe and the power back?",
+        other: "{n} make-safe tasks are still open. Is every place made safe and the power back?",
+      },
+      powerBackFor: { one: "Power back for {n} customer?", other: "Power back for {n} customers?" },
+      powerBackJob: "Power back for this job?",
+      allSafe: "All made safe, power restored",
+      yesRestored: "Yes, restored",
+      cancel: "Cancel",
+      tasksLabel: "Make-safe tasks",
+      madeSafeWaiting: "made safe · waiting",
+      madeSafeDone: "made safe",
+      undo: "Undo Restored ({n} min left)",
+      stop: "stop {n}",
+      noFeeder: "no feeder",
+      priority: "priority {n}",
+      waiting: "{status} · waiting",
+      statusGroup: "Status",
+      needHelp: "Need help",
+      noJobs: "No jobs assigned to your crew right now.",
+      jobs: { one: "{n} job", other: "{n} jobs" },
+      priorityOne: "{n} priority 1",
+      hazards: { one: "{n} hazard", other: "{n} hazards" },
+      gpsShared: "GPS position shared",
+      atDepot: "at the depot (no GPS)",
+      youAreHere: "You are here",
+      depot: "Depot",
+      status: {
+        new: "New",
+        planned: "Planned",
+        dispatched: "Dispatched",
+        en_route: "En route",
+        on_site: "On site",
+        restored: "Restored",
+        closed: "Closed",
+        cancelled: "Cancelled",
+      },
+    },
+    "zh-CN": {
+      page: "抢修班组",
+      title: "抢修班组",
+      language: "语言",
+      logout: "退出登录",
+      loginTitle: "抢修班组登录",
+      username: "用户名",
+      password: "密码",
+      login: "登录",
+      workTitle: "我的路线和工单",
+      mapLabel: "我的路线地图",
+      jobsLabel: "按路线顺序排列的工单",
+      credit: "演示用模拟电网",
+      noscript: "抢修班组页面需要启用 JavaScript。",
+      online: "在线",
+      offline: "离线",
+      expired: "登录已过期，请重新登录。",
+      wrongPassword: "用户名或密码错误。",
+      noNetworkLogin: "没有网络：请联网后重试。",
+      noNetworkReload: "没有网络：请联网后刷新页面。",
+      notLinked: "账号 {name} 没有关联抢修班组，请使用班组账号登录。",
+      updatesWaiting: { other: "{n} 条更新待发送" },
+      sending: "正在发送…",
+      sentLater: "网络恢复后自动发送",
+      retryNow: "立即重试",
+      helpRequested: "已请求支援，调度员已收到通知。",
+      helpRequest: "支援请求",
+      madeSafe: "已排险",
+      notAccepted: "工单 #{id} 的“{what}”未被接受：{error}",
+      updated: "更新于 {time}",
+      offlineJobs: "离线：显示最近一次加载的工单。",
+      loadFailed: "无法加载工单：{error}",
+      navigate: "导航",
+      mapsLink: "地图链接",
+      outageN: "停电 #{id}",
+      reportN: "报修 #{id}",
+      jobN: "工单 #{id}",
+      hazard: "⚠ 危险",
+      customersOff: { other: "{n} 户停电" },
+      life_support: { other: "{n} 户生命支持用户" },
+      hospital: { other: "{n} 家医院" },
+      other_critical: { other: "{n} 户其他重要用户" },
+      locked: "已锁定",
+      eta: "预计到达",
+      onsiteBy: "到场时限",
+      lateBy: "已超时 {m}",
+      dueIn: "还剩 {m}",
+      restoredAt: "恢复时间",
+      repair: "修复用时",
+      about: "约 {m}",
+      hoursMinutes: "{h} 小时 {m} 分钟",
+      minutes: "{m} 分钟",
+      notePlaceholder: "给调度员的备注（可选）",
+      noteLabel: "工单 {id} 的备注",
+      confirmLabel: "确认已恢复供电",
+      openTasks: { other: "还有 {n} 项排险任务未完成。所有地点都已排除危险并恢复供电了吗？" },
+      powerBackFor: { other: "{n} 户已恢复供电了吗？" },
+      powerBackJob: "该工单已恢复供电了吗？",
+      allSafe: "已全部排险，已恢复供电",
+      yesRestored: "是，已恢复",
+      cancel: "取消",
+      tasksLabel: "排险任务",
+      madeSafeWaiting: "已排险 · 待发送",
+      madeSafeDone: "已排险",
+      undo: "撤销“已恢复”（还剩 {n} 分钟）",
+      stop: "第 {n} 站",
+      noFeeder: "无馈线",
+      priority: "优先级 {n}",
+      waiting: "{status} · 待发送",
+      statusGroup: "状态",
+      needHelp: "请求支援",
+      noJobs: "目前没有分配给您班组的工单。",
+      jobs: { other: "{n} 个工单" },
+      priorityOne: "{n} 个一级工单",
+      hazards: { other: "{n} 处危险" },
+      gpsShared: "已共享 GPS 位置",
+      atDepot: "在驻地（无 GPS）",
+      youAreHere: "您在这里",
+      depot: "驻地",
+      status: {
+        new: "新建",
+        planned: "已计划",
+        dispatched: "已派工",
+        en_route: "在途",
+        on_site: "已到场",
+        restored: "已恢复",
+        closed: "已关闭",
+        cancelled: "已取消",
+      },
+    },
   };
-  const STEP_TEXT = { en_route: "En route", on_site: "On site", restored: "Restored" };
+  const LANGS = Object.keys(STRINGS);
+  const LANG_KEY = "stormdesk.lang";
   // A step is the next one when the order is in one of these states.
   const STEP_FROM = {
     en_route: ["planned", "dispatched"],
@@ -47,18 +228,11 @@
     2: { color: "#b4bcc6", weight: 2.4 },
     3: { color: "#c6cdd5", weight: 1.4 },
   };
-  const CRITICAL_TEXT = {
-    life_support: (n) => `${n} life support`,
-    hospital: (n) => `${n} ${n === 1 ? "hospital" : "hospitals"}`,
-    other_critical: (n) => `${n} other critical`,
-  };
+  const CRITICAL = ["life_support", "hospital", "other_critical"];
 
   const $ = (id) => document.getElementById(id);
-  const time = new Intl.DateTimeFormat("en-GB", {
-    timeZone: config.timeZone || "UTC",
-    hour: "2-digit",
-    minute: "2-digit",
-  });
+  let lang = chooseLanguage();
+  let time = clock();
 
   let token = sessionStorage.getItem(TOKEN_KEY);
   let me = null;
@@ -76,6 +250,80 @@
   const addresses = {};
   const notes = {};
   let confirming = null; // the order whose Restored tap waits for a second, confirming tap
+
+  /* ---------- language ---------- */
+
+  function chooseLanguage() {
+    let stored = null;
+    try {
+      stored = localStorage.getItem(LANG_KEY);
+    } catch (error) {
+      // Storage is off: fall back to the browser's languages.
+    }
+    if (LANGS.includes(stored)) return stored;
+    for (const tag of navigator.languages || [navigator.language]) {
+      const lower = String(tag).toLowerCase();
+      if (lower.startsWith("zh")) return "zh-CN";
+      if (lower.startsWith("en")) return "en";
+    }
+    return "en";
+  }
+
+  function clock() {
+    return new Intl.DateTimeFormat(lang === "zh-CN" ? "zh-CN" : "en-GB", {
+      timeZone: config.timeZone || "UTC",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+  }
+
+  function fill(text, params) {
+    return String(text).replace(/\{(\w+)\}/g, (_, name) => (params && name in params ? params[name] : ""));
+  }
+
+  function t(key, params) {
+    return fill(key in STRINGS[lang] ? STRINGS[lang][key] : STRINGS.en[key], params);
+  }
+
+  // A counted text: the plural form of n in the page's language ("1 job", "2 jobs", "2 个工单").
+  function tn(key, n, params) {
+    const forms = STRINGS[lang][key] || STRINGS.en[key];
+    const form = forms[new Intl.PluralRules(lang).select(n)] || forms.other;
+    return fill(form, { ...params, n: Number(n).toLocaleString(lang) });
+  }
+
+  function statusText(status) {
+    return STRINGS[lang].status[status] || status;
+  }
+
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    document.title = `${document.querySelector(".utility").textContent} — ${t("title")}`;
+    time = clock();
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+    for (const node of document.querySelectorAll("[data-i18n-aria-label]")) {
+      node.setAttribute("aria-label", t(node.dataset.i18nAriaLabel));
+    }
+    for (const button of document.querySelectorAll(".lang button")) {
+      button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
+    }
+    if (!me) $("crew-name").textContent = t("page");
+    setNet(!$("net").classList.contains("off"));
+    renderQueue();
+    renderJobs();
+    if (map) drawMap();
+  }
+
+  function setLanguage(next) {
+    if (!LANGS.includes(next) || next === lang) return;
+    lang = next;
+    try {
+      localStorage.setItem(LANG_KEY, lang);
+    } catch (error) {
+      // Storage is off: the choice lasts for this visit.
+    }
+    applyLanguage();
+  }
 
   /* ---------- small helpers ---------- */
 
@@ -97,7 +345,7 @@
 
   function minutes(seconds) {
     const m = Math.round(Math.abs(seconds) / 60);
-    return m >= 90 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
+    return m >= 90 ? t("hoursMinutes", { h: Math.floor(m / 60), m: m % 60 }) : t("minutes", { m });
   }
 
   function uuid() {
@@ -116,7 +364,7 @@
 
   function setNet(online) {
     const net = $("net");
-    net.textContent = online ? "Online" : "Offline";
+    net.textContent = online ? t("online") : t("offline");
     net.classList.toggle("off", !online);
   }
 
@@ -141,7 +389,7 @@
     const body = await response.json().catch(() => null);
     if (!response.ok) {
       const detail = body && (typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
-      if (response.status === 401 && token) logout("Your login has expired: log in again.");
+      if (response.status === 401 && token) logout(t("expired"));
       throw new HttpError(response.status, detail);
     }
     return body;
@@ -154,7 +402,7 @@
     $("login").hidden = false;
     $("work").hidden = true;
     $("logout").hidden = true;
-    $("crew-name").textContent = "Crew";
+    $("crew-name").textContent = t("page");
     const error = $("login-error");
     error.hidden = !message;
     error.textContent = message || "";
@@ -182,13 +430,13 @@
         body: form,
       });
       const body = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(response.status === 401 ? "Wrong username or password." : body.detail || `HTTP ${response.status}`);
+      if (!response.ok) throw new Error(response.status === 401 ? t("wrongPassword") : body.detail || `HTTP ${response.status}`);
       token = body.access_token;
       sessionStorage.setItem(TOKEN_KEY, token);
       $("password").value = "";
       await start();
     } catch (error) {
-      showLogin(error instanceof TypeError ? "No network: try again when you are online." : error.message);
+      showLogin(error instanceof TypeError ? t("noNetworkLogin") : error.message);
     } finally {
       button.removeAttribute("aria-busy");
     }
@@ -220,9 +468,9 @@
     box.replaceChildren();
     if (!n) return;
     box.append(
-      el("span", { class: "queue-text", text: `${n} ${n === 1 ? "update" : "updates"} waiting` }),
-      el("span", { class: "queue-hint", text: navigator.onLine ? "sending…" : "sent when the network is back" }),
-      el("button", { type: "button", class: "btn-small", onclick: () => flush(), text: "Retry now" })
+      el("span", { class: "queue-text", text: tn("updatesWaiting", n) }),
+      el("span", { class: "queue-hint", text: navigator.onLine ? t("sending") : t("sentLater") }),
+      el("button", { type: "button", class: "btn-small", onclick: () => flush(), text: t("retryNow") })
     );
   }
 
@@ -256,7 +504,7 @@
         const item = queue[0];
         try {
           const answer = await send(item);
-          if (item.kind === "help") flash("Help requested: the dispatcher has been told.", "ok");
+          if (item.kind === "help") flash(t("helpRequested"), "ok");
           else if (answer) mergeOrder(answer);
         } catch (error) {
           if (!(error instanceof HttpError)) {
@@ -266,8 +514,8 @@
           if (error.status === 401 || error.status >= 500) break;
           // The server refused this step for good (not yours, not allowed now): drop it.
           const what =
-            item.kind === "help" ? "Help request" : item.kind === "task" ? "Made safe" : STEP_TEXT[item.to];
-          flash(`${what} for job #${item.order} was not accepted: ${error.message}`);
+            item.kind === "help" ? t("helpRequest") : item.kind === "task" ? t("madeSafe") : statusText(item.to);
+          flash(t("notAccepted", { what, id: item.order, error: error.message }));
         }
         queue.shift();
         saveQueue();
@@ -320,9 +568,7 @@
     return {
       hazard: Boolean(terms.hazard),
       customers: Math.round(terms.customers || 0),
-      critical: Object.keys(CRITICAL_TEXT)
-        .filter((k) => terms[k])
-        .map((k) => CRITICAL_TEXT[k](Math.round(terms[k]))),
+      critical: CRITICAL.filter((k) => terms[k]).map((k) => tn(k, Math.round(terms[k]))),
     };
   }
 
@@ -355,13 +601,13 @@
       await lookUpAddresses();
       renderJobs();
       drawMap();
-      $("updated").textContent = `Updated ${time.format(new Date())}`;
+      $("updated").textContent = t("updated", { time: time.format(new Date()) });
     } catch (error) {
       if (!(error instanceof HttpError)) {
         setNet(false);
-        $("updated").textContent = "Offline: showing the last jobs loaded.";
+        $("updated").textContent = t("offlineJobs");
       } else if (error.status !== 401) {
-        flash(`Could not load your jobs: ${error.message}`);
+        flash(t("loadFailed", { error: error.message }));
       }
     }
   }
@@ -391,7 +637,7 @@
     return el(
       "div",
       { class: "nav" },
-      el("a", { class: "btn nav-go", href: `geo:${at}?q=${at}`, "data-nav": "geo" }, "Navigate"),
+      el("a", { class: "btn nav-go", href: `geo:${at}?q=${at}`, "data-nav": "geo" }, t("navigate")),
       el(
         "a",
         {
@@ -401,7 +647,7 @@
           rel: "noopener",
           "data-nav": "https",
         },
-        "Maps link"
+        t("mapsLink")
       )
     );
   }
@@ -410,34 +656,34 @@
     const { status, waiting } = shownStatus(order);
     const f = facts(order);
     const address = addresses[order.id] || `${order.lat.toFixed(5)}, ${order.lon.toFixed(5)}`;
-    const what = order.kind === "outage" ? `Outage #${order.outage_id}` : `Report #${order.report_id}`;
+    const what = order.kind === "outage" ? t("outageN", { id: order.outage_id }) : t("reportN", { id: order.report_id });
     const flags = el(
       "div",
       { class: "flags" },
-      f.hazard && el("span", { class: "flag hazard" }, "⚠ Hazard"),
-      f.customers > 0 && el("span", { class: "flag" }, `${f.customers.toLocaleString("en")} customers off`),
+      f.hazard && el("span", { class: "flag hazard" }, t("hazard")),
+      f.customers > 0 && el("span", { class: "flag" }, tn("customersOff", f.customers)),
       f.critical.map((c) => el("span", { class: "flag critical" }, c)),
-      order.locked && el("span", { class: "flag muted" }, "locked")
+      order.locked && el("span", { class: "flag muted" }, t("locked"))
     );
     const rows = [];
-    if (order.eta_at && ["planned", "dispatched", "en_route"].includes(status)) rows.push(["ETA", time.format(new Date(order.eta_at))]);
+    if (order.eta_at && ["planned", "dispatched", "en_route"].includes(status)) rows.push([t("eta"), time.format(new Date(order.eta_at))]);
     if (order.onsite_countdown_s !== null && ["new", "planned", "dispatched", "en_route"].includes(status)) {
       const late = order.onsite_countdown_s < 0;
       rows.push([
-        "On site by",
-        `${time.format(new Date(order.onsite_due_at))} (${late ? `${minutes(order.onsite_countdown_s)} late` : `in ${minutes(order.onsite_countdown_s)}`})`,
+        t("onsiteBy"),
+        `${time.format(new Date(order.onsite_due_at))} (${t(late ? "lateBy" : "dueIn", { m: minutes(order.onsite_countdown_s) })})`,
         late || order.at_risk ? "late" : "",
       ]);
     }
-    if (order.restored_at) rows.push(["Restored", time.format(new Date(order.restored_at))]);
-    rows.push(["Repair", `about ${minutes(order.repair_s)}`]);
+    if (order.restored_at) rows.push([t("restoredAt"), time.format(new Date(order.restored_at))]);
+    rows.push([t("repair"), t("about", { m: minutes(order.repair_s) })]);
     const live = !["restored", "closed", "cancelled"].includes(status);
     const note = el("textarea", {
       class: "note",
       rows: "2",
       maxlength: "2000",
-      placeholder: "Note for the dispatcher (optional)",
-      "aria-label": `Note for job ${order.id}`,
+      placeholder: t("notePlaceholder"),
+      "aria-label": t("noteLabel", { id: order.id }),
     });
     note.value = notes[order.id] || "";
     note.addEventListener("input", () => (notes[order.id] = note.value));
@@ -467,21 +713,22 @@
           "aria-pressed": reached ? "true" : "false",
           onclick,
         },
-        reached ? `✓ ${STEP_TEXT[step]}` : STEP_TEXT[step]
+        reached ? `✓ ${statusText(step)}` : statusText(step)
       );
     });
     const confirm =
       live && confirming === order.id
         ? el(
             "div",
-            { class: "confirm", role: "alertdialog", "aria-label": "Confirm power restored" },
+            { class: "confirm", role: "alertdialog", "aria-label": t("confirmLabel") },
             el(
               "p",
               {},
               openTasks.length
-                ? `${openTasks.length} make-safe ${openTasks.length === 1 ? "task is" : "tasks are"} still open. ` +
-                    "Is every place made safe and the power back?"
-                : `Power back for ${f.customers > 0 ? `${f.customers.toLocaleString("en")} customers` : "this job"}?`
+                ? tn("openTasks", openTasks.length)
+                : f.customers > 0
+                  ? tn("powerBackFor", f.customers)
+                  : t("powerBackJob")
             ),
             el(
               "button",
@@ -494,7 +741,7 @@
                   enqueue({ kind: "transition", order: order.id, to: "restored", note: takeNote(), made_safe: openTasks.length > 0 });
                 },
               },
-              openTasks.length ? "All made safe, power restored" : "Yes, restored"
+              openTasks.length ? t("allSafe") : t("yesRestored")
             ),
             el(
               "button",
@@ -506,14 +753,14 @@
                   renderJobs();
                 },
               },
-              "Cancel"
+              t("cancel")
             )
           )
         : null;
     const tasks = (order.tasks || []).length
       ? el(
           "ul",
-          { class: "tasks", "aria-label": "Make-safe tasks" },
+          { class: "tasks", "aria-label": t("tasksLabel") },
           order.tasks.map((t) => {
             const queued = taskQueued(order.id, t.id);
             const safe = t.status === "made_safe" || queued;
@@ -530,9 +777,9 @@
                       "data-made-safe": String(t.id),
                       onclick: () => enqueue({ kind: "task", order: order.id, task: t.id }),
                     },
-                    "Made safe"
+                    t("madeSafe")
                   )
-                : el("span", { class: "muted" }, queued ? "made safe · waiting" : "made safe")
+                : el("span", { class: "muted" }, queued ? t("madeSafeWaiting") : t("madeSafeDone"))
             );
           })
         )
@@ -547,7 +794,7 @@
               "data-undo": String(order.id),
               onclick: () => enqueue({ kind: "transition", order: order.id, to: "on_site", note: "undo: not restored" }),
             },
-            `Undo Restored (${Math.ceil(order.undo_s_left / 60)} min left)`
+            t("undo", { n: Math.ceil(order.undo_s_left / 60) })
           )
         : null;
     return el(
@@ -556,21 +803,21 @@
       el(
         "div",
         { class: "job-head" },
-        el("span", { class: "seq", "aria-label": `stop ${index + 1}` }, live ? String(index + 1) : "✓"),
+        el("span", { class: "seq", "aria-label": t("stop", { n: index + 1 }) }, live ? String(index + 1) : "✓"),
         el(
           "div",
           { class: "job-title" },
           el("strong", { class: "addr" }, address),
-          el("span", { class: "sub" }, `${what} · ${order.feeder || "no feeder"} · priority ${order.urgency.priority}`)
+          el("span", { class: "sub" }, `${what} · ${order.feeder || t("noFeeder")} · ${t("priority", { n: order.urgency.priority })}`)
         ),
-        el("span", { class: `chip c-${status}`, "data-status": status }, waiting ? `${STATUS_TEXT[status]} · waiting` : STATUS_TEXT[status])
+        el("span", { class: `chip c-${status}`, "data-status": status }, waiting ? t("waiting", { status: statusText(status) }) : statusText(status))
       ),
       flags.childNodes.length ? flags : null,
       el("dl", { class: "facts" }, rows.map(([k, v, cls]) => [el("dt", {}, k), el("dd", { class: cls || null }, v)])),
       tasks,
       live ? navLinks(order) : null,
       live ? note : null,
-      live ? el("div", { class: "steps", role: "group", "aria-label": "Status" }, steps) : null,
+      live ? el("div", { class: "steps", role: "group", "aria-label": t("statusGroup") }, steps) : null,
       confirm,
       undo,
       live
@@ -582,7 +829,7 @@
               "data-help": "",
               onclick: () => enqueue({ kind: "help", order: order.id, note: takeNote() }),
             },
-            "Need help"
+            t("needHelp")
           )
         : null
     );
@@ -593,17 +840,17 @@
     const live = [...orders].sort(routeSort);
     const jobs = $("jobs");
     jobs.replaceChildren(...live.map(jobCard), ...done.map((o) => jobCard(o, 0)));
-    if (!live.length && !done.length) jobs.append(el("li", { class: "empty" }, "No jobs assigned to your crew right now."));
+    if (!live.length && !done.length) jobs.append(el("li", { class: "empty" }, t("noJobs")));
     const p1 = live.filter((o) => o.urgency.priority === 1).length;
     const hazards = live.filter((o) => facts(o).hazard).length;
     const position = route && route.position;
     $("summary").replaceChildren(
       ...[
-        el("strong", {}, `${live.length} ${live.length === 1 ? "job" : "jobs"}`),
-        p1 ? el("span", { class: "flag critical" }, `${p1} priority 1`) : null,
-        hazards ? el("span", { class: "flag hazard" }, `${hazards} hazard`) : null,
+        el("strong", {}, tn("jobs", live.length)),
+        p1 ? el("span", { class: "flag critical" }, t("priorityOne", { n: p1 })) : null,
+        hazards ? el("span", { class: "flag hazard" }, tn("hazards", hazards)) : null,
         position
-          ? el("span", { class: "muted" }, position.source === "live" ? "GPS position shared" : "at the depot (no GPS)")
+          ? el("span", { class: "muted" }, position.source === "live" ? t("gpsShared") : t("atDepot"))
           : null,
       ].filter(Boolean)
     );
@@ -635,7 +882,7 @@
       fillOpacity: 1,
       className: "crew-me",
     })
-      .bindTooltip(source === "live" ? "You are here" : "Depot")
+      .bindTooltip(source === "live" ? t("youAreHere") : t("depot"))
       .addTo(marks);
   }
 
@@ -683,7 +930,7 @@
         }),
         keyboard: false,
       })
-        .bindTooltip(addresses[order.id] || `Job #${order.id}`)
+        .bindTooltip(addresses[order.id] || t("jobN", { id: order.id }))
         .on("click", () => {
           const card = document.querySelector(`[data-order="${order.id}"]`);
           if (card) card.scrollIntoView({ behavior: "smooth", block: "start" });
@@ -710,7 +957,7 @@
     } catch (error) {
       if (error instanceof HttpError) return logout(error.status === 401 ? null : error.message);
       document.documentElement.dataset.crew = "error";
-      return flash("No network: reload when you are online.");
+      return flash(t("noNetworkReload"));
     }
     if (me.crew_id === null || me.crew_id === undefined) {
       const elsewhere = OTHER_PAGE[me.role];
@@ -722,7 +969,7 @@
         return;
       }
       const name = me.username;
-      logout(`The login ${name} is not linked to a crew: log in with a crew account.`);
+      logout(t("notLinked", { name }));
       return;
     }
     loadQueue();
@@ -760,7 +1007,11 @@
   });
   $("login-form").addEventListener("submit", login);
   $("logout").addEventListener("click", () => logout(null));
+  for (const button of document.querySelectorAll(".lang button")) {
+    button.addEventListener("click", () => setLanguage(button.dataset.lang));
+  }
   setNet(navigator.onLine);
+  applyLanguage();
   if (token) start();
   else showLogin(null);
 })();

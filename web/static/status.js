@@ -63,17 +63,18 @@
         "Stay away from fallen wires: keep at least 10 metres away and keep others away. " +
         "If anyone is in danger, call the emergency number 112 now.",
       reportNumber: "Report number {id}",
-      keepNumber: "Keep this number to track your report.",
+      trackingCode: "Tracking code: {token}",
+      keepNumber: "Keep the tracking code to follow your report.",
       clsPlanned: "This is planned work in your area; power is planned back by the end of the work.",
       clsKnown: "We already know about this outage and crews are working on it.",
       clsDuplicate: "You have already reported this; we added it to your earlier report {duplicate}.",
       clsNew: "Thank you. We have received your report and will look into it.",
       clsUnlocated: "Thank you. Our team will locate the address and look into it.",
       trackTitle: "Track a report",
-      trackLabel: "Report number",
+      trackLabel: "Tracking code",
       track: "Track",
-      trackBadNumber: "Enter the report number, for example 1024.",
-      trackNotFound: "No report with number {id}. Check the number and try again.",
+      trackBadNumber: "Enter the tracking code you were given, for example Xq3v-9Tb2LmW0aRk.",
+      trackNotFound: "No report with tracking code {id}. Check the code and try again.",
       received: "Received {time}",
       trackRestored: "Power has been restored. If you still have no power, please report again.",
       trackActive: "Crews are working on the outage.",
@@ -154,17 +155,18 @@
       badPhone: "请检查电话号码：只能包含数字、空格、+、( ) 和 -。",
       hazardWarning: "请远离断落的电线：保持至少 10 米距离，并提醒他人远离。如有人员危险，请立即拨打紧急电话 112。",
       reportNumber: "报修单号 {id}",
-      keepNumber: "请保存此单号，以便查询处理进度。",
+      trackingCode: "查询码：{token}",
+      keepNumber: "请保存查询码，以便查询处理进度。",
       clsPlanned: "这是您所在区域的计划检修，检修结束后恢复供电。",
       clsKnown: "我们已经知道这次停电，抢修人员正在处理。",
       clsDuplicate: "您已经报修过这个问题，我们已将其合并到您之前的报修单 {duplicate}。",
       clsNew: "谢谢！我们已收到您的报修，将尽快处理。",
       clsUnlocated: "谢谢！我们的工作人员将核实地址并尽快处理。",
       trackTitle: "查询报修进度",
-      trackLabel: "报修单号",
+      trackLabel: "查询码",
       track: "查询",
-      trackBadNumber: "请输入报修单号，例如 1024。",
-      trackNotFound: "没有找到单号为 {id} 的报修，请检查后重试。",
+      trackBadNumber: "请输入您收到的查询码，例如 Xq3v-9Tb2LmW0aRk。",
+      trackNotFound: "没有找到查询码为 {id} 的报修，请检查后重试。",
       received: "受理时间：{time}",
       trackRestored: "已恢复供电。如果您仍然没有电，请重新报修。",
       trackActive: "抢修人员正在处理这次停电。",
@@ -686,6 +688,7 @@
         el("div", { class: "notice-head" }, icon("report"), el("h3", { class: "report-number" }, t("reportNumber", { id: answer.id }))),
         el("p", { class: "classification" }, t(`cls${cls}`, { duplicate: answer.duplicate_of || "" })),
         answer.etr && el("p", { class: "etr" }, t("etr", { time: formatTime(answer.etr) })),
+        el("p", { class: "tracking-code" }, t("trackingCode", { token: answer.token })),
         el("p", { class: "muted" }, t("keepNumber")),
       ]),
       answer.hazard && el("div", { class: "warning" }, icon("error"), el("span", {}, t("hazardWarning")))
@@ -738,7 +741,7 @@
       pendingKey = null;
       $("report-form").reset();
       renderHazardWarning();
-      $("track-id").value = String(answer.id);
+      $("track-id").value = answer.token;
       view.report = () => showReportAnswer(answer);
     } catch (error) {
       // The key is kept: sending again after a network error must not file twice.
@@ -771,21 +774,20 @@
         el("p", { class: "track-status" }, trackText(report)),
         active && el("p", { class: "etr" }, report.etr ? t("etr", { time: formatTime(report.etr) }) : t("etrUnknown")),
         el("p", { class: "muted" }, `${STRINGS[lang].categories[report.category] || report.category} · ${t("received", { time: formatTime(report.received_at) })}`),
-        report.address && el("p", { class: "muted" }, report.address),
       ])
     );
   }
 
   async function track(event) {
     event.preventDefault();
-    const raw = $("track-id").value.replace(/[\s#]/g, "");
-    if (!/^\d{1,18}$/.test(raw)) {
+    const raw = $("track-id").value.replace(/\s/g, "");
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(raw)) {
       view.track = () => $("track-result").replaceChildren(reportBox("error", [el("p", {}, t("trackBadNumber"))]));
       view.track();
       return;
     }
     try {
-      const report = await api(`/reports/${raw}`);
+      const report = await api(`/reports/track/${encodeURIComponent(raw)}`);
       view.track = () => showTrack(report);
     } catch (error) {
       const text = () => (error.status === 404 ? t("trackNotFound", { id: raw }) : errorText(error));
