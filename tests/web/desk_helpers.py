@@ -18,14 +18,13 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from tests.web.axe import assert_accessible
-
 from geo.auth import create_user
 from geo.models import Premise, Region, User
 from geo.settings import REPO_ROOT
 from hotline.departments import seed_departments, set_member
 from hotline.kb_seed import read_seed_file, seed_articles
 from hotline.models import Department, KbArticle
+from tests.web.axe import assert_accessible
 
 DESKTOP = {"width": 1280, "height": 720}
 DEPARTMENT_LOGIN = "svc1"

@@ -57,7 +57,8 @@
   function renderRing() {
     const box = $("ring");
     if (call.current) {
-      fill(box, el("p", { class: "in-call", text: t("inCall", { number: numberOf(call.current) || call.current.account || "", time: formatTime(call.current.answered_at || call.current.started_at || new Date()) }) }));
+      const number = (call.premise && call.premise.phone) || numberOf(call.current);
+      fill(box, el("p", { class: "in-call", text: t("inCall", { number, time: formatTime(call.current.answered_at || call.current.started_at || new Date()) }) }));
       return;
     }
     if (!call.ringing) {
@@ -137,6 +138,7 @@
     const form = $("file-form");
     if (premise.account) form.caller_account.value = premise.account;
     if (premise.customer_name) form.caller_name.value = premise.customer_name;
+    if (premise.phone) form.caller_phone.value = premise.phone;
     if (premise.address) form.address.value = premise.address;
     renderCaller();
   }
@@ -144,6 +146,7 @@
   function renderCaller() {
     const caller = call.caller;
     const premise = call.premise;
+    renderRing();
     $("caller").hidden = false;
     const card = $("caller-card");
     if (!premise) {
@@ -399,10 +402,8 @@
     $("storm").hidden = !active;
     $("storm").textContent = t("stormOn");
     $("storm-scripts").hidden = !active;
-    // In storm mode the top outages' scripts lead the call column, above the caller.
-    $("incoming").after($("storm-scripts"));
     if (!active) return;
-    fill($("storm-list"), ...storm.top_outages.slice(0, 5).map((o) => el("li", { "data-outage": o.outage_id || "", "data-planned": o.planned_outage_id || "" },
+    fill($("storm-list"), ...storm.top_outages.slice(0, 3).map((o) => el("li", { "data-outage": o.outage_id || "", "data-planned": o.planned_outage_id || "" },
       el("strong", { text: `${o.region || ""} ${o.feeder || ""} · ${t("customersOut", { n: o.customers_affected })}` }), el("br"),
       o.script[desk.lang()] || o.script.en)));
   }

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"  # re-chained after 0011 (fa-privacy) in d2-desk
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
