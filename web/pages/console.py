@@ -9,6 +9,7 @@ may have no internet), and there is no tile layer: our own roads layer is the ba
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import folium
@@ -129,7 +130,24 @@ def render_console(
             }
         )
     )
-    return str(figure.render())
+    return accessible(str(figure.render()))
+
+
+# folium's page has no language and a viewport that forbids zooming (axe: html-has-lang,
+# meta-viewport); both are fixed in the rendered text, and a folium whose template no longer
+# matches fails here rather than serving the page unfixed.
+_HTML_TAG = "<html>"
+_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')
+ZOOMABLE_VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+
+
+def accessible(page: str) -> str:
+    """The console page with ``lang="en"`` and a viewport that lets the user zoom."""
+    if _HTML_TAG not in page or not _VIEWPORT.search(page):
+        msg = "folium's page template changed: update web.pages.console.accessible"
+        raise RuntimeError(msg)
+    page = page.replace(_HTML_TAG, '<html lang="en">', 1)
+    return _VIEWPORT.sub(ZOOMABLE_VIEWPORT, page, count=1)
 
 
 @router.get("/console", response_class=HTMLResponse)
