@@ -6,16 +6,20 @@ the last 90 days of calls, reports and tickets, and what is true right now at ea
 (a known outage with its ETR and crew, planned work now or in the next 7 days, open
 tickets) with the answer script. Staff only: it is full of personal data.
 
-Every lookup is an index scan (digit-only phone expression indexes from migration 0013,
-premise and time indexes on calls, reports and tickets); ``bench/caller_card.py`` measures
-it at a million premises.
+The card is read set-wise, a fixed handful of queries whatever the number of premises
+(each query is one round trip, and round trips are what a loaded server makes slow): the
+premises with their region and feeder; planned work; active outages; recent restorations;
+the crews of the outages found; calls; reports; tickets (open ones and the 90 days' in one).
+Every one is an index scan (digit-only phone expression indexes from migration 0013, premise
+and time indexes); ``bench/caller_card.py`` measures the card at a million premises.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, false, or_, select, text
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
@@ -23,6 +27,7 @@ from geo.models import Feeder, Premise, Region
 from hotline.call_schemas import (
     CallBrief,
     CallerCard,
+    CrewState,
     OutageNow,
     PlannedRead,
     PremiseCard,
@@ -30,15 +35,19 @@ from hotline.call_schemas import (
     Script,
     TicketBrief,
 )
-from hotline.calls import premises_of_phone
 from hotline.models import OPEN_STATUSES, Call, Ticket
 from hotline.phones import digits_sql, normalize_phone
 from hotline.scripts import crew_state, outage_script, planned_script
 from hotline.settings import HotlineSettings
 from hotline.visibility import Viewer, visible_filter
-from outages.models import PlannedOutage, PlannedOutagePremise, Report
-from outages.planned import planned_covering
-from outages.service import active_outage_of
+from outages.models import (
+    ACTIVE_OUTAGE_STATUSES,
+    Outage,
+    OutagePremise,
+    PlannedOutage,
+    PlannedOutagePremise,
+    Report,
+)
 
 HISTORY_DAYS = 90
 UPCOMING_DAYS = 7
@@ -62,175 +71,204 @@ def _planned_read(planned: PlannedOutage) -> PlannedRead:
     )
 
 
-def upcoming_planned(*, session: Session, premise_id: int, now: dt.datetime) -> list[PlannedOutage]:
-    """Scheduled planned outages of the premise starting within the next 7 days."""
-    return list(
-        session.scalars(
-            select(PlannedOutage)
-            .join(PlannedOutagePremise, PlannedOutagePremise.planned_outage_id == PlannedOutage.id)
-            .where(
-                PlannedOutagePremise.premise_id == premise_id,
-                PlannedOutage.status == "scheduled",
-                PlannedOutage.starts_at > now,
-                PlannedOutage.starts_at <= now + dt.timedelta(days=UPCOMING_DAYS),
-            )
-            .order_by(PlannedOutage.starts_at)
-        )
+@dataclass
+class _Found:
+    """A premise with its region's code and name and its feeder's code."""
+
+    premise: Premise
+    region: str | None
+    region_name: str | None
+    feeder: str | None
+
+
+@dataclass
+class _Now:
+    """What is true at the card's premises now, by premise id."""
+
+    planned_now: dict[int, PlannedOutage] = field(default_factory=dict)
+    upcoming: dict[int, list[PlannedOutage]] = field(default_factory=dict)
+    outage: dict[int, Outage] = field(default_factory=dict)
+    crews: dict[int, CrewState | None] = field(default_factory=dict)
+    restored: dict[int, dt.datetime] = field(default_factory=dict)
+
+
+def _find(session: Session, digits: str | None, account: str | None) -> list[_Found]:
+    stmt = (
+        select(Premise, Region.code, Region.name, Feeder.code)
+        .outerjoin(Region, Region.id == Premise.region_id)
+        .outerjoin(Feeder, Feeder.id == Premise.feeder_id)
     )
+    if digits is not None:
+        stmt = stmt.where(digits_sql(Premise.phone) == digits)
+    else:
+        stmt = stmt.where(Premise.account == account)
+    rows = session.execute(stmt.order_by(Premise.id).limit(20)).all()
+    return [_Found(p, region, name, feeder) for p, region, name, feeder in rows]
 
 
-def _restored_at(
-    session: Session, premise_id: int, now: dt.datetime, settings: HotlineSettings
-) -> dt.datetime | None:
+def _now_at(session: Session, ids: list[int], now: dt.datetime, settings: HotlineSettings) -> _Now:
+    """Planned work, active outages (with their crews) and recent restorations at ``ids``.
+
+    The same rules as the status page (``outages.status``): planned work covering now is
+    the scheduled one ending last; an active outage holds the premise while its row there
+    is not restored.
+    """
+    state = _Now()
+    if not ids:
+        return state
+    planned = session.execute(
+        select(PlannedOutagePremise.premise_id, PlannedOutage)
+        .join(PlannedOutage, PlannedOutage.id == PlannedOutagePremise.planned_outage_id)
+        .where(
+            PlannedOutagePremise.premise_id.in_(ids),
+            PlannedOutage.status == "scheduled",
+            PlannedOutage.ends_at > now,
+            PlannedOutage.starts_at <= now + dt.timedelta(days=UPCOMING_DAYS),
+        )
+        .order_by(PlannedOutage.starts_at, PlannedOutage.id)
+    ).all()
+    for premise_id, work in planned:
+        if work.starts_at > now:
+            state.upcoming.setdefault(premise_id, []).append(work)
+            continue
+        best = state.planned_now.get(premise_id)
+        if best is None or (work.ends_at, -work.id) > (best.ends_at, -best.id):
+            state.planned_now[premise_id] = work
+    outages = session.execute(
+        select(OutagePremise.premise_id, Outage)
+        .join(Outage, Outage.id == OutagePremise.outage_id)
+        .where(
+            OutagePremise.premise_id.in_(ids),
+            OutagePremise.restored_at.is_(None),
+            Outage.status.in_(ACTIVE_OUTAGE_STATUSES),
+        )
+        .order_by(Outage.id)
+    ).all()
+    for premise_id, outage in outages:
+        state.outage.setdefault(premise_id, outage)
+    for outage in {o.id: o for o in state.outage.values()}.values():
+        state.crews[outage.id] = crew_state(session=session, outage_id=outage.id)
     since = now - dt.timedelta(hours=settings.restored_recently_h)
-    value: dt.datetime | None = session.execute(
-        text(
-            "SELECT max(restored_at) FROM outage_premise "
-            "WHERE premise_id = :p AND restored_at >= :since"
-        ),
-        {"p": premise_id, "since": since},
-    ).scalar()
-    return value
+    restored = session.execute(
+        select(OutagePremise.premise_id, func.max(OutagePremise.restored_at))
+        .where(OutagePremise.premise_id.in_(ids), OutagePremise.restored_at >= since)
+        .group_by(OutagePremise.premise_id)
+    ).all()
+    state.restored = {int(row[0]): row[1] for row in restored if row[1] is not None}
+    return state
 
 
-def premise_card(
-    *,
-    session: Session,
-    premise: Premise,
-    viewer: Viewer,
-    now: dt.datetime,
-    settings: HotlineSettings,
+def _script(
+    found: _Found, state: _Now, now: dt.datetime, settings: HotlineSettings
+) -> Script | None:
+    """Planned work now, else the known outage, else planned work in the coming days."""
+    pid, tz = found.premise.id, settings.timezone
+    if pid in state.planned_now:
+        return planned_script(planned=state.planned_now[pid], now=now, timezone=tz)
+    if pid in state.outage:
+        outage = state.outage[pid]
+        crew = state.crews.get(outage.id)
+        return outage_script(
+            outage=outage, crew=crew, now=now, timezone=tz, address=found.premise.address
+        )
+    if state.upcoming.get(pid):
+        return planned_script(planned=state.upcoming[pid][0], now=now, timezone=tz, upcoming=True)
+    return None
+
+
+def _premise_card(
+    found: _Found, state: _Now, tickets: list[Ticket], now: dt.datetime, settings: HotlineSettings
 ) -> PremiseCard:
-    """One premise of the caller and what is true there now, with the script to read."""
-    region = session.get(Region, premise.region_id) if premise.region_id else None
-    feeder = session.get(Feeder, premise.feeder_id) if premise.feeder_id else None
-    planned = planned_covering(session=session, premise_id=premise.id, now=now)
-    outage = active_outage_of(session=session, premise_id=premise.id)
-    upcoming = upcoming_planned(session=session, premise_id=premise.id, now=now)
-    outage_now, script = None, None
+    premise, pid = found.premise, found.premise.id
+    planned, outage = state.planned_now.get(pid), state.outage.get(pid)
+    outage_now = None
     if outage is not None:
-        crew = crew_state(session=session, outage_id=outage.id)
         outage_now = OutageNow(
             id=outage.id,
             status=outage.status,
             etr_at=outage.etr_at,
             cause=outage.cause,
             customers_affected=outage.customers_affected,
-            crew=crew,
+            crew=state.crews.get(outage.id),
         )
-        script = outage_script(
-            outage=outage, crew=crew, now=now, timezone=settings.timezone, address=premise.address
-        )
-    if planned is not None:
-        script = planned_script(planned=planned, now=now, timezone=settings.timezone)
-    elif script is None and upcoming:
-        script = planned_script(
-            planned=upcoming[0], now=now, timezone=settings.timezone, upcoming=True
-        )
-    state = "planned" if planned else "outage" if outage else "normal"
-    restored_at = _restored_at(session, premise.id, now, settings) if state == "normal" else None
-    tickets = session.scalars(
-        select(Ticket)
-        .where(
-            Ticket.premise_id == premise.id,
-            Ticket.status.in_(OPEN_STATUSES),
-            visible_filter(viewer),
-        )
-        .order_by(Ticket.filed_at)
-    )
+    restored_at = None if planned or outage else state.restored.get(pid)
+    status = "planned" if planned else "outage" if outage else "normal"
     return PremiseCard(
-        premise_id=premise.id,
+        premise_id=pid,
         account=premise.account,
         address=premise.address,
         customer_name=premise.customer_name,
         phone=premise.phone,
-        region=region.code if region else None,
-        region_name=region.name if region else None,
-        feeder=feeder.code if feeder else None,
+        region=found.region,
+        region_name=found.region_name,
+        feeder=found.feeder,
         critical=premise.critical,
-        state="restored" if restored_at else state,
+        state="restored" if restored_at else status,
         outage=outage_now,
         planned_now=_planned_read(planned) if planned else None,
-        planned_next_7_days=[_planned_read(p) for p in upcoming],
+        planned_next_7_days=[_planned_read(p) for p in state.upcoming.get(pid, [])],
         restored_at=restored_at,
-        open_tickets=[ticket_brief(t) for t in tickets],
-        script=script,
+        open_tickets=[
+            ticket_brief(t)
+            for t in sorted(tickets, key=lambda t: t.filed_at)
+            if t.premise_id == pid and t.status in OPEN_STATUSES
+        ],
+        script=_script(found, state, now, settings),
     )
+
+
+def _either(terms: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    return or_(*terms) if terms else false()
 
 
 def _history(
     session: Session,
     viewer: Viewer,
     digits: str | None,
-    premise_ids: list[int],
+    ids: list[int],
     since: dt.datetime,
-) -> tuple[list[CallBrief], list[ReportBrief], list[TicketBrief]]:
-    """Calls, reports and tickets of the number or the premises since ``since``, newest first."""
-
-    def either(*terms: ColumnElement[bool]) -> ColumnElement[bool]:
-        return or_(*terms) if terms else false()
-
-    by_premise = bool(premise_ids)
-    call_terms: list[ColumnElement[bool]] = [Call.premise_id.in_(premise_ids)] if by_premise else []
-    report_terms: list[ColumnElement[bool]] = (
-        [Report.premise_id.in_(premise_ids)] if by_premise else []
-    )
-    ticket_terms: list[ColumnElement[bool]] = (
-        [Ticket.premise_id.in_(premise_ids)] if by_premise else []
-    )
+) -> tuple[list[Call], list[Report], list[Ticket]]:
+    """Calls, reports and tickets of the number or the premises since ``since``, newest
+    first; tickets also include the premises' open ones, however old."""
+    calls: list[ColumnElement[bool]] = [Call.premise_id.in_(ids)] if ids else []
+    reports: list[ColumnElement[bool]] = [Report.premise_id.in_(ids)] if ids else []
+    tickets: list[ColumnElement[bool]] = [Ticket.premise_id.in_(ids)] if ids else []
     if digits:
-        call_terms.append(Call.caller_number == digits)
-        report_terms.append(digits_sql(Report.caller_phone) == digits)
-        ticket_terms.append(digits_sql(Ticket.caller_phone) == digits)
-
-    calls = session.scalars(
-        select(Call)
-        .where(either(*call_terms), Call.started_at >= since)
-        .order_by(Call.started_at.desc())
-        .limit(HISTORY_LIMIT)
-    )
-    reports = session.scalars(
-        select(Report)
-        .where(either(*report_terms), Report.received_at >= since)
-        .order_by(Report.received_at.desc())
-        .limit(HISTORY_LIMIT)
-    )
-    tickets = session.scalars(
-        select(Ticket)
-        .where(
-            either(*ticket_terms),
-            Ticket.filed_at >= since,
-            visible_filter(viewer),
-        )
-        .order_by(Ticket.filed_at.desc())
-        .limit(HISTORY_LIMIT)
+        calls.append(Call.caller_number == digits)
+        reports.append(digits_sql(Report.caller_phone) == digits)
+        tickets.append(digits_sql(Ticket.caller_phone) == digits)
+    open_here = (
+        and_(Ticket.premise_id.in_(ids), Ticket.status.in_(OPEN_STATUSES)) if ids else false()
     )
     return (
-        [
-            CallBrief(
-                id=c.id,
-                channel=c.channel,
-                status=c.status,
-                started_at=c.started_at,
-                disposition=c.disposition,
-                report_id=c.report_id,
-                ticket_id=c.ticket_id,
+        list(
+            session.scalars(
+                select(Call)
+                .where(_either(calls), Call.started_at >= since)
+                .order_by(Call.started_at.desc(), Call.id.desc())
+                .limit(HISTORY_LIMIT)
             )
-            for c in calls
-        ],
-        [
-            ReportBrief(
-                id=r.id,
-                received_at=r.received_at,
-                channel=r.channel,
-                category=r.category,
-                classification=r.classification,
-                status=r.status,
-                outage_id=r.outage_id,
+        ),
+        list(
+            session.scalars(
+                select(Report)
+                .where(_either(reports), Report.received_at >= since)
+                .order_by(Report.received_at.desc(), Report.id.desc())
+                .limit(HISTORY_LIMIT)
             )
-            for r in reports
-        ],
-        [ticket_brief(t) for t in tickets],
+        ),
+        list(
+            session.scalars(
+                select(Ticket)
+                .where(
+                    _either(tickets),
+                    or_(Ticket.filed_at >= since, open_here),
+                    visible_filter(viewer),
+                )
+                .order_by(Ticket.filed_at.desc(), Ticket.id.desc())
+                .limit(4 * HISTORY_LIMIT)
+            )
+        ),
     )
 
 
@@ -252,26 +290,42 @@ def caller_card(
         msg = "give phone (the calling number) or account, not both and not neither"
         raise InvalidInput(msg)
     digits = normalize_phone(phone) if phone is not None else None
-    if digits is not None:
-        premises = premises_of_phone(session=session, digits=digits)
-    else:
-        found = session.scalar(select(Premise).where(Premise.account == account))
-        premises = [found] if found else []
-    cards = [
-        premise_card(session=session, premise=p, viewer=viewer, now=now, settings=settings)
-        for p in premises
-    ]
+    found = _find(session, digits, account)
+    ids = [f.premise.id for f in found]
+    state = _now_at(session, ids, now, settings)
     since = now - dt.timedelta(days=HISTORY_DAYS)
-    calls, reports, tickets = _history(session, viewer, digits, [p.id for p in premises], since)
-    script: Script | None = next((c.script for c in cards if c.script is not None), None)
+    calls, reports, tickets = _history(session, viewer, digits, ids, since)
+    cards = [_premise_card(f, state, tickets, now, settings) for f in found]
     return CallerCard(
         phone=digits,
         account=account,
-        known=bool(premises),
+        known=bool(found),
         premises=cards,
-        script=script,
-        calls=calls,
-        reports=reports,
-        tickets=tickets,
+        script=next((c.script for c in cards if c.script is not None), None),
+        calls=[
+            CallBrief(
+                id=c.id,
+                channel=c.channel,
+                status=c.status,
+                started_at=c.started_at,
+                disposition=c.disposition,
+                report_id=c.report_id,
+                ticket_id=c.ticket_id,
+            )
+            for c in calls
+        ],
+        reports=[
+            ReportBrief(
+                id=r.id,
+                received_at=r.received_at,
+                channel=r.channel,
+                category=r.category,
+                classification=r.classification,
+                status=r.status,
+                outage_id=r.outage_id,
+            )
+            for r in reports
+        ],
+        tickets=[ticket_brief(t) for t in tickets if t.filed_at >= since][:HISTORY_LIMIT],
         history_days=HISTORY_DAYS,
     )

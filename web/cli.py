@@ -25,7 +25,7 @@ from geo.cluster import ensure_database, local_cluster
 from geo.database import make_engine
 from geo.exceptions import StormdeskError
 from geo.models import ROLES, Premise
-from web import cli_cluster, cli_history, cli_import, cli_report, cli_routing, cli_storm
+from web import cli_cluster, cli_desk, cli_history, cli_import, cli_report, cli_routing, cli_storm
 from web.settings import Settings
 
 app = typer.Typer(help="stormdesk: outage intake and repair dispatch.", no_args_is_help=True)
@@ -41,6 +41,7 @@ app.add_typer(cli_cluster.app, name="cluster")
 app.add_typer(cli_report.app, name="report")
 app.add_typer(cli_history.app, name="history")
 app.command()(cli_storm.storm)
+app.command()(cli_desk.ring)
 
 console = Console()
 err = Console(stderr=True)
@@ -279,6 +280,7 @@ def demo(
         "page", "URL", title=f"stormdesk demo ready in {time.monotonic() - started:.0f} s"
     )
     table.add_row("Dispatch console", f"{base}/console")
+    table.add_row("Hotline desk", f"{base}/desk")
     table.add_row("Customer status page", f"{base}/status")
     table.add_row("Open311 services", f"{base}/open311/v2/services.json")
     table.add_row("API docs", f"{base}/docs")

@@ -151,7 +151,7 @@ def optional_user(
     return user
 
 
-def lenient_user(
+def lenient_account(
     session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
@@ -159,10 +159,14 @@ def lenient_user(
     """Like ``optional_user``, but an expired or bad token reads as anonymous: for public
     resources that only show staff more, a stale login must not break the page."""
     try:
-        user = optional_user(session, settings, token)
+        return optional_user(session, settings, token)
     except AuthError:
         return None
-    # A service account reads public resources as the public does (no internal articles).
+
+
+def lenient_user(user: Annotated[User | None, Depends(lenient_account)]) -> User | None:
+    """``lenient_account`` where a service account reads public resources as the public
+    does (no internal articles)."""
     return None if user is not None and user.role in SERVICE_ROLES else user
 
 

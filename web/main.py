@@ -43,7 +43,7 @@ from web.api import dispatch as dispatch_api
 from web.feed_cache import FeedCache
 from web.heartbeat import heartbeat
 from web.layer_deltas import LayerDeltas
-from web.pages import console, crew, landing, outages_page, status_page
+from web.pages import console, crew, desk, landing, outages_page, status_page
 from web.pages import reports as reports_pages
 from web.settings import Settings
 
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dispatch_plan.router,
         crew_api.router,
         crew.router,
+        desk.router,
         tickets.router,
         departments.router,
         kb.router,

@@ -8,9 +8,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from geo.models import Event, Premise
+from geo.models import Device, Event, Premise
 from hotline.models import Call
+from outages.planned import create_planned
+from outages.schemas import PlannedOutageCreate
 from tests.hotline.call_helpers import logins
+from tests.hotline.helpers import complaint, make_desk
+from web.settings import Settings
 
 NOW = dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC)
 
@@ -174,3 +178,51 @@ def test_the_cti_account_is_kept_to_calls(client: TestClient, db_session: Sessio
     assert client.get("/api/v1/calls", headers=h["cti"]).status_code == 403
     assert client.get("/api/v1/auth/me", headers=h["cti"]).json()["role"] == "cti"
     assert client.post("/api/v1/calls", json={}, headers=h["dispatcher"]).status_code == 403
+
+
+def test_the_card_shows_planned_work_and_open_tickets(
+    client: TestClient, db_session: Session, settings: Settings
+) -> None:
+    _, h = logins(client, db_session, NOW)
+    premise = db_session.scalar(
+        select(Premise).where(Premise.transformer_id.is_not(None)).order_by(Premise.id)
+    )
+    assert premise is not None
+    device = db_session.get(Device, premise.transformer_id)
+    assert device is not None
+    work = PlannedOutageCreate(
+        reason="cable replacement",
+        starts_at=NOW - dt.timedelta(minutes=30),
+        ends_at=NOW + dt.timedelta(hours=2),
+        devices=[device.code],
+    )
+    create_planned(session=db_session, data=work, settings=settings, now=NOW, actor="t")
+    later = work.model_copy(
+        update={
+            "reason": "meter swap",
+            "starts_at": NOW + dt.timedelta(days=2),
+            "ends_at": NOW + dt.timedelta(days=2, hours=3),
+        }
+    )
+    create_planned(session=db_session, data=later, settings=settings, now=NOW, actor="t")
+    make_desk(db_session, None, NOW)
+    filed = client.post(
+        "/api/v1/tickets",
+        json=complaint(premise, ticket_type="consultation", ticket_class=None),
+        headers=h["agent"],
+    )
+    assert filed.status_code == 201, filed.text
+    card = client.get("/api/v1/callers", params={"account": premise.account}, headers=h["agent"])
+    assert card.status_code == 200, card.text
+    here = card.json()["premises"][0]
+    assert here["state"] == "planned" and here["planned_now"]["reason"] == "cable replacement"
+    assert [p["reason"] for p in here["planned_next_7_days"]] == ["meter swap"]
+    assert here["script"]["kind"] == "planned"
+    assert "power back by 22:00" in here["script"]["en"], "20:00 local + 2 h"
+    assert [t["id"] for t in here["open_tickets"]] == [filed.json()["id"]]
+    assert [t["id"] for t in card.json()["tickets"]] == [filed.json()["id"]]
+    ivr = client.post(
+        "/api/v1/selfservice/lookup", json={"account": premise.account}, headers=h["cti"]
+    ).json()
+    assert (ivr["answered"], ivr["state"]) == (True, "planned")
+    assert premise.address not in ivr["message_en"]

@@ -178,6 +178,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/feeds/outages.geojson"): PUBLIC,
     ("GET", "/feeds/planned.ics"): PUBLIC,
     ("GET", "/crew"): PUBLIC,
+    ("GET", "/desk"): PUBLIC,
+    ("GET", "/desk/queue"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     # Counts per region only (no personal data), for a Prometheus scraper without a login.
     ("GET", "/metrics"): PUBLIC,

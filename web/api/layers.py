@@ -25,7 +25,7 @@ from geo.models import User
 from geo.types import Text
 from outages.layers import LAYERS as OUTAGE_LAYERS
 from web.conditional import conditional
-from web.deps import SessionDep, lenient_user
+from web.deps import SessionDep, lenient_account
 from web.layer_deltas import LayerDeltas
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
@@ -46,6 +46,8 @@ STAFF_ROLES = ("dispatcher", "agent", "supervisor", "admin")
 
 
 def _check_reader(name: str, user: User | None) -> None:
+    # ``user`` comes from ``lenient_account``: a service account (the CTI) asking for a
+    # staff layer is logged in, so it gets 403 naming its role rather than "log in".
     if not layer_spec(name, LAYERS).staff_only:
         return
     if user is None:
@@ -77,7 +79,7 @@ def layer(
     request: Request,
     name: Annotated[Text, Path(max_length=64)],
     session: SessionDep,
-    user: Annotated[User | None, Depends(lenient_user)],
+    user: Annotated[User | None, Depends(lenient_account)],
     bbox: Annotated[
         Text | None,
         Query(

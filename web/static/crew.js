@@ -15,6 +15,14 @@
 
   const config = JSON.parse(document.getElementById("crew-config").textContent);
   const TOKEN_KEY = "stormdesk.crew.token";
+  // Logins that are not crews, and their page (the desk sends department members on to
+  // their queue).
+  const OTHER_PAGE = {
+    agent: { path: "/desk", tokenKey: "stormdesk.desk.token" },
+    supervisor: { path: "/desk", tokenKey: "stormdesk.desk.token" },
+    dispatcher: { path: "/desk", tokenKey: "stormdesk.desk.token" },
+    admin: { path: "/console", tokenKey: "stormdesk.console.token" },
+  };
   const QUEUE_PREFIX = "stormdesk.crew.queue.";
   const STEPS = ["en_route", "on_site", "restored"];
   // Every text of the page, in English and Chinese (the status page's scheme: a switch in the
@@ -952,6 +960,14 @@
       return flash(t("noNetworkReload"));
     }
     if (me.crew_id === null || me.crew_id === undefined) {
+      const elsewhere = OTHER_PAGE[me.role];
+      if (elsewhere) {
+        // Not a crew: the page that serves this login gets the token (same tab and origin).
+        sessionStorage.setItem(elsewhere.tokenKey, token);
+        sessionStorage.removeItem(TOKEN_KEY);
+        window.location.assign(`${config.apiUrl.replace(/\/api\/v1$/, "")}${elsewhere.path}`);
+        return;
+      }
       const name = me.username;
       logout(t("notLinked", { name }));
       return;
