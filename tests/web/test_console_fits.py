@@ -29,12 +29,15 @@ from scenarios.storm import StormSummary, play_storm
 from tests.web.axe import assert_accessible
 from tests.web.conftest import DISPATCH_TABLES, INTAKE_TABLES, LIVE_NOW
 from tests.web.test_console_browser import login
+from web.pages.console import REFRESH_S
 from web.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAN_TIMEOUT_MS = 90_000
 SIZES = [(1280, 720), (1440, 900)]
 SMALL_FAULTS = 4
+# The console reloads its live layers every 10 s (web.pages.console.REFRESH_S).
+REFRESH_WAIT_MS = int(REFRESH_S * 1000) + 2000
 COUNTDOWN = re.compile(r"^(under 1 min|\d+ min|\d+ h|\d+ h \d+ min) (left|over)$")
 
 
@@ -353,5 +356,41 @@ def test_regions_street_names_and_search(
         page.press("#sd-q", "Enter")
         opened = page.locator(f"#sd-outage-list [data-outage='{target}']")
         assert "sd-open" in (opened.get_attribute("class") or "")
+    finally:
+        page.context.close()
+
+
+def _set_visibility(page: Page, state: str) -> None:
+    page.evaluate(
+        """(state) => {
+            const get = () => state;
+            Object.defineProperty(document, "visibilityState", { configurable: true, get });
+            document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        state,
+    )
+
+
+def test_a_hidden_console_polls_nothing_and_catches_up_when_shown(
+    browser: Browser, live_server: str, active: list[Any], live_orders: list[dict[str, Any]]
+) -> None:
+    page = _open_logged_in(browser, live_server, 1280, 720)
+    polled: list[str] = []
+    page.on(
+        "request",
+        lambda r: polled.append(r.url) if "/layers/" in r.url or "/work-orders" in r.url else None,
+    )
+    try:
+        page.wait_for_timeout(REFRESH_WAIT_MS)
+        assert any("/layers/outages" in u for u in polled), polled  # visible: it polls
+        _set_visibility(page, "hidden")
+        page.wait_for_timeout(300)  # a poll already under way may finish
+        polled.clear()
+        page.wait_for_timeout(REFRESH_WAIT_MS)
+        assert polled == []
+        _set_visibility(page, "visible")
+        page.wait_for_timeout(1500)
+        assert any("/layers/outages" in u for u in polled), polled  # at once, not 10 s later
+        assert any("/work-orders" in u for u in polled), polled
     finally:
         page.context.close()

@@ -53,6 +53,7 @@ class ConsoleMap(folium.Map):
             ("markercluster", f"{vendor}/markercluster/leaflet.markercluster.js"),
             ("console_format", f"{static_url}/console_format.js"),
             ("console_side", f"{static_url}/console_side.js"),
+            ("console_dispatch", f"{static_url}/console_dispatch.js"),
             ("console", f"{static_url}/console.js"),
         ]
         self.default_css = [

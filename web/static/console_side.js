@@ -15,8 +15,14 @@
     return div.innerHTML;
   }
 
+  // English plurals: "1 report", "2 reports"; ``many`` for irregular ones.
   function plural(n, one, many) {
-    return `${n.toLocaleString("en")} ${n === 1 ? one : many || `${one}s`}`;
+    return `${Number(n).toLocaleString("en")} ${Number(n) === 1 ? one : many || `${one}s`}`;
+  }
+
+  function tip(title, lines) {
+    const rest = lines.filter(Boolean).map((l) => `<span>${escapeHtml(l)}</span>`);
+    return `<div class="sd-tip"><strong>${escapeHtml(title)}</strong>${rest.join("<br>")}</div>`;
   }
 
   const RULE_TEXT = {
@@ -302,5 +308,5 @@
     input.addEventListener("blur", () => window.setTimeout(close, 150));
   }
 
-  window.stormdeskSide = { sidePanel, regionRows, escapeHtml, plural };
+  window.stormdeskSide = { sidePanel, regionRows, escapeHtml, plural, tip };
 })();
