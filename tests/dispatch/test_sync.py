@@ -149,3 +149,19 @@ def test_restored_outage_cancels_its_unstarted_order(
     )
     assert result.cancelled == [order.id]
     assert order.status == "cancelled" and "restored before a crew" in (order.cancel_reason or "")
+
+
+def test_hazard_reports_read_back_from_the_database_are_placed(
+    db_session: Session, settings: Settings
+) -> None:
+    """The cycle reads hazard reports filed earlier (another transaction, another worker):
+    their points come back from PostGIS as WKB, which must still bind in the place query."""
+    _, transformers = fuse_with_transformers(db_session)
+    first = premises_of(db_session, transformers[0])[0]
+    wire = file(db_session, settings, account=first.account, category="wire_down")
+    db_session.flush()
+    db_session.expire_all()  # as a new session sees it: every column reloaded from the row
+    sync(db_session, settings)
+    (listed,) = list_work_orders(session=db_session, now=NOW)
+    assert listed.outage_id == wire.outage_id
+    assert [(t.report_id, t.status) for t in listed.tasks] == [(wire.id, "open")]
