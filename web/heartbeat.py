@@ -57,10 +57,16 @@ def _hotline_once(app: FastAPI) -> None:
 
 async def _loop(app: FastAPI, interval_s: float) -> None:
     while True:
-        # In a worker thread: the queries must not stall the event loop.
+        # In a worker thread: the queries must not stall the event loop. Shielded, so that
+        # shutting down waits for a job in progress instead of leaving its thread holding a
+        # connection of an engine that is being disposed.
         for name, job in (("dispatch cycle", _cycle_once), ("hotline timers", _hotline_once)):
+            running = asyncio.ensure_future(run_in_threadpool(job, app))
+            app.state.heartbeat_job = running
             try:
-                await run_in_threadpool(job, app)
+                await asyncio.shield(running)
+            except asyncio.CancelledError:
+                raise
             except Exception:  # one failed run must not stop the next ones
                 log.exception("%s failed", name)
         await asyncio.sleep(interval_s)
@@ -76,6 +82,7 @@ async def heartbeat(app: FastAPI) -> AsyncIterator[None]:
     if interval_s <= 0:
         yield
         return
+    app.state.heartbeat_job = None
     task = asyncio.create_task(_loop(app, interval_s))
     try:
         yield
@@ -83,3 +90,7 @@ async def heartbeat(app: FastAPI) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        running = app.state.heartbeat_job
+        if running is not None and not running.done():
+            with contextlib.suppress(Exception):
+                await running
