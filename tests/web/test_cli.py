@@ -114,3 +114,13 @@ def test_cycle_sends_queued_messages(cli_env: dict[str, str]) -> None:
     with engine.begin() as conn:
         assert conn.execute(text("SELECT status FROM notification")).scalar_one() == "sent"
     engine.dispose()
+
+
+def test_ring_needs_an_outage_or_a_number(cli_env: dict[str, str]) -> None:
+    assert run_cli(cli_env, "db", "migrate").returncode == 0
+    refused = run_cli(cli_env, "ring")
+    assert refused.returncode == 2
+    assert "run `stormdesk storm` first" in refused.stdout
+    rung = run_cli(cli_env, "ring", "--phone", "+358 40 123 4567")
+    assert rung.returncode == 0, rung.stderr
+    assert "358401234567 is ringing" in rung.stdout and "/desk" in rung.stdout

@@ -6,7 +6,7 @@
   supervisor's review, the department replies, the agent answers and records the return
   visit, and the customer tracks it on the status page by its code;
 - the knowledge-base box finds a two-character Chinese word ("停电") while the agent types;
-- the console and the crew page send an agent's login on to the desk.
+- the crew page sends an agent's login on to the desk, the desk a department's to its queue.
 
 The tests commit through ``live_server`` (``committed_hotline`` and ``committed_intake``
 clean up). The first leaves ``var/desk.png``; ``docs/img/desk.png`` is a copy made by hand.
@@ -230,7 +230,7 @@ def test_the_desk_box_finds_a_two_character_chinese_word_while_typing(
     assert_accessible(page)
 
 
-def test_an_agent_on_the_crew_page_lands_on_the_desk_and_a_crew_on_the_console_on_its_page(
+def test_an_agent_on_the_crew_page_lands_on_the_desk_and_a_department_on_its_queue(
     browser: Browser, live_server: str, committed_hotline: HotlineDemo
 ) -> None:
     context = browser.new_context(viewport=DESKTOP)
@@ -254,11 +254,4 @@ def test_an_agent_on_the_crew_page_lands_on_the_desk_and_a_crew_on_the_console_o
     assert page.locator("#queue").is_visible() and page.locator("#calls").is_hidden()
     assert committed_hotline.department in page.locator("#queue-title").inner_text()
 
-    page.goto(f"{live_server}/console")
-    form = page.locator("#sd-login")
-    form.locator('[name="username"]').fill("crew08")
-    form.locator('[name="password"]').fill("crew08-demo-pass")
-    form.locator('[name="password"]').press("Enter")
-    page.wait_for_url(f"{live_server}/crew", timeout=15_000)
-    page.wait_for_function("document.documentElement.dataset.crew === 'ready'", timeout=20_000)
     context.close()

@@ -15,8 +15,6 @@
   const CONSOLE_ROLES = ["dispatcher", "agent", "supervisor", "admin"];
   const DISPATCH_ROLES = ["dispatcher", "admin"];
   const MESSAGE_KEY = "stormdesk.console.message";
-  // Logins the console does not serve, and the page that does.
-  const OTHER_PAGE = { crew: { path: "/crew", tokenKey: "stormdesk.crew.token" } };
   const CREW_COLORS = ["#1f77b4", "#9467bd", "#2ca02c", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#ff7f0e"];
   const CREW_STATUS = { available: "available", en_route: "en route", on_site: "on site", off_shift: "off shift" };
 
@@ -143,14 +141,6 @@
         });
         const answer = await response.json().catch(() => ({}));
         if (!response.ok) throw new Error(response.status === 401 ? "Wrong username or password." : answer.detail || `HTTP ${response.status}`);
-        const elsewhere = OTHER_PAGE[answer.role];
-        if (elsewhere) {
-          // A crew works on the crew page: send it there with the token (same tab, same
-          // origin), so it need not log in again.
-          sessionStorage.setItem(elsewhere.tokenKey, answer.access_token);
-          window.location.assign(`${config.apiUrl.replace(/\/api\/v1$/, "")}${elsewhere.path}`);
-          return;
-        }
         if (!CONSOLE_ROLES.includes(answer.role)) {
           const role = String(answer.role);
           throw new Error(`${article(role) === "an" ? "An" : "A"} ${role} login cannot open the console: use a dispatcher, agent or supervisor login.`);
