@@ -34,3 +34,11 @@ class OutageSettings(GeoSettings):
         }
     )
     etr_notify_shift_min: float = 30.0
+    intake_group_commit: bool = Field(
+        default=True,
+        description="Write concurrent single reports together, one transaction per group, "
+        "through the batch path (outages/intake/group_commit.py).",
+    )
+    intake_group_max: int = Field(
+        default=500, ge=1, le=10_000, description="Most reports one group commit writes."
+    )

@@ -83,6 +83,9 @@ def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
         # Tests drive the dispatch cycle themselves; a timer would race their assertions.
         cycle_interval_s=0,
+        # The in-process client serves requests inside the test's rolled-back transaction,
+        # which a group-commit writer (its own connection) cannot join; its tests enable it.
+        intake_group_commit=False,
     )
 
 
