@@ -239,7 +239,7 @@ class QuotaPlan:
 
     lanes: tuple[str, ...] = ("main",)
     lendable_share: float = 0.5
-    borrowing_share: float = 1.0
+    borrowing_share: float = 10.0
     queue_limit: int = 200
 
 

@@ -40,7 +40,9 @@ class Settings(HotlineSettings):
         default=0.5, ge=0, le=1, description="Share of a region's seats it lends while idle."
     )
     region_borrowing_share: float = Field(
-        default=1.0, ge=0, description="Seats a region may borrow, as a share of its own."
+        default=10.0,
+        ge=0,
+        description="Seats a region may borrow, as a multiple of its own (10: all that is lent).",
     )
     region_queue_limit: int = Field(
         default=200, ge=1, description="Requests of one region waiting at most; then 429."
