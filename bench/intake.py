@@ -382,7 +382,7 @@ def app_server(
 
 async def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
     """Wait until every worker could answer: /healthz succeeds a few times in a row."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded machine starts workers slowly
     async with aiohttp.ClientSession() as session:
         streak = 0
         while streak < 5:
@@ -795,6 +795,11 @@ def main(argv: list[str] | None = None) -> None:
         "--profile", type=int, default=0, help="profile N in-process reports instead"
     )
     parser.add_argument(
+        "--skip-identity",
+        action="store_true",
+        help="skip comparing batch answers with the single path (tests/outages prove it)",
+    )
+    parser.add_argument(
         "--group", action="store_true", help="with --profile: the group-commit path instead"
     )
     args = parser.parse_args(argv)
@@ -818,7 +823,9 @@ def main(argv: list[str] | None = None) -> None:
         results += mine
     assert storm is not None
     batch_note = "`POST /api/v1/reports/batch`: **not built** (absent from /openapi.json)."
-    if shape is not None:
+    if shape is not None and args.skip_identity:
+        batch_note = "`POST /api/v1/reports/batch`: identity with the single path not checked here."
+    elif shape is not None:
         identity = compare_batch_with_single(cluster, template, territory, args.seed, shape)
         batch_note = f"`POST /api/v1/reports/batch` (batches of {BATCH_SIZE}): {identity}."
     grid = generate_grid(territory, seed=args.seed)
