@@ -76,3 +76,11 @@ class OutageSettings(GeoSettings):
     webhook_timeout_s: float = Field(
         default=5.0, gt=0, description="Seconds a partner's endpoint has to answer."
     )
+    intake_group_commit: bool = Field(
+        default=True,
+        description="Write concurrent single reports together, one transaction per group, "
+        "through the batch path (outages/intake/group_commit.py).",
+    )
+    intake_group_max: int = Field(
+        default=500, ge=1, le=10_000, description="Most reports one group commit writes."
+    )

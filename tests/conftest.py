@@ -86,6 +86,9 @@ def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         # Each test's data is its own (rolled back): an answer kept from another test would
         # be wrong. tests/web/test_public_map_api.py turns the cache on to test it.
         public_map_cache_s=0,
+        # The in-process client serves requests inside the test's rolled-back transaction,
+        # which a group-commit writer (its own connection) cannot join; its tests enable it.
+        intake_group_commit=False,
     )
 
 

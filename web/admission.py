@@ -28,6 +28,9 @@ import anyio
 import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.region_index import BODY_KEY
+from web.region_quota import LaneQuota, QueueFull, QuotaPlan, lane_gates
+
 MAX_JSON_DEPTH = 32
 # Strings (escapes included) are cut out before brackets are counted.
 _JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.S)
@@ -83,9 +86,13 @@ def lane_of(scope: Scope) -> str | None:
 
 
 class AdmissionGate:
-    """ASGI middleware letting at most so many HTTP requests of each lane in at once."""
+    """ASGI middleware letting at most so many HTTP requests of each lane in at once.
 
-    def __init__(self, app: ASGIApp, limits: Limits) -> None:
+    With ``quotas`` (``web.region_quota.QuotaPlan``), a lane's slots are shared by supply
+    region instead of first come, first served (see that module).
+    """
+
+    def __init__(self, app: ASGIApp, limits: Limits, quotas: QuotaPlan | None = None) -> None:
         sizes = {
             "main": limits.main_slots,
             "health": limits.health_slots,
@@ -97,7 +104,8 @@ class AdmissionGate:
                 raise ValueError(msg)
         self.app = app
         self.sizes = sizes
-        self._gates: dict[str, asyncio.Semaphore] = {}
+        self.quotas = quotas
+        self._gates: dict[str, asyncio.Semaphore | LaneQuota] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         lane = lane_of(scope) if scope["type"] == "http" else None
@@ -105,18 +113,31 @@ class AdmissionGate:
             await self.app(scope, receive, send)
             return
         if not self._gates:  # made inside the server's event loop, on first use
-            self._gates = {name: asyncio.Semaphore(size) for name, size in self.sizes.items()}
-        async with self._gates[lane]:
+            self._gates = lane_gates(self.sizes, self.quotas, scope)
+        gate = self._gates[lane]
+        if isinstance(gate, asyncio.Semaphore):
+            async with gate:
+                await self.app(scope, receive, send)
+            return
+        try:
+            seat = await gate.enter(scope)
+        except QueueFull as full:
+            await _refuse(send, BodyRefused(429, str(full), "RegionBusy"), retry_after_s=1)
+            return
+        try:
             await self.app(scope, receive, send)
+        finally:
+            seat.leave()
 
 
 class BodyRefused(Exception):
     """A body that is not let in: the status and the message to answer."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, error: str = "BodyRefused") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.error = error
 
 
 def json_problem(body: bytes, max_keys: int) -> str | None:
@@ -165,6 +186,7 @@ class BodyLimits:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
+        scope[BODY_KEY] = body  # the region quota reads the report's region from it
         await self.app(scope, replay, send)
 
     async def _read(self, scope: Scope, receive: Receive, rule: BodyRule) -> bytes:
@@ -231,18 +253,15 @@ async def _check_json(scope: Scope, body: bytes, rule: BodyRule) -> None:
         raise BodyRefused(422, problem)
 
 
-async def _refuse(send: Send, refused: BodyRefused) -> None:
+async def _refuse(send: Send, refused: BodyRefused, retry_after_s: int | None = None) -> None:
     """The answer, and ``Connection: close``: what is left of the body is not read."""
-    body = json.dumps({"detail": refused.message, "error": "BodyRefused"}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": refused.status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    body = json.dumps({"detail": refused.message, "error": refused.error}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    if retry_after_s is not None:
+        headers.append((b"retry-after", str(retry_after_s).encode()))
+    await send({"type": "http.response.start", "status": refused.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

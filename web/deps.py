@@ -20,6 +20,7 @@ from dispatch.proposals import get_plan
 from geo.exceptions import AuthError, Forbidden, StormdeskError
 from geo.models import User
 from geo.types import INT32_MAX, INT64_MAX, Text
+from outages.intake.group_commit import GroupWriter
 from outages.models import Outage, PlannedOutage, Report
 from outages.planned import get_planned
 from outages.reports import get_report
@@ -92,6 +93,13 @@ def background_session(app: FastAPI) -> Iterator[Session]:
         session.commit()
 
 
+def get_group_writer(request: Request) -> GroupWriter | None:
+    """The worker's intake group-commit writer (None when ``intake_group_commit`` is off)."""
+    writer: GroupWriter | None = getattr(request.app.state, "group_writer", None)
+    return writer
+
+
+GroupWriterDep = Annotated[GroupWriter | None, Depends(get_group_writer)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

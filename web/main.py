@@ -8,9 +8,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, make_url
 from starlette.middleware.gzip import GZipMiddleware
 
-from geo.database import engine_from_settings, make_sessionmaker
+from geo.database import engine_from_settings, make_engine, make_sessionmaker
+from outages.intake.group_commit import GroupWriter
 from web import errors, openapi
 from web.admission import AdmissionGate, BodyLimits, BodyRule, Limits
 from web.api import (
@@ -45,6 +47,8 @@ from web.heartbeat import heartbeat
 from web.layer_deltas import LayerDeltas
 from web.pages import console, crew, desk, landing, outages_page, status_page
 from web.pages import reports as reports_pages
+from web.region_index import RegionIndex
+from web.region_quota import QuotaPlan
 from web.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -61,10 +65,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = engine_from_settings(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        writer, writer_engine = start_group_writer(settings)
+        app.state.group_writer = writer
+        index = None
+        if settings.region_quotas:
+            index = RegionIndex(app.state.sessionmaker, libpq_url(settings))
+            index.start()
+        app.state.region_index = index
         try:
             async with heartbeat(app):
                 yield
         finally:
+            if index is not None:
+                index.stop()
+            if writer is not None:
+                writer.stop()
+            if writer_engine is not None:
+                writer_engine.dispose()
             engine.dispose()
 
     app = FastAPI(
@@ -76,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     limits = admission_limits(settings)
     # Added last runs first: the body is read (BodyLimits) before a slot is taken.
-    app.add_middleware(AdmissionGate, limits=limits)
+    app.add_middleware(AdmissionGate, limits=limits, quotas=quota_plan(settings))
     app.add_middleware(BodyLimits, limits=limits)
     # Outermost: every answer, errors and 503s too, leaves compressed when worth it (JSON
     # and GeoJSON shrink 5-10x; nginx in deploy/ does the same in production).
@@ -122,6 +139,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     openapi.install(app)
     return app
+
+
+def start_group_writer(settings: Settings) -> tuple[GroupWriter | None, Engine | None]:
+    """The worker's group-commit writer, on an engine of its own: its one connection is
+    never waited for behind requests that hold the app pool's (and keeps its prepared
+    statements)."""
+    if not settings.intake_group_commit:
+        return None, None
+    engine = make_engine(settings.resolved_database_url(), pool_size=1)
+    writer = GroupWriter(make_sessionmaker(engine), settings, max_group=settings.intake_group_max)
+    writer.start()
+    return writer, engine
+
+
+def quota_plan(settings: Settings) -> QuotaPlan | None:
+    if not settings.region_quotas:
+        return None
+    return QuotaPlan(
+        lanes=tuple(settings.region_quota_lanes),
+        lendable_share=settings.region_lendable_share,
+        borrowing_share=settings.region_borrowing_share,
+        queue_limit=settings.region_queue_limit,
+    )
+
+
+def libpq_url(settings: Settings) -> str:
+    """The database URL as psycopg takes it (without SQLAlchemy's driver name)."""
+    url = make_url(settings.resolved_database_url()).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
 
 
 def admission_limits(settings: Settings) -> Limits:

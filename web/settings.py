@@ -32,6 +32,27 @@ class Settings(HotlineSettings):
         description="How long a worker serves the public outage map's answer again (0: never): "
         "every viewer of a storm asks each minute, and the answer is the same for all.",
     )
+    region_quotas: bool = Field(
+        default=True,
+        description="Share the admission slots of region_quota_lanes by supply region "
+        "(web/region_quota.py): each region keeps a guaranteed share in another's surge.",
+    )
+    region_quota_lanes: list[str] = Field(
+        default_factory=lambda: ["main"],
+        description="Lanes (main, public, health) whose slots are shared by region; a lane "
+        "with fewer slots than regions + 1 keeps its plain limit.",
+    )
+    region_lendable_share: float = Field(
+        default=0.5, ge=0, le=1, description="Share of a region's seats it lends while idle."
+    )
+    region_borrowing_share: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seats a region may borrow, as a multiple of its own (10: all that is lent).",
+    )
+    region_queue_limit: int = Field(
+        default=200, ge=1, description="Requests of one region waiting at most; then 429."
+    )
     max_body_bytes: int = Field(default=2_000_000, description="Largest request body.")
     max_batch_body_bytes: int = Field(
         default=20_000_000, description="Largest body of POST /api/v1/reports/batch."

@@ -13,7 +13,8 @@ from geo.types import Text
 from outages import reports
 from outages.intake import admit
 from outages.intake.batch import file_batch
-from outages.intake.single import file_report, locate_unlocated
+from outages.intake.group_commit import file_report_grouped
+from outages.intake.single import locate_unlocated
 from outages.schemas import (
     BatchItemError,
     Classification,
@@ -23,7 +24,15 @@ from outages.schemas import (
     ReportRead,
     Where,
 )
-from web.deps import NowDep, SessionDep, SettingsDep, ValidReport, optional_user, require_role
+from web.deps import (
+    GroupWriterDep,
+    NowDep,
+    SessionDep,
+    SettingsDep,
+    ValidReport,
+    optional_user,
+    require_role,
+)
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 LocatedBy = Literal["address", "point", "account", "phone", "unlocated"]
@@ -45,12 +54,14 @@ def post_report(
     settings: SettingsDep,
     now: NowDep,
     user: Annotated[User | None, Depends(optional_user)],
+    writer: GroupWriterDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ReportAnswer:
     """File a fault report; answers with its classification, outage and ETR."""
     is_agent = admit.is_agent(user.role if user else None)
     admit.check_phone_lookup([data], is_agent=is_agent, numbered=False)
-    return file_report(
+    return file_report_grouped(
+        writer=writer,
         session=session,
         data=data,
         settings=settings,

@@ -1,0 +1,226 @@
+"""Soak: reports at twice the storm peak for a long time, a database restart in the middle.
+
+Run from the repository root: ``.venv/bin/python -m bench.soak`` (30 minutes;
+``--minutes 4`` for a shortened run). On the template territory of ``bench.intake``, with
+the app as shipped (group commit and region quotas on) under ``--workers`` uvicorn workers:
+
+- the rate: the storm simulator (``scenarios.storm``) files its calls over an hour at
+  ``60 min * u ** 1.8`` (u uniform), so its peak minute holds (1/60) ** (1/1.8) = 10.3%
+  of the calls; a storm whose tripped devices leave ``N`` premises dark and 70% of them
+  call peaks at ``0.7 N * 0.103 / 60`` reports/s. The soak sends twice that, open loop
+  (arrivals at a fixed rate, whatever the answers), each report with its own
+  ``Idempotency-Key``;
+- halfway, the benchmark cluster is restarted (stopped, ``--down-s`` seconds, started);
+- every 10 s the resident memory of the server's processes is sampled.
+
+Checked at the end: every report answered 2xx is stored exactly once (by key), no answer
+is a 5xx other than 503 (and 503s only around the restart), and memory is flat (the last
+minute against the first minute after warm-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+import psycopg
+
+from bench.common import bench_cluster, conninfo, record
+from bench.intake import app_server, fresh_copy, report_bodies, template_database, trip_devices
+from scenarios.synth import generate_grid
+
+PEAK_MINUTE_SHARE = (1 / 60) ** (1 / 1.8)
+FIRST_CALLERS = 0.7
+SAMPLE_S = 10.0
+
+
+@dataclass
+class Soak:
+    statuses: Counter[str] = field(default_factory=Counter)
+    accepted: set[str] = field(default_factory=set)
+    latencies_ms: list[float] = field(default_factory=list)
+    errors_at: list[tuple[float, str]] = field(default_factory=list)
+    memory: list[tuple[float, int]] = field(default_factory=list)
+
+
+def server_rss_kb(parent: int) -> int:
+    """Resident memory of uvicorn's process tree (the parent and its workers)."""
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid, ppid = int(proc.name), int(fields.get("PPid", "0").strip())
+        if pid == parent or ppid == parent:
+            total += int(fields.get("VmRSS", "0 kB").split()[0])
+    return total
+
+
+def uvicorn_pid(port: str) -> int:
+    """The uvicorn parent serving ``port`` (our child process)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"uvicorn" in cmd and port.encode() in cmd and int(proc.name) != os.getpid():
+            status = (proc / "status").read_text()
+            ppid = int(status.split("PPid:")[1].split()[0])
+            if ppid == os.getpid():
+                return int(proc.name)
+    msg = f"no uvicorn child serving port {port}"
+    raise RuntimeError(msg)
+
+
+async def drive(
+    base: str, bodies: list[dict[str, object]], rate: float, seconds: float, soak: Soak
+) -> None:
+    started = time.perf_counter()
+    timeout = aiohttp.ClientTimeout(total=30)
+    inflight = asyncio.Semaphore(1000)
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=timeout
+    ) as session:
+
+        async def one(i: int) -> None:
+            key = f"soak-{i}"
+            sent = time.perf_counter()
+            try:
+                async with session.post(
+                    f"{base}/api/v1/reports",
+                    json=bodies[i % len(bodies)],
+                    headers={"Idempotency-Key": key},
+                ) as r:
+                    await r.read()
+                    soak.statuses[str(r.status)] += 1
+                    if 200 <= r.status < 300:
+                        soak.accepted.add(key)
+                        soak.latencies_ms.append((time.perf_counter() - sent) * 1000)
+                    elif r.status >= 500:
+                        soak.errors_at.append((sent - started, str(r.status)))
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                soak.statuses[type(exc).__name__] += 1
+                soak.errors_at.append((sent - started, type(exc).__name__))
+            finally:
+                inflight.release()
+
+        tasks = []
+        i = 0
+        while (elapsed := time.perf_counter() - started) < seconds:
+            due = int(elapsed * rate)
+            while i < due:
+                await inflight.acquire()
+                tasks.append(asyncio.create_task(one(i)))
+                i += 1
+            await asyncio.sleep(0.005)
+        await asyncio.gather(*tasks)
+
+
+async def sample_memory(pid: int, seconds: float, soak: Soak) -> None:
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        soak.memory.append((time.perf_counter() - started, server_rss_kb(pid)))
+        await asyncio.sleep(SAMPLE_S)
+
+
+async def restart_later(cluster: object, at_s: float, down_s: float) -> tuple[float, float]:
+    await asyncio.sleep(at_s)
+    stopped = time.perf_counter()
+    await asyncio.to_thread(cluster.stop)  # type: ignore[attr-defined]
+    await asyncio.sleep(down_s)
+    await asyncio.to_thread(cluster.start)  # type: ignore[attr-defined]
+    return stopped, time.perf_counter()
+
+
+async def run(
+    base: str, pid: int, cluster: object, bodies: list[dict[str, object]], args: argparse.Namespace
+) -> tuple[Soak, float, float]:
+    soak = Soak()
+    seconds = args.minutes * 60
+    started = time.perf_counter()
+    _, (stopped, back), _ = await asyncio.gather(
+        drive(base, bodies, args.rate, seconds, soak),
+        restart_later(cluster, seconds / 2, args.down_s),
+        sample_memory(pid, seconds, soak),
+    )
+    return soak, stopped - started, back - started
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--premises", type=int, default=200_000)
+    parser.add_argument("--feeders", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--down-s", type=float, default=5.0)
+    parser.add_argument("--rate", type=float, default=None, help="reports/s (default 2x peak)")
+    parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args(argv)
+    cluster = bench_cluster(fresh=args.fresh)
+    template, territory, _ = template_database(
+        cluster, seed=args.seed, n_feeders=args.feeders, n_premises=args.premises
+    )
+    url = fresh_copy(cluster, template, "soak")
+    storm = trip_devices(url, generate_grid(territory, seed=args.seed), np.random.default_rng(3))
+    peak = FIRST_CALLERS * len(storm.affected) * PEAK_MINUTE_SHARE / 60
+    if args.rate is None:
+        args.rate = 2 * peak
+    bodies = report_bodies(territory, storm, np.random.default_rng(args.seed + 40), 20_000)
+    with app_server(url, args.workers) as base:
+        pid = uvicorn_pid(base.rsplit(":", 1)[1])
+        soak, stopped_s, back_s = asyncio.run(run(base, pid, cluster, bodies, args))
+    with psycopg.connect(conninfo(cluster, "soak")) as conn:
+        rows = conn.execute(
+            "SELECT idempotency_key, count(*) FROM report WHERE idempotency_key LIKE 'soak-%' "
+            "GROUP BY 1"
+        ).fetchall()
+    cluster.drop_database("soak")
+    stored: dict[str, int] = dict(rows)
+    lost = len(soak.accepted - set(stored))
+    doubled = sum(1 for n in stored.values() if n > 1)
+    bad_5xx = [(t, s) for t, s in soak.errors_at if s not in ("503",)]
+    near = [(t, s) for t, s in bad_5xx if not stopped_s - 1 <= t <= back_s + 30]
+    warm = [kb for t, kb in soak.memory if t >= 60] or [kb for _, kb in soak.memory]
+    first, last = warm[: max(1, len(warm) // 5)], warm[-max(1, len(warm) // 5) :]
+    lat = np.array(soak.latencies_ms) if soak.latencies_ms else np.array([np.nan])
+    report = "\n".join(
+        [
+            f"{args.minutes:g} min at {args.rate:,.1f} reports/s (2x the simulator's peak "
+            f"minute for a storm leaving {len(storm.affected):,} premises dark: "
+            f"{peak:,.1f}/s), {args.workers} workers, database stopped at "
+            f"{stopped_s:.0f} s for {args.down_s:g} s (back at {back_s:.0f} s).",
+            "",
+            f"- answers: {dict(soak.statuses.most_common())}",
+            f"- accepted (2xx) {len(soak.accepted):,}, stored {len(stored):,} keys; accepted "
+            f"but not stored: **{lost}**; stored twice: **{doubled}**",
+            f"- 5xx other than 503 (and transport errors): {len(bad_5xx)}, of them away from the "
+            f"restart: **{len(near)}**",
+            f"- latency of accepted reports: p50 {np.percentile(lat, 50):.0f} ms, "
+            f"p99 {np.percentile(lat, 99):.0f} ms",
+            f"- server memory (RSS, all processes): first fifth {np.mean(first) / 1024:,.0f} MB, "
+            f"last fifth {np.mean(last) / 1024:,.0f} MB "
+            f"(min {min(warm) / 1024:,.0f}, max {max(warm) / 1024:,.0f})",
+        ]
+    )
+    print(report)
+    if not args.no_record:
+        record("Soak with a database restart", "bench.soak", report)
+
+
+if __name__ == "__main__":
+    main()

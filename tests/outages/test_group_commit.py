@@ -1,0 +1,179 @@
+"""Group commit answers and stores what filing the reports one by one does, and a report
+accepted is stored even when a neighbour of its group fails."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from geo.exceptions import InvalidInput
+from geo.models import Premise
+from outages.exceptions import AddressNotFound
+from outages.intake.group_commit import GroupWriter, Pending, form_group
+from outages.intake.single import file_report
+from outages.models import Report
+from outages.schemas import BatchItemError, BatchReport, ReportAnswer
+from tests.outages.helpers import NOW
+from tests.outages.test_batch import (
+    ACTOR,
+    Answer,
+    canonical_answers,
+    canonical_state,
+    file_one_by_one,
+    prelude,
+    rolled_back,
+)
+from web.settings import Settings
+
+GROUP = 37  # not a divisor of the scenario: groups of every shape, a short last one
+
+
+def _writer(session: Session, settings: Settings) -> GroupWriter:
+    """A writer whose sessions join the test's transaction (its commits are savepoints)."""
+    factory = sessionmaker(bind=session.connection(), join_transaction_mode="create_savepoint")
+    return GroupWriter(factory, settings)
+
+
+def _alone(session: Session, settings: Settings, index: int, item: BatchReport) -> Answer:
+    """What the request does with a report its group handed back: the single path."""
+    try:
+        return file_report(
+            session=session,
+            data=item,
+            settings=settings,
+            now=NOW,
+            actor=ACTOR,
+            is_agent=True,
+            idempotency_key=item.idempotency_key,
+        )
+    except InvalidInput as exc:
+        return BatchItemError(
+            index=index,
+            status_code=422,
+            error=type(exc).__name__,
+            detail=str(exc),
+            suggestions=exc.suggestions if isinstance(exc, AddressNotFound) else [],
+        )
+
+
+def file_grouped(
+    session: Session, settings: Settings, items: Sequence[BatchReport], size: int
+) -> tuple[list[Answer], list[int], GroupWriter]:
+    """The writer's loop, played in order: groups of ``size`` arrivals (keys seen in a group
+    wait for the next), each written, then its handed-back reports filed alone.
+
+    Returns the answers by item, the order the reports were filed in (a report that waited
+    for the next group is filed after its later neighbours, as if it had arrived later),
+    and the writer.
+    """
+    writer = _writer(session, settings)
+    pending = [Pending(item, item.idempotency_key, ACTOR, True, NOW) for item in items]
+    index = {id(p): i for i, p in enumerate(pending)}
+    answers: list[Answer | None] = [None] * len(items)
+    order: list[int] = []
+    carry: list[Pending] = []
+    arrivals = list(pending)
+    while arrivals or carry:
+        waiting = carry + arrivals[:size]
+        arrivals = arrivals[size:]
+        group, carry = form_group(waiting)
+        writer.write_group(group)
+        session.expire_all()  # as a request's fresh session would: the group wrote raw SQL
+        alone = []
+        for p in group:
+            i = index[id(p)]
+            answers[i] = p.future.result(timeout=0)
+            (order if answers[i] is not None else alone).append(i)
+        for i in alone:
+            answers[i] = _alone(session, settings, i, items[i])
+        order += alone
+    assert all(a is not None for a in answers)
+    return answers, order, writer  # type: ignore[return-value]
+
+
+def test_group_commit_answers_and_stores_what_the_single_path_does(
+    engine: Engine, settings: Settings
+) -> None:
+    """The same reports, in the order the writer filed them, one by one: equal answers
+    and equal stored state (ids up to renumbering)."""
+    with rolled_back(engine) as session:
+        items = prelude(session, settings)
+        grouped, order, writer = file_grouped(session, settings, items, GROUP)
+        got_answers = canonical_answers(session, [grouped[i] for i in order])
+        got_state = canonical_state(session)
+    assert sorted(order) == list(range(len(items)))
+    with rolled_back(engine) as session:
+        items = prelude(session, settings)
+        single = file_one_by_one(session, settings, [items[i] for i in order])
+        assert got_answers == canonical_answers(session, single)
+        assert got_state == canonical_state(session)
+    # The scenario was really grouped: several groups, most reports filed by them.
+    assert writer.stats.groups >= len(items) // GROUP
+    assert writer.stats.grouped > 0.9 * len(items)
+    assert writer.stats.failed_groups == 0
+
+
+def test_a_failing_neighbour_does_not_fail_the_group(engine: Engine, settings: Settings) -> None:
+    """A key reused for another report makes ``file_batch`` refuse the whole group: every
+    report is handed back, the good ones are then stored and answered, the bad one is a 422."""
+    with rolled_back(engine) as session:
+        accounts = session.scalars(select(Premise.account).order_by(Premise.id).limit(4)).all()
+        first = BatchReport(account=accounts[0], category="no_power", idempotency_key="k")
+        file_report(
+            session=session,
+            data=first,
+            settings=settings,
+            now=NOW,
+            actor=ACTOR,
+            is_agent=True,
+            idempotency_key="k",
+        )
+        before = session.scalar(select(func.count()).select_from(Report))
+        items = [
+            BatchReport(account=accounts[1], category="no_power"),
+            BatchReport(account=accounts[2], category="flicker", idempotency_key="k"),
+            BatchReport(account=accounts[3], category="no_power", idempotency_key="k2"),
+        ]
+        answers, _, writer = file_grouped(session, settings, items, len(items))
+        assert writer.stats.failed_groups == 1
+        assert writer.stats.handed_back == len(items)
+        assert isinstance(answers[0], ReportAnswer) and isinstance(answers[2], ReportAnswer)
+        assert isinstance(answers[1], BatchItemError)
+        assert "used for a different report" in answers[1].detail
+        stored = session.scalars(
+            select(Report.id).where(Report.id.in_([answers[0].id, answers[2].id]))
+        ).all()
+        assert sorted(stored) == sorted([answers[0].id, answers[2].id])
+        after = session.scalar(select(func.count()).select_from(Report))
+        assert after == (before or 0) + 2
+
+
+def test_a_report_that_cannot_be_located_is_handed_back_alone(
+    engine: Engine, settings: Settings
+) -> None:
+    with rolled_back(engine) as session:
+        account = session.scalars(select(Premise.account).order_by(Premise.id).limit(1)).one()
+        items = [
+            BatchReport(account=account, category="no_power"),
+            BatchReport(address="Nowhere Street 9999", category="no_power"),
+        ]
+        writer = _writer(session, settings)
+        group = [Pending(item, None, ACTOR, True, NOW) for item in items]
+        writer.write_group(group)
+        filed = group[0].future.result(timeout=0)
+        assert isinstance(filed, ReportAnswer)
+        assert session.get(Report, filed.id) is not None
+        assert group[1].future.result(timeout=0) is None  # the request files it, gets its 422
+        assert writer.stats.grouped == 1 and writer.stats.handed_back == 1
+
+
+def test_one_key_twice_never_shares_a_group() -> None:
+    items = [
+        Pending(BatchReport(account="A", category="no_power"), key, ACTOR, True, NOW)
+        for key in ("a", "b", "a", None, None, "b")
+    ]
+    group, carry = form_group(items)
+    assert [p.idempotency_key for p in group] == ["a", "b", None, None]
+    assert [p.idempotency_key for p in carry] == ["a", "b"]
