@@ -129,6 +129,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/stats/indicators"): REPORTS,
     ("GET", "/api/v1/stats/reliability"): REPORTS,
     ("GET", "/api/v1/stats/reported"): REPORTS,
+    ("GET", "/api/v1/stats/staffing"): REPORTS,
     ("GET", "/api/v1/status"): PUBLIC,
     ("GET", "/api/v1/ticket-routes"): LOGIN,
     ("PUT", "/api/v1/ticket-routes"): SUPERVISOR,
