@@ -131,6 +131,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/stats/reliability"): REPORTS,
     ("GET", "/api/v1/stats/reported"): REPORTS,
     ("GET", "/api/v1/search"): roles("dispatcher", "agent"),
+    ("GET", "/api/v1/stats/staffing"): REPORTS,
     ("GET", "/api/v1/status"): PUBLIC,
     ("GET", "/api/v1/public/outage-map"): PUBLIC,
     ("GET", "/api/v1/ticket-routes"): LOGIN,

@@ -109,3 +109,14 @@ def test_wallboard_stream_and_metrics_equal_a_recount(
 def test_wallboard_needs_a_staff_login(client: TestClient) -> None:
     assert client.get("/api/v1/wallboard").status_code == 401
     assert client.get("/api/v1/wallboard/stream?events=1").status_code == 401
+
+
+def test_report_and_wallboard_pages_are_offline_shells(client: TestClient) -> None:
+    for path in ("/reports", "/wallboard"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert "/static/reports.js" in page.text
+        # No outside request: every script and stylesheet is served by the app.
+        assert "http://" not in page.text and "https://" not in page.text
+        # A shell: no figures before a login fetches them.
+        assert "stormdesk_" not in page.text and "<table" not in page.text

@@ -19,6 +19,7 @@ from hotline.stats import StatsReport, daily_report, indicator_report, reported_
 from hotline.stats.export import MEDIA_TYPES, export
 from hotline.stats.period import Period
 from hotline.stats.reliability import reliability_stats
+from hotline.stats.staffing import staffing_stats
 from web.deps import NowDep, SessionDep, SettingsDep, require_role
 from web.pages.report_views import render_report
 
@@ -148,3 +149,17 @@ def reliability(
         session=session, period=period, now=now, scopes=("system", "region", "feeder", "cause")
     )
     return answer(report, format, lang)
+
+
+@router.get("/staffing", response_model=None)
+def staffing(
+    _user: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    format: FormatQuery = "json",
+    lang: LangQuery = "en",
+) -> Response:
+    """Next week's hourly calls per region (80% intervals), the agents they need for 80/20,
+    and the agent-hours the IVR saved."""
+    return answer(staffing_stats(session=session, now=now, settings=settings), format, lang)

@@ -86,6 +86,20 @@ def charts(report: StatsReport, lang: str) -> list[str]:
                 highlight=[bool(v) for v in worst["major_event_day"]],
             )
         )
+    forecast = report.sections.get("forecast")
+    if forecast is not None and not forecast.empty:
+        total = forecast.groupby("hour", sort=True)[["mean", "lo", "hi", "agents_required"]].sum()
+        out.append(
+            line_chart(
+                word("forecast", lang),
+                [str(h)[5:] for h in total.index],
+                {
+                    word("mean", lang): [float(v) for v in total["mean"]],
+                    word("agents_required", lang): [float(v) for v in total["agents_required"]],
+                },
+                band=([float(v) for v in total["lo"]], [float(v) for v in total["hi"]]),
+            )
+        )
     table = report.sections.get("indicators")
     if table is not None and not table.empty:
         months = sorted(set(table["month"]))
