@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -115,6 +116,12 @@ class Segment(Base):
     geom: Mapped[WKBElement] = mapped_column(Geometry("LINESTRING", srid=SRID))
 
 
+def phone_digits_index(name: str, column: str) -> Index:
+    """The index caller recognition finds phones by: digits only, so a number typed with
+    spaces or dashes and the one the telephony system sends meet (migration 0013)."""
+    return Index(name, text(f"regexp_replace({column}, '[^0-9]', '', 'g')"))
+
+
 class Premise(Base):
     """A service point. ``customer_name`` and ``phone`` are PII: never in public answers."""
 
@@ -122,6 +129,7 @@ class Premise(Base):
     __table_args__ = (
         CheckConstraint(f"critical IS NULL OR {_in('critical', CRITICAL_KINDS)}", name="critical"),
         Index("ix_premise_street_house", "street_norm", "house_norm"),
+        phone_digits_index("ix_premise_phone_digits", "phone"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.models import Base
+from geo.models import Base, phone_digits_index
 
 TICKET_TYPES = ("consultation", "complaint", "report", "suggestion", "service_request")
 COMPLAINT_CLASSES = (
@@ -128,6 +128,7 @@ class Ticket(Base):
 
     __tablename__ = "ticket"
     __table_args__ = (
+        phone_digits_index("ix_ticket_phone_digits", "caller_phone"),
         CheckConstraint(_in("ticket_type", TICKET_TYPES), name="ticket_type"),
         CheckConstraint(_CLASS_FITS_TYPE, name="ticket_class_fits_type"),
         CheckConstraint(_in("status", TICKET_STATUSES), name="ticket_status"),

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.models import SRID, Base
+from geo.models import SRID, Base, phone_digits_index
 
 CATEGORIES = (
     "no_power",
@@ -185,6 +185,7 @@ class Report(Base):
 
     __tablename__ = "report"
     __table_args__ = (
+        phone_digits_index("ix_report_phone_digits", "caller_phone"),
         CheckConstraint(_in("category", CATEGORIES), name="report_category"),
         CheckConstraint(_in("channel", CHANNELS), name="report_channel"),
         CheckConstraint(_in("classification", CLASSIFICATIONS), name="report_classification"),
