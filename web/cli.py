@@ -279,9 +279,14 @@ def demo(
     table = Table(
         "page", "URL", title=f"stormdesk demo ready in {time.monotonic() - started:.0f} s"
     )
+    table.add_row("Start page (every face)", f"{base}/")
     table.add_row("Dispatch console", f"{base}/console")
+    table.add_row("Crew page (phone)", f"{base}/crew")
     table.add_row("Hotline desk", f"{base}/desk")
+    table.add_row("Reports (supervisor)", f"{base}/reports")
+    table.add_row("Wallboard", f"{base}/wallboard")
     table.add_row("Customer status page", f"{base}/status")
+    table.add_row("Public outage map", f"{base}/outages")
     table.add_row("Open311 services", f"{base}/open311/v2/services.json")
     table.add_row("API docs", f"{base}/docs")
     table.add_row("Health", f"{base}/healthz")
