@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.settings import DispatchSettings
 from geo.models import Device, Feeder, Premise, Region
+from outages.intake.rules import TOKEN_BYTES
 from scenarios.history.generate import History
 from scenarios.history.territory import Feeder as SummaryFeeder
 from scenarios.history.territory import TerritorySummary
@@ -353,7 +355,7 @@ def fault_reports(rng: np.random.Generator, events: pd.DataFrame) -> pd.DataFram
 
 REPORT_COLUMNS = (
     "id, received_at, channel, category, hazard, located_by, region_id, feeder_id, "
-    "classification, outage_id, status, filed_by, answer"
+    "classification, outage_id, status, filed_by, answer, token"
 )
 
 
@@ -386,5 +388,7 @@ def _report_lines(
                 "closed",
                 SOURCE,
                 "{}",
+                # Every report has a tracking code (issue 10), generated ones too.
+                secrets.token_urlsafe(TOKEN_BYTES),
             ]
         )

@@ -105,10 +105,19 @@ def test_a_an_evening_of_wire_downs_then_the_storm(
         by_outage[order["outage_id"]] = by_outage.get(order["outage_id"], 0) + 1
     assert by_outage == {o["id"]: 1 for o in outages}
     main_order = next(o for o in orders if o["outage_id"] == main["id"])
-    hazards_below = db_session.scalars(
-        select(Report.id).where(Report.id.in_(storm.report_ids), Report.hazard)
+    hazards = db_session.execute(
+        select(Report.classification, Report.outage_id, Report.status).where(
+            Report.id.in_(storm.report_ids), Report.hazard
+        )
     ).all()
-    assert main_order["open_tasks"] == len(hazards_below) == storm.hazards
+    assert len(hazards) == storm.hazards
+    placed = [h for h in hazards if h.classification != "unlocated"]
+    # Every hazard call that was placed is a make-safe task of the storm's order. An agent's
+    # call whose typed address fits two addresses about as well is not guessed onto either: it
+    # waits, open, in the unlocated queue (seed 8 has one such call, seed 7 none).
+    assert all(h.outage_id == main["id"] for h in placed)
+    assert main_order["open_tasks"] == len(placed) >= storm.hazards - 1
+    assert all(h.status == "open" and h.outage_id is None for h in hazards if h not in placed)
     scores = [o["urgency"]["score"] for o in orders]
     assert scores == sorted(scores, reverse=True), "the queue is most urgent first"
     top = orders[0]

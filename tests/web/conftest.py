@@ -37,9 +37,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's headless Chromium driven by Playwright (it cannot download browsers here)."""
+    """Debian's headless Chromium driven by Playwright (it cannot download browsers here).
+
+    One per test module, not per session: while Playwright's sync API is open its event loop
+    counts as running in this thread, and every later test that calls ``asyncio.run`` (the
+    admission, quota and slow-client tests) would fail."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
     with sync_playwright() as p:
