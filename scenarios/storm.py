@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
@@ -28,18 +28,15 @@ from hotline.settings import HotlineSettings
 from outages.intake.single import file_report
 from outages.models import CLASSIFICATIONS, Outage
 from outages.operations import device_operation
-from outages.planned import create_planned
-from outages.schemas import Category, Channel, PlannedOutageCreate, ReportCreate
+from outages.schemas import Category, Channel, ReportCreate
 from outages.service import change_etr, read_outage
 from outages.settings import OutageSettings
-from outages.topology import load_feeder_tree
 from scenarios.storm_calls import StormCalls, file_storm_calls
+from scenarios.storm_scene import Caller, set_scene
 
-ACTOR = "storm-simulator"
 DISPATCHER = "dispatcher (storm simulator)"
 SCADA = "scada (storm simulator)"
 STORM_MINUTES = 60
-PLANNED_REASON = "transformer replacement"
 # What callers below the tripped recloser say (weights): mostly no power at all.
 CATEGORY_WEIGHTS: dict[str, float] = {
     "no_power": 0.8,
@@ -63,19 +60,9 @@ How = Literal["account", "phone", "point", "address", "unlocated"]
 
 
 @dataclass(frozen=True)
-class _Caller:
-    premise_id: int
-    account: str
-    phone: str | None
-    address: str
-    lon: float
-    lat: float
-
-
-@dataclass(frozen=True)
 class _Call:
     at: dt.datetime
-    caller: _Caller | None
+    caller: Caller | None
     category: str
     how: How
     address: str | None = None
@@ -129,76 +116,6 @@ class StormSummary:
     """The contacts as call records (queue waits, abandons) and whether storm mode went on."""
 
 
-def _callers(session: Session, where: str, params: dict[str, object]) -> list[_Caller]:
-    rows = session.execute(
-        text(
-            "SELECT id, account, phone, address, ST_X(geom) AS lon, ST_Y(geom) AS lat "
-            f"FROM premise WHERE {where} ORDER BY id"
-        ),
-        params,
-    ).all()
-    return [_Caller(r.id, r.account, r.phone, r.address, float(r.lon), float(r.lat)) for r in rows]
-
-
-def _busy_feeders(session: Session, now: dt.datetime) -> set[int]:
-    """Feeders with an active outage or planned work: a new storm goes elsewhere."""
-    busy = session.scalars(
-        text("SELECT feeder_id FROM outage WHERE status IN ('suspected', 'confirmed')")
-    ).all()
-    planned = session.scalars(
-        text(
-            "SELECT DISTINCT p.feeder_id FROM planned_outage_premise pp "
-            "JOIN planned_outage po ON po.id = pp.planned_outage_id "
-            "JOIN premise p ON p.id = pp.premise_id "
-            "WHERE po.status = 'scheduled' AND po.ends_at > :now"
-        ),
-        {"now": now},
-    ).all()
-    return {int(f) for f in (*busy, *planned) if f is not None}
-
-
-def _pick_recloser(
-    session: Session, rng: random.Random, busy: set[int]
-) -> tuple[int, str, str, int, list[int]]:
-    """A recloser with at least two transformers with customers below it, on a quiet feeder."""
-    candidates = []
-    for device_id, code, kind, feeder_id in session.execute(
-        text("SELECT id, code, kind, feeder_id FROM device WHERE kind = 'recloser' ORDER BY id")
-    ).all():
-        if feeder_id in busy:
-            continue
-        tree = load_feeder_tree(session=session, feeder_id=feeder_id)
-        below = tree.below(device_id)
-        transformers = [d for d in below if tree.direct_customers.get(d, 0) > 0]
-        if len(transformers) >= 2:
-            candidates.append((device_id, code, kind, feeder_id, sorted(below)))
-    if not candidates:
-        msg = (
-            "no recloser with two or more loaded transformers below it on a feeder without "
-            "an active outage: restore the outages of earlier storms, or reset the demo"
-        )
-        raise InvalidInput(msg)
-    return rng.choice(candidates)
-
-
-def _pick_planned_device(
-    session: Session, rng: random.Random, busy: set[int], feeder_id: int
-) -> str:
-    rows = session.execute(
-        text(
-            "SELECT d.code, d.feeder_id, count(p.id) AS n FROM device d "
-            "JOIN premise p ON p.transformer_id = d.id "
-            "WHERE d.kind = 'transformer' GROUP BY d.id, d.code, d.feeder_id "
-            "HAVING count(p.id) BETWEEN 8 AND 80 ORDER BY d.id"
-        )
-    ).all()
-    codes = [r.code for r in rows if r.feeder_id != feeder_id and r.feeder_id not in busy]
-    if not codes:
-        msg = "no transformer with 8-80 customers on another quiet feeder for the planned work"
-        raise InvalidInput(msg)
-    return rng.choice(codes)
-
-
 def _typo(address: str, rng: random.Random) -> str:
     """One slip in the street name, as a hurried hotline agent types it."""
     street, _, rest = address.partition(" ")
@@ -213,7 +130,7 @@ def _typo(address: str, rng: random.Random) -> str:
     return f"{street} {rest}".lower()
 
 
-def _jitter(caller: _Caller, rng: random.Random) -> tuple[float, float]:
+def _jitter(caller: Caller, rng: random.Random) -> tuple[float, float]:
     """A GPS fix a few metres off the premise (1e-5 degrees is about 1.1 m north, 0.55 m east)."""
     dy = rng.uniform(-GPS_JITTER_M, GPS_JITTER_M) / 111_320
     dx = rng.uniform(-GPS_JITTER_M, GPS_JITTER_M) / 55_800
@@ -227,9 +144,9 @@ def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
 def _plan_calls(
     rng: random.Random,
     *,
-    below: list[_Caller],
-    upstream: list[_Caller],
-    planned: list[_Caller],
+    below: list[Caller],
+    upstream: list[Caller],
+    planned: list[Caller],
     total: int,
     start: dt.datetime,
 ) -> list[_Call]:
@@ -247,9 +164,9 @@ def _plan_calls(
 
     # Below the recloser: most customers call once, some again (same phone); the calls
     # peak in the first minutes after the trip and tail off.
-    first_callers = rng.sample(below, min(len(below), max(1, int(n_main * 0.7))))
-    repeaters = [rng.choice(first_callers) for _ in range(n_main - len(first_callers))]
-    for caller in first_callers + repeaters:
+    firstcallers = rng.sample(below, min(len(below), max(1, int(n_main * 0.7))))
+    repeaters = [rng.choice(firstcallers) for _ in range(n_main - len(firstcallers))]
+    for caller in firstcallers + repeaters:
         how: How = _weighted(rng, HOW_WEIGHTS)  # type: ignore[assignment]
         address = None
         lon = lat = None
@@ -367,7 +284,7 @@ def play_storm(
         raise InvalidInput(msg)
     rng = random.Random(seed)
     start = now - dt.timedelta(minutes=STORM_MINUTES)
-    scene = _set_scene(session, settings, rng, start=start, now=now)
+    scene = set_scene(session, settings, rng, start=start, now=now)
     calls = _plan_calls(
         rng,
         below=scene.below,
@@ -424,76 +341,6 @@ def _scada_plan(seed: int, calls: list[_Call]) -> int | None:
     if rng.random() >= 0.5:
         return None
     return min(len(calls) - 1, rng.randint(0, 20))
-
-
-@dataclass(frozen=True)
-class _Scene:
-    """Where the storm strikes: the tripped recloser, the planned work, who can call."""
-
-    recloser_id: int
-    recloser: str
-    kind: str
-    feeder: str
-    planned_outage_id: int
-    planned_device: str
-    planned_customers: int
-    below: list[_Caller]
-    upstream: list[_Caller]
-    in_planned: list[_Caller]
-
-
-def _set_scene(
-    session: Session,
-    settings: OutageSettings,
-    rng: random.Random,
-    *,
-    start: dt.datetime,
-    now: dt.datetime,
-) -> _Scene:
-    """Pick the recloser and the planned work on quiet feeders and announce the planned work.
-
-    The planned outage is announced 45 minutes before the storm and began 30 minutes
-    before it, so its customers' calls come back ``planned``.
-    """
-    busy = _busy_feeders(session, now)
-    recloser_id, recloser, kind, feeder_id, below_ids = _pick_recloser(session, rng, busy)
-    planned_device = _pick_planned_device(session, rng, busy, feeder_id)
-    feeder = session.execute(
-        text("SELECT code FROM feeder WHERE id = :f"), {"f": feeder_id}
-    ).scalar_one()
-
-    planned = create_planned(
-        session=session,
-        data=PlannedOutageCreate(
-            reason=PLANNED_REASON,
-            starts_at=start - dt.timedelta(minutes=30),
-            ends_at=now + dt.timedelta(hours=2),
-            devices=[planned_device],
-        ),
-        settings=settings,
-        now=start - dt.timedelta(minutes=45),
-        actor=ACTOR,
-    )
-    return _Scene(
-        recloser_id=recloser_id,
-        recloser=recloser,
-        kind=kind,
-        feeder=feeder,
-        planned_outage_id=planned.id,
-        planned_device=planned_device,
-        planned_customers=planned.customers_affected,
-        below=_callers(session, "transformer_id = ANY(:d)", {"d": below_ids}),
-        upstream=_callers(
-            session,
-            "feeder_id = :f AND NOT (transformer_id = ANY(:d))",
-            {"f": feeder_id, "d": below_ids},
-        ),
-        in_planned=_callers(
-            session,
-            "id IN (SELECT premise_id FROM planned_outage_premise WHERE planned_outage_id = :p)",
-            {"p": planned.id},
-        ),
-    )
 
 
 @dataclass
