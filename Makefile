@@ -22,8 +22,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Two workers, whole files per worker (a file's tests share module fixtures and order).
+TEST_WORKERS ?= 2
 unit: $(STAMP) $(AXE)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Schemathesis over /openapi.json, anonymous and as admin, --checks all (a few minutes).
 fuzz: $(STAMP)

@@ -30,9 +30,10 @@ AUTO_ACTOR = "storm-mode trigger"
 
 
 def current_switch(*, session: Session) -> StormModeSwitch | None:
-    return session.scalar(
-        select(StormModeSwitch).order_by(StormModeSwitch.at.desc(), StormModeSwitch.id.desc())
-    )
+    """The switch appended last. The log is append-only, so insertion order is the order of
+    decisions; ordering by ``at`` would let a row stamped by a clock running ahead (a frozen
+    scenario clock beside a live one) outvote the supervisor's newer decision."""
+    return session.scalar(select(StormModeSwitch).order_by(StormModeSwitch.id.desc()))
 
 
 def is_on(*, session: Session) -> bool:
@@ -210,11 +211,7 @@ def storm_mode_read(
     """The switch, its recent history and the top outage scripts (given whether on or off:
     the desk shows them first only in storm mode)."""
     rows = list(
-        session.scalars(
-            select(StormModeSwitch)
-            .order_by(StormModeSwitch.at.desc(), StormModeSwitch.id.desc())
-            .limit(10)
-        )
+        session.scalars(select(StormModeSwitch).order_by(StormModeSwitch.id.desc()).limit(10))
     )
     codes: dict[int, str] = {r.id: r.code for r in session.execute(select(Region.id, Region.code))}
     current = rows[0] if rows else None
