@@ -43,9 +43,6 @@ from outages.intake.rules import (
 from outages.settings import OutageSettings
 from outages.topology import load_feeder_trees
 
-# Outage ids are drawn from the sequence in blocks: a batch opens few, answers need them.
-OUTAGE_ID_BLOCK = 32
-
 
 class BatchStore:
     """``outages.intake.rules.Store`` over state loaded once per batch; see the module docstring."""
@@ -80,7 +77,6 @@ class BatchStore:
         self.loaded_transformers: set[int] = set()
         self.feeders: set[int] = set()
         self.merged_now: dict[int, int] = {}
-        self.outage_ids: list[int] = []
         self.etr_rows: list[tuple[Any, ...]] = []
         self.events: list[tuple[Any, ...]] = []
 
@@ -295,12 +291,14 @@ class BatchStore:
         return self.trees[feeder_id]
 
     def new_outage_id(self) -> int:
-        if not self.outage_ids:
-            self.cur.execute(
-                "SELECT nextval('outage_id_seq') FROM generate_series(1, %s)", [OUTAGE_ID_BLOCK]
-            )
-            self.outage_ids = sorted((r[0] for r in self.cur.fetchall()), reverse=True)
-        return self.outage_ids.pop()
+        """One id per outage opened, drawn when it opens. Dispatchers and customers quote
+        outage numbers; drawing blocks of them left gaps of 31 after every group commit
+        (outages 1, 33, 65, ...), and a batch opens few outages, so one round trip each is
+        cheap."""
+        self.cur.execute("SELECT nextval('outage_id_seq')")
+        row = self.cur.fetchone()
+        assert row is not None
+        return int(row[0])
 
     def resolve(self, outage_id: int | None) -> int | None:
         while outage_id in self.merged_now:

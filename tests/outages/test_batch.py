@@ -507,3 +507,30 @@ def test_api_bad_batch_is_422_and_stores_nothing(
         [error] = response.json()["detail"]
         assert error["loc"][:3] == ["body", "reports", 2], "the bad item is named by index"
     assert _count(db_session) == 0
+
+
+def test_outages_opened_one_group_after_another_are_numbered_without_gaps(
+    db_session: Session, settings: Settings
+) -> None:
+    """Group commit files single reports as one-report batches; a dispatcher who has seen
+    outages 7 and 8 opened expects the next one to be 9, not 40."""
+    first_by_feeder: dict[int, str] = {}
+    for feeder_id, account in db_session.execute(
+        select(Premise.feeder_id, Premise.account)
+        .where(Premise.feeder_id.is_not(None), Premise.critical.is_(None))
+        .order_by(Premise.id)
+    ):
+        if feeder_id is not None:
+            first_by_feeder.setdefault(feeder_id, account)
+    accounts = list(first_by_feeder.values())[:3]
+    assert len(accounts) == 3
+    kwargs: dict[str, Any] = {"settings": settings, "now": NOW, "actor": ACTOR, "is_agent": True}
+    opened: list[int] = []
+    for account in accounts:
+        [answer] = file_batch(
+            session=db_session, items=[_item(account=account, category="no_power")], **kwargs
+        )
+        assert isinstance(answer, ReportAnswer) and answer.classification == "new"
+        assert answer.outage_id is not None
+        opened.append(answer.outage_id)
+    assert opened[1] == opened[0] + 1 and opened[2] == opened[1] + 1, opened
