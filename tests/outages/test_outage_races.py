@@ -26,7 +26,8 @@ from outages.schemas import OutageUpdate
 from web.settings import Settings
 
 NOW = dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC)
-TABLES = "notification, etr_change, outage_premise, report, outage, work_order"
+# ``event`` too: ids restart, and a later outage must not inherit this one's trail.
+TABLES = "notification, etr_change, outage_premise, report, outage, work_order, event"
 
 
 @pytest.fixture

@@ -93,6 +93,8 @@ INTAKE_TABLES = (
     "report",
     "outage",
     "planned_outage",
+    # Ids restart, so the audit trail goes too: a later outage must not inherit another's.
+    "event",
 )
 
 
