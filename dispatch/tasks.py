@@ -15,7 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from geoalchemy2 import Geometry
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from dispatch import clocks
@@ -88,8 +89,11 @@ def _outage_order(session: Session, outage_id: int) -> WorkOrder | None:
 
 def _place_order(session: Session, report: Report) -> WorkOrder | None:
     """A live make-safe order with an open task at the same premise, or within 50 m and 2 h."""
+    # Typed as a geometry so it binds as one: a report read back from the database holds
+    # a WKBElement, which a bare bind parameter cannot send (only a fresh report's text).
+    place = type_coerce(report.geom, Geometry("POINT", srid=4326))
     close = func.ST_DWithin(
-        func.Geography(WorkOrderTask.geom), func.Geography(report.geom), HAZARD_PLACE_M
+        func.Geography(WorkOrderTask.geom), func.Geography(place), HAZARD_PLACE_M
     ) & WorkOrderTask.reported_at.between(
         report.received_at - HAZARD_WINDOW, report.received_at + HAZARD_WINDOW
     )
@@ -166,7 +170,9 @@ def _task_new_hazards(
             order = _place_order(session, report)
         if order is None:
             if region_classes is None:
-                region_classes = dict(session.execute(select(Region.id, Region.region_class)))
+                # .all(): dict() would take a Result, which has keys(), for a mapping.
+                rows = session.execute(select(Region.id, Region.region_class)).all()
+                region_classes = dict(rows)
             order = _hazard_order(
                 session, report, now=now, settings=settings, classes=region_classes
             )

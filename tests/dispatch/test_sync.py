@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from dispatch.lifecycle import assign
 from dispatch.models import WorkOrder
 from dispatch.orders import sync_work_orders
 from dispatch.views import list_work_orders
-from geo.models import Device
+from geo.models import Device, Premise
 from outages.models import Outage
+from outages.planned import create_planned
+from outages.schemas import PlannedOutageCreate
 from outages.service import get_outage, restore_outage
 from tests.dispatch.helpers import NOW, crew, order_of, sync
 from tests.outages.helpers import file, fuse_with_transformers, premises_of
@@ -165,3 +167,62 @@ def test_hazard_reports_read_back_from_the_database_are_placed(
     (listed,) = list_work_orders(session=db_session, now=NOW)
     assert listed.outage_id == wire.outage_id
     assert [(t.report_id, t.status) for t in listed.tasks] == [(wire.id, "open")]
+
+
+def _two_neighbours_under_planned_work(
+    session: Session, settings: Settings
+) -> tuple[Premise, Premise]:
+    """Two premises 1-50 m apart whose transformer is out for planned work now: a hazard
+    there is classified ``planned`` (no outage), so it needs a make-safe order of its own."""
+    row = session.execute(
+        text(
+            "SELECT a.id, b.id, d.code FROM premise a "
+            "JOIN premise b ON b.transformer_id = a.transformer_id AND b.id > a.id "
+            "AND ST_DWithin(a.geom::geography, b.geom::geography, 50) "
+            "AND NOT ST_DWithin(a.geom::geography, b.geom::geography, 1) "
+            "JOIN device d ON d.id = a.transformer_id "
+            "ORDER BY a.id, b.id LIMIT 1"
+        )
+    ).one()
+    create_planned(
+        session=session,
+        data=PlannedOutageCreate(
+            reason="cable replacement",
+            starts_at=NOW - dt.timedelta(hours=1),
+            ends_at=NOW + dt.timedelta(hours=3),
+            devices=[row[2]],
+        ),
+        settings=settings,
+        now=NOW - dt.timedelta(days=10),
+        actor="dispatcher",
+    )
+    first, second = session.get(Premise, row[0]), session.get(Premise, row[1])
+    assert first is not None and second is not None
+    return first, second
+
+
+def test_hazard_read_back_from_the_database_joins_a_make_safe_task_nearby(
+    db_session: Session, settings: Settings
+) -> None:
+    """A hazard outside any outage, read back by the cycle (its point is a WKB element
+    then), goes to the live make-safe order of a task within 50 m: the place query binds
+    the point as a geometry however the report was loaded."""
+    first, second = _two_neighbours_under_planned_work(db_session, settings)
+    wire = file(db_session, settings, account=first.account, category="wire_down")
+    assert wire.classification == "planned" and wire.outage_id is None
+    db_session.flush()
+    db_session.expire_all()
+    sync(db_session, settings)
+    (order,) = [o for o in _orders(db_session) if o.kind == "hazard"]
+    later = NOW + dt.timedelta(minutes=20)
+    pole = file(db_session, settings, account=second.account, category="pole_damage", at=later)
+    assert pole.classification == "planned"
+    db_session.flush()
+    db_session.expire_all()  # the cycle's next run sees the new call as a row, geom as WKB
+    sync(db_session, settings, at=later + dt.timedelta(minutes=1))
+    assert [o.id for o in _orders(db_session) if o.kind == "hazard"] == [order.id]
+    (listed,) = [o for o in list_work_orders(session=db_session, now=later) if o.id == order.id]
+    assert [(t.report_id, t.status) for t in listed.tasks] == [
+        (wire.id, "open"),
+        (pole.id, "open"),
+    ]
