@@ -26,8 +26,9 @@ shipped, and behind the admission gate this benchmark proposes, see ``gated_app`
     ``/openapi.json``): throughput, and answers compared with the single path on two
     fresh copies fed the same reports in the same order.
 
-``--profile N`` instead files N reports in-process with ``file_report`` under cProfile and
-prints the statements per report by classification and the top functions.
+``--phases`` runs some of the phases after the healthz baseline (``--phases status`` for the
+lookup rate alone). ``--profile N`` instead files N reports in-process with ``file_report``
+under cProfile and prints the statements per report by classification and the top functions.
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ IDENTITY_REPORTS = 1_000
 LOW_CONCURRENCY_LOOKUPS = 1_000
 # Enough to open every worker's connections and fill the caches, without queueing.
 WARMUP_CLIENTS = 16
+# What a run measures after its healthz baseline (``--phases`` picks some).
+PHASES = ("reports", "status", "batch")
 
 
 @dataclass(frozen=True)
@@ -584,6 +587,7 @@ def run_workers(
     """All phases against one server (``app`` as shipped or gated, ``workers`` uvicorn
     workers) on a fresh copy; the shipped app gets a shorter time cap, as it deadlocks."""
     cap = TIME_CAP_S if app == "gated" else SHIPPED_TIME_CAP_S
+    phases = set(args.phases.split(","))
     on = {"app": app, "workers": workers, "time_cap_s": cap}
     dbname = "intake_run"
     url = fresh_copy(cluster, template, dbname)
@@ -603,14 +607,16 @@ def run_workers(
         run_phase("warm-up", base, warmup, clients=WARMUP_CLIENTS, **on)
         health = [Call("GET", "/healthz")] * args.requests
         results.append(run_phase("healthz", base, health, clients=args.clients, **on)[0])
-        before = count_reports(cluster, dbname)
-        intake, _ = run_phase("reports", base, reports, clients=args.clients, **on)
-        intake.stored = count_reports(cluster, dbname) - before
-        results.append(intake)
-        results.append(run_phase("status", base, lookups, clients=args.clients, **on)[0])
-        low = lookups[: min(LOW_CONCURRENCY_LOOKUPS, len(lookups))]
-        results.append(run_phase("status", base, low, clients=1, **on)[0])
-        if shape is not None:
+        if "reports" in phases:
+            before = count_reports(cluster, dbname)
+            intake, _ = run_phase("reports", base, reports, clients=args.clients, **on)
+            intake.stored = count_reports(cluster, dbname) - before
+            results.append(intake)
+        if "status" in phases:
+            results.append(run_phase("status", base, lookups, clients=args.clients, **on)[0])
+            low = lookups[: min(LOW_CONCURRENCY_LOOKUPS, len(lookups))]
+            results.append(run_phase("status", base, low, clients=1, **on)[0])
+        if shape is not None and "batch" in phases:
             bodies = report_bodies(territory, storm, rng, args.requests)
             calls = batch_calls(bodies, shape, BATCH_SIZE)
             before = count_reports(cluster, dbname)
@@ -686,6 +692,12 @@ def main(argv: list[str] | None = None) -> None:
         help="app:workers runs, comma-separated; app is shipped (web.main) or gated",
     )
     parser.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help="phases to run after healthz (the baseline, always run), comma-separated: "
+        "reports, status, batch; e.g. status alone for the lookup rate",
+    )
+    parser.add_argument(
         "--profile", type=int, default=0, help="profile N in-process reports instead"
     )
     parser.add_argument(
@@ -720,7 +732,9 @@ def main(argv: list[str] | None = None) -> None:
         results += mine
     assert storm is not None
     batch_note = "`POST /api/v1/reports/batch`: **not built** (absent from /openapi.json)."
-    if shape is not None and args.skip_identity:
+    if "batch" not in args.phases.split(","):
+        batch_note = f"Phases run: healthz, {args.phases} (`--phases`)."
+    elif shape is not None and args.skip_identity:
         batch_note = "`POST /api/v1/reports/batch`: identity with the single path not checked here."
     elif shape is not None:
         identity = compare_batch_with_single(cluster, template, territory, args.seed, shape)

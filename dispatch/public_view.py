@@ -1,5 +1,5 @@
-"""The public faces' read models: the outage map and a customer's status, with the crew's
-stage and the ETR as a range.
+"""The public faces' read models: the outage map with the crew's stage and the ETR as a
+range (a customer's status, which tells the same, is ``dispatch.public_status``).
 
 They live here, not in ``outages``, because the crew's stage is a work order's status and
 ``outages`` cannot see work orders. The stage is all a customer learns of the crew: which
@@ -34,9 +34,7 @@ from outages.public_schemas import (
     PublicRegion,
     PublicTotals,
 )
-from outages.schemas import StatusAnswer, Where
 from outages.settings import OutageSettings
-from outages.status import lookup_status
 
 REFRESH_S = 60
 _STAGE_BY_STATUS: dict[str, CrewStage] = {
@@ -47,6 +45,14 @@ _STAGE_BY_STATUS: dict[str, CrewStage] = {
     "restored": "on_site",
     "closed": "on_site",
 }
+
+
+def stage_of(order_status: str | None, crew_id: int | None) -> CrewStage:
+    """The crew's stage told to customers from the outage order's status (``waiting``
+    while there is no order or no crew on it)."""
+    if order_status is None or crew_id is None:
+        return "waiting"
+    return _STAGE_BY_STATUS.get(order_status, "waiting")
 
 
 def crew_stages(
@@ -64,8 +70,7 @@ def crew_stages(
     stages: dict[int, tuple[CrewStage, dt.datetime | None]] = dict.fromkeys(ids, ("waiting", None))
     for outage_id, status, crew_id, updated_at in rows:
         assert outage_id is not None  # an outage order always has one (work_order_source)
-        stage = _STAGE_BY_STATUS.get(status, "waiting") if crew_id is not None else "waiting"
-        stages[outage_id] = (stage, updated_at)
+        stages[outage_id] = (stage_of(status, crew_id), updated_at)
     return stages
 
 
@@ -146,19 +151,3 @@ def public_outage_map(
         outages=outages,
         planned=planned,
     )
-
-
-def public_status(
-    *, session: Session, where: Where, settings: OutageSettings, now: dt.datetime
-) -> StatusAnswer:
-    """A customer's status (``outages.status``) with the crew's stage and the ETR range."""
-    answer = lookup_status(session=session, where=where, settings=settings, now=now)
-    if answer.state != "outage" or answer.outage_id is None:
-        return answer
-    stage, _ = crew_stages(session=session, outage_ids=[answer.outage_id])[answer.outage_id]
-    span = etr_range(etr_at=answer.etr, stage=stage, now=now)
-    answer.crew_stage = stage
-    if span is not None:
-        answer.etr_earliest, answer.etr_latest = span.earliest_at, span.latest_at
-        answer.etr_overdue = span.overdue
-    return answer

@@ -1,79 +1,86 @@
-"""Power status of a premise as its customer may see it: normal, outage, planned, restored."""
+"""Power status of a premise as its customer may see it: normal, outage, planned, restored.
+
+Pure: the facts come from one statement (``dispatch.public_status``, which also reads the
+outage order's crew stage), and this module words them. Planned work comes first (a premise
+inside planned work is off because we switched it off), then an active outage, then a
+restoration within ``restored_recently_h``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
-
-from geo.models import Premise
-from outages.intake.locate import locate_report
-from outages.models import PlannedOutage, PlannedOutagePremise
-from outages.planned import planned_covering
 from outages.planned_reasons import reason_texts
-from outages.schemas import StatusAnswer, Where
-from outages.service import active_outage_of
+from outages.schemas import StatusAnswer
 from outages.settings import OutageSettings
 from outages.wording import local_time
 
 UPCOMING_DAYS = 7
 
 
-def lookup_status(
-    *, session: Session, where: Where, settings: OutageSettings, now: dt.datetime
-) -> StatusAnswer:
-    """Locate the caller (address, point, account) and answer with the premise's status."""
-    located = locate_report(
-        session=session, data=where, settings=settings, may_file_unlocated=False
-    )
-    assert located.proxy_premise_id is not None  # may_file_unlocated=False guarantees it
-    # A premise found by account, phone or address comes with its own coordinates; a point
-    # carries the caller's, so the premise's are looked up.
-    known_lonlat = (
-        (located.lon, located.lat)
-        if located.located_by in ("account", "phone", "address")
-        else None
-    )
-    answer = status_of_premise(
-        session=session,
-        premise_id=located.proxy_premise_id,
-        settings=settings,
-        now=now,
-        lonlat=known_lonlat,
-    )
-    if located.premise_id is None:  # a bare point: report on the grid there, not a customer
-        answer.address, answer.premise_id = None, None
-        answer.lon, answer.lat = located.lon, located.lat
-    return answer
+@dataclass(frozen=True)
+class PlannedNow:
+    """The planned work covering the premise now (the one ending last)."""
+
+    id: int
+    reason: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
 
 
-def status_of_premise(
-    *,
-    session: Session,
-    premise_id: int,
-    settings: OutageSettings,
-    now: dt.datetime,
-    lonlat: tuple[float | None, float | None] | None = None,
+@dataclass(frozen=True)
+class OutageNow:
+    """The active outage the premise is still out in (the oldest by id)."""
+
+    id: int
+    etr_at: dt.datetime | None
+    cause: str | None
+    customers_affected: int
+
+
+@dataclass(frozen=True)
+class PremiseStatus:
+    """What is known of one premise at one moment: the facts a status answer words."""
+
+    premise_id: int
+    address: str
+    lon: float
+    lat: float
+    planned: PlannedNow | None = None
+    outage: OutageNow | None = None
+    restored_at: dt.datetime | None = None
+    upcoming: list[PlannedNow] = field(default_factory=list)
+    """Scheduled work starting in the next ``UPCOMING_DAYS``, soonest first."""
+
+
+def _upcoming(items: list[PlannedNow]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": p.id,
+            "starts_at": p.starts_at,
+            "ends_at": p.ends_at,
+            "reason": p.reason,
+            "reason_texts": reason_texts(p.reason),
+        }
+        for p in items
+    ]
+
+
+def status_answer(
+    facts: PremiseStatus, *, settings: OutageSettings, now: dt.datetime
 ) -> StatusAnswer:
-    """The state of one premise now, and planned outages coming in the next week."""
-    premise = session.get(Premise, premise_id)
-    assert premise is not None
-    if lonlat is None:
-        row = session.execute(
-            text("SELECT ST_X(geom), ST_Y(geom) FROM premise WHERE id = :id"), {"id": premise_id}
-        ).one()
-        lonlat = (row[0], row[1])
-    lon, lat = lonlat
-    base = {
-        "address": premise.address,
-        "premise_id": premise.id,
-        "lon": lon,
-        "lat": lat,
+    """The premise's state now, worded for its customer, with the coming week's work."""
+    base: dict[str, Any] = {
+        "address": facts.address,
+        "premise_id": facts.premise_id,
+        "lon": facts.lon,
+        "lat": facts.lat,
         "checked_at": now,
+        "upcoming_planned": _upcoming(facts.upcoming),
     }
-    upcoming = _upcoming(session, premise_id, now)
-    planned = planned_covering(session=session, premise_id=premise_id, now=now)
+    planned = facts.planned
     if planned is not None:
         return StatusAnswer(
             state="planned",
@@ -88,10 +95,9 @@ def status_of_premise(
             reason_texts=reason_texts(planned.reason),
             known_outage=True,
             etr=planned.ends_at,
-            upcoming_planned=upcoming,
             **base,
         )
-    outage = active_outage_of(session=session, premise_id=premise_id)
+    outage = facts.outage
     if outage is not None:
         when = f" Expected back by {local_time(outage.etr_at, settings)}." if outage.etr_at else ""
         return StatusAnswer(
@@ -102,51 +108,13 @@ def status_of_premise(
             cause=outage.cause,
             customers_affected=outage.customers_affected,
             known_outage=True,
-            upcoming_planned=upcoming,
             **base,
         )
-    restored_at = session.execute(
-        text(
-            "SELECT max(restored_at) FROM outage_premise "
-            "WHERE premise_id = :p AND restored_at >= :since"
-        ),
-        {"p": premise_id, "since": now - dt.timedelta(hours=settings.restored_recently_h)},
-    ).scalar()
-    if restored_at is not None:
+    if facts.restored_at is not None:
         return StatusAnswer(
             state="restored",
-            message=f"Power was restored at {local_time(restored_at, settings)}.",
-            restored_at=restored_at,
-            upcoming_planned=upcoming,
+            message=f"Power was restored at {local_time(facts.restored_at, settings)}.",
+            restored_at=facts.restored_at,
             **base,
         )
-    return StatusAnswer(
-        state="normal",
-        message="No known outage at this address.",
-        upcoming_planned=upcoming,
-        **base,
-    )
-
-
-def _upcoming(session: Session, premise_id: int, now: dt.datetime) -> list[dict[str, object]]:
-    rows = session.scalars(
-        select(PlannedOutage)
-        .join(PlannedOutagePremise, PlannedOutagePremise.planned_outage_id == PlannedOutage.id)
-        .where(
-            PlannedOutagePremise.premise_id == premise_id,
-            PlannedOutage.status == "scheduled",
-            PlannedOutage.starts_at > now,
-            PlannedOutage.starts_at <= now + dt.timedelta(days=UPCOMING_DAYS),
-        )
-        .order_by(PlannedOutage.starts_at)
-    ).all()
-    return [
-        {
-            "id": p.id,
-            "starts_at": p.starts_at,
-            "ends_at": p.ends_at,
-            "reason": p.reason,
-            "reason_texts": reason_texts(p.reason),
-        }
-        for p in rows
-    ]
+    return StatusAnswer(state="normal", message="No known outage at this address.", **base)

@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dispatch.public_status import public_status
 from geo.exceptions import InvalidInput
-from geo.models import Device
+from geo.models import Device, Premise
 from outages.exceptions import InvalidTransition
 from outages.models import EtrChange, Notification, OutagePremise, Report
 from outages.notify import LoggingSender, send_pending
+from outages.schemas import StatusAnswer, Where
 from outages.service import (
     change_etr,
     close_outage,
@@ -21,10 +23,14 @@ from outages.service import (
     open_outage,
     restore_outage,
 )
-from outages.status import status_of_premise
 from outages.topology import load_feeder_tree
 from tests.outages.helpers import NOW, file, fuse_with_transformers, premises_of
 from web.settings import Settings
+
+
+def _status(session: Session, settings: Settings, premise: Premise) -> StatusAnswer:
+    where = Where(account=premise.account)
+    return public_status(session=session, where=where, settings=settings, now=NOW, staff=True)
 
 
 def _fuse_outage(session: Session, settings: Settings) -> tuple[int, list[int], Device]:
@@ -120,13 +126,8 @@ def test_partial_then_full_restoration(db_session: Session, settings: Settings) 
     assert outage.status == "confirmed"
     assert outage.customers_affected == before - restored
     lucky = premises_of(db_session, transformers[0])[0]
-    assert (
-        status_of_premise(session=db_session, premise_id=lucky.id, settings=settings, now=NOW).state
-        == "restored"
-    )
-    still_dark = status_of_premise(
-        session=db_session, premise_id=reporter.id, settings=settings, now=NOW
-    )
+    assert _status(db_session, settings, lucky).state == "restored"
+    still_dark = _status(db_session, settings, reporter)
     assert still_dark.state == "outage" and still_dark.etr == outage.etr_at
     restore_outage(
         session=db_session,

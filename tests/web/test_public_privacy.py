@@ -54,6 +54,8 @@ class Seeded:
     points: list[tuple[float, float]] = field(default_factory=list)
     path_values: dict[str, list[str]] = field(default_factory=dict)
     public: Premise | None = None
+    homes: list[Premise] = field(default_factory=list)
+    """Premises looked up by account: the answer must not say where they are."""
 
 
 def _staff(db_session: Session, settings: Settings, role: str) -> dict[str, str]:
@@ -156,6 +158,8 @@ def seeded(client: TestClient, db_session: Session, settings: Settings) -> Seede
         .limit(1)
     ).one()
     assert db_session.scalar(select(Ticket.id).limit(1)) is not None
+    # The critical customer (inside an outage), a caller, and a premise no one reported.
+    found.homes = [critical, others[0], found.public]
     return found
 
 
@@ -228,6 +232,21 @@ def test_anonymous_crawl_of_every_route_finds_no_personal_data(
             kind = answer.headers.get("content-type", "")
             if template != "/openapi.json" and kind.startswith(JSON_TYPES):
                 leaks += [f"{path}: {flag}" for flag in _critical_flags(json.loads(body))]
+    # Status by account: the account alone must not tell where its premise is.
+    for home in seeded.homes:
+        answer = client.get("/api/v1/status", params={"account": home.account})
+        assert answer.status_code == 200, answer.text
+        body, where = answer.text, f"/api/v1/status?account={home.account}"
+        point = to_shape(home.geom)
+        leaks += [f"{where}: {s!r}" for s in seeded.secrets if s in body]
+        told = json.loads(body)
+        revealed = {
+            "its address": home.address.split(",")[0] in body,
+            "its point": _point_pattern(point.x, point.y).search(body) is not None,
+            "its premise_id": told["premise_id"] is not None,
+        }
+        leaks += [f"{where}: {what}" for what, shown in revealed.items() if shown]
+        leaks += [f"{where}: {flag}" for flag in _critical_flags(told)]
     assert not leaks, "\n".join(sorted(set(leaks))[:40])
 
     # The crawl reached what it claims: public routes answered, staff ones refused.
@@ -263,3 +282,10 @@ def test_the_crawl_would_see_a_leak(
         f"/api/v1/reports/{seeded.path_values['report_id'][0]}", headers=dispatcher
     ).json()
     assert one["address"] in {p.address for p in db_session.scalars(select(Premise))} | {None}
+    # A supervisor's status by account does show where the home is, as the checks would see.
+    supervisor = _staff(db_session, settings, "supervisor")
+    home = seeded.homes[0]
+    shown = client.get("/api/v1/status", params={"account": home.account}, headers=supervisor)
+    point = to_shape(home.geom)
+    assert _point_pattern(point.x, point.y).search(shown.text), shown.text
+    assert home.address.split(",")[0] in shown.text

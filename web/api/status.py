@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from dispatch.public_view import public_status
+from dispatch.public_status import public_status
+from geo.models import User
 from geo.types import Text
 from outages.schemas import StatusAnswer, Where
-from web.deps import NowDep, SessionDep, SettingsDep
+from web.deps import NowDep, SessionDep, SettingsDep, lenient_user
 
 router = APIRouter(prefix="/api/v1", tags=["status"])
+# Who may learn where an account lives (its address and point): the hotline and its heads.
+PLACE_ROLES = ("agent", "supervisor", "admin")
 
 
 @router.get("/status", response_model=StatusAnswer)
@@ -19,6 +22,7 @@ def status(
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
+    user: Annotated[User | None, Depends(lenient_user)],
     address: Annotated[Text | None, Query(min_length=1, max_length=300)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
@@ -26,4 +30,5 @@ def status(
 ) -> StatusAnswer:
     """Power status at an address, point or account, with the crew's stage and an ETR range."""
     where = Where(address=address, lon=lon, lat=lat, account=account)
-    return public_status(session=session, where=where, settings=settings, now=now)
+    staff = user is not None and user.role in PLACE_ROLES
+    return public_status(session=session, where=where, settings=settings, now=now, staff=staff)
