@@ -46,10 +46,15 @@ def premises_of_phone(*, session: Session, e164: str, phone_region: str) -> list
     return list(session.scalars(stmt.order_by(Premise.id).limit(20)))
 
 
-def number_matches(e164: str) -> ColumnElement[bool]:
-    """Calls from this number. Calls store E.164; rows written before phones were parsed
+def number_forms(e164: str) -> list[str]:
+    """How calls from this number are stored: E.164; rows written before phones were parsed
     hold its bare digits (``358401234567``), and no migration rewrote them."""
-    return Call.caller_number.in_((e164, e164.lstrip("+")))
+    return [e164, e164.lstrip("+")]
+
+
+def number_matches(e164: str) -> ColumnElement[bool]:
+    """Calls from this number (``number_forms``; the caller-and-time index serves it)."""
+    return Call.caller_number.in_(number_forms(e164))
 
 
 def _region_id(session: Session, code: str | None) -> int | None:
