@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import CTE, FromClause
 
 from dispatch.models import LIVE_STATUSES, Crew, WorkOrder
@@ -79,8 +80,8 @@ TICKETS_READ = 4 * HISTORY_LIMIT
 
 # What ``card_params`` binds: the number's digit keys and stored call forms, or the account;
 # the moments the card's windows start and end.
-_KEYS = bindparam("keys", expanding=True)
-_NUMBERS = bindparam("numbers", expanding=True)
+_KEYS: BindParameter[list[str]] = bindparam("keys", expanding=True)
+_NUMBERS: BindParameter[list[str]] = bindparam("numbers", expanding=True)
 _ACCOUNT = bindparam("account", type_=String)
 _NOW = bindparam("now", type_=DateTime(timezone=True))
 _HORIZON = bindparam("horizon", type_=DateTime(timezone=True))
