@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import phonenumbers
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,7 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class GeoSettings(BaseSettings):
-    """The installation itself: database, local state, logins, geocoder, local time."""
+    """The installation itself: database, local state, logins, geocoder, local time and
+    phone numbering."""
 
     model_config = SettingsConfigDict(env_prefix="STORMDESK_", extra="ignore")
 
@@ -39,6 +41,20 @@ class GeoSettings(BaseSettings):
     geocode_min_fuzzy_score: float = 0.35
     sql_echo: bool = False
     timezone: str = Field(default="Europe/Helsinki", description="Local time for messages.")
+    phone_region: str = Field(
+        default="FI",
+        description="ISO 3166 region national phone numbers are dialled in (geo.phones): "
+        "'040 1234567' is +358401234567 in FI.",
+    )
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            msg = f"phone_region {value!r} is not a region phonenumbers knows (FI, SE, CN, ...)"
+            raise ValueError(msg)
+        return region
 
     @field_validator("var_dir", "pg_bin_dir")
     @classmethod

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from geo.audit import record
 from geo.exceptions import InvalidInput
 from geo.models import Premise, Region, User
+from geo.phones import normalize_phone, phone_matches
 from hotline.call_schemas import CallCreate, CallRead, CallUpdate
 from hotline.exceptions import CallNotFound, CallStateConflict
 from hotline.models import Call, Ticket
-from hotline.phones import digits_sql, normalize_phone
 from outages.models import Outage, PlannedOutage, Report
 
 # Which action each status allows (the 409 answer lists them).
@@ -40,10 +40,21 @@ AGENT_ROLES = ("agent", "supervisor", "admin")
 MAX_CLOCK_SKEW = dt.timedelta(minutes=2)
 
 
-def premises_of_phone(*, session: Session, digits: str) -> list[Premise]:
-    """Premises registered with this number (digits compared), in id order."""
-    stmt = select(Premise).where(digits_sql(Premise.phone) == digits).order_by(Premise.id)
-    return list(session.scalars(stmt.limit(20)))
+def premises_of_phone(*, session: Session, e164: str, phone_region: str) -> list[Premise]:
+    """Premises registered with this number, however their record spells it, in id order."""
+    stmt = select(Premise).where(phone_matches(Premise.phone, e164, region=phone_region))
+    return list(session.scalars(stmt.order_by(Premise.id).limit(20)))
+
+
+def number_forms(e164: str) -> list[str]:
+    """How calls from this number are stored: E.164; rows written before phones were parsed
+    hold its bare digits (``358401234567``), and no migration rewrote them."""
+    return [e164, e164.lstrip("+")]
+
+
+def number_matches(e164: str) -> ColumnElement[bool]:
+    """Calls from this number (``number_forms``; the caller-and-time index serves it)."""
+    return Call.caller_number.in_(number_forms(e164))
 
 
 def _region_id(session: Session, code: str | None) -> int | None:
@@ -72,24 +83,31 @@ def _when(
     return moment
 
 
-def ring(*, session: Session, data: CallCreate, actor: str, now: dt.datetime) -> tuple[Call, bool]:
+def ring(
+    *, session: Session, data: CallCreate, actor: str, now: dt.datetime, phone_region: str
+) -> tuple[Call, bool]:
     """Open a call; (call, created). A repeated ``external_id`` returns the stored call.
 
-    The caller's premise and region are filled in when the number or account names one
-    premise (several premises: the agent picks; the caller card lists them).
+    The number is stored in E.164 (parsed in ``phone_region``). The caller's premise and
+    region are filled in when the number or account names one premise (several premises:
+    the agent picks; the caller card lists them).
     """
     if data.external_id is not None:
         known = session.scalar(select(Call).where(Call.external_id == data.external_id))
         if known is not None:
             return known, False
-    digits = normalize_phone(data.caller_number) if data.caller_number else None
+    e164 = (
+        normalize_phone(data.caller_number, region=phone_region, field="caller_number")
+        if data.caller_number
+        else None
+    )
     started_at = _when(data.at, now, None, "ring")
     region_id = _region_id(session, data.region_code)
     premise: Premise | None = None
     if data.caller_account:
         premise = session.scalar(select(Premise).where(Premise.account == data.caller_account))
-    elif digits:
-        found = premises_of_phone(session=session, digits=digits)
+    elif e164:
+        found = premises_of_phone(session=session, e164=e164, phone_region=phone_region)
         premise = found[0] if len(found) == 1 else None
         if region_id is None and found and len({p.region_id for p in found}) == 1:
             region_id = found[0].region_id
@@ -99,7 +117,7 @@ def ring(*, session: Session, data: CallCreate, actor: str, now: dt.datetime) ->
         external_id=data.external_id,
         channel=data.channel,
         status="ringing",
-        caller_number=digits,
+        caller_number=e164,
         caller_account=data.caller_account,
         premise_id=premise.id if premise else None,
         region_id=region_id,
@@ -226,6 +244,7 @@ def list_calls(
     status: str | None = None,
     since: dt.datetime | None = None,
     caller_number: str | None = None,
+    phone_region: str,
     limit: int = 100,
 ) -> list[Call]:
     """Calls, newest first (the desk's queue reads ``status=ringing``)."""
@@ -235,7 +254,8 @@ def list_calls(
     if since is not None:
         stmt = stmt.where(Call.started_at >= since)
     if caller_number is not None:
-        stmt = stmt.where(Call.caller_number == normalize_phone(caller_number))
+        e164 = normalize_phone(caller_number, region=phone_region)
+        stmt = stmt.where(number_matches(e164))
     return list(session.scalars(stmt.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)))
 
 

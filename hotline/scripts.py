@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select
+from sqlalchemy import ColumnElement, case, select
 from sqlalchemy.orm import Session
 
 from dispatch.models import LIVE_STATUSES, Crew, WorkOrder
-from hotline.call_schemas import CrewState, Script
+from hotline.call_schemas import CrewState, OutageNow, PlannedRead, Script
 from outages.models import Outage, PlannedOutage
 
 # The most advanced live order speaks for the outage: a crew on site beats one on the way.
@@ -37,9 +37,14 @@ _CREW_ZH = {
 }
 
 
+def crew_rank() -> ColumnElement[int]:
+    """How far a work order has got (higher: further), for ordering live orders in SQL."""
+    return case(_PROGRESS, value=WorkOrder.status, else_=0)
+
+
 def crew_state(*, session: Session, outage_id: int) -> CrewState | None:
     """The most advanced live work order on the outage and its crew, or None."""
-    rank = case(_PROGRESS, value=WorkOrder.status, else_=0)
+    rank = crew_rank()
     row = session.execute(
         select(WorkOrder.status, WorkOrder.eta_at, WorkOrder.on_site_at, Crew.code)
         .outerjoin(Crew, Crew.id == WorkOrder.crew_id)
@@ -65,7 +70,7 @@ def _times(moment: dt.datetime, now: dt.datetime, zone: ZoneInfo) -> tuple[str, 
 
 def outage_script(
     *,
-    outage: Outage,
+    outage: Outage | OutageNow,
     crew: CrewState | None,
     now: dt.datetime,
     timezone: str,
@@ -96,7 +101,11 @@ def outage_script(
 
 
 def planned_script(
-    *, planned: PlannedOutage, now: dt.datetime, timezone: str, upcoming: bool = False
+    *,
+    planned: PlannedOutage | PlannedRead,
+    now: dt.datetime,
+    timezone: str,
+    upcoming: bool = False,
 ) -> Script:
     """Planned work now (no report needed) or in the coming days (a reminder)."""
     zone = ZoneInfo(timezone)

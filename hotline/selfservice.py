@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from geo.audit import record
 from geo.models import Premise
+from geo.phones import normalize_phone
 from hotline.call_schemas import CallCreate, SelfServiceAnswer, SelfServiceLookup
 from hotline.calls import get_call, premises_of_phone, ring
 from hotline.exceptions import CallStateConflict
 from hotline.models import Call
-from hotline.phones import normalize_phone
 from hotline.scripts import crew_state, outage_script, planned_script
 from hotline.settings import HotlineSettings
 from hotline.storm_mode import is_on
@@ -35,17 +35,24 @@ UNKNOWN_EN = "We could not find your number. Please hold for an agent, or key in
 UNKNOWN_ZH = "未查到您的号码。请稍候转人工服务，或输入您的户号。"
 
 
-def _premises(session: Session, data: SelfServiceLookup) -> tuple[list[Premise], str | None]:
-    digits = normalize_phone(data.phone) if data.phone else None
+def _premises(
+    session: Session, data: SelfServiceLookup, region: str
+) -> tuple[list[Premise], str | None]:
+    e164 = normalize_phone(data.phone, region=region) if data.phone else None
     if data.account:
         found = session.scalar(select(Premise).where(Premise.account == data.account))
-        return ([found] if found else []), digits
-    assert digits is not None  # the schema wants phone or account
-    return premises_of_phone(session=session, digits=digits), digits
+        return ([found] if found else []), e164
+    assert e164 is not None  # the schema wants phone or account
+    return premises_of_phone(session=session, e164=e164, phone_region=region), e164
 
 
 def _the_call(
-    session: Session, data: SelfServiceLookup, digits: str | None, actor: str, now: dt.datetime
+    session: Session,
+    data: SelfServiceLookup,
+    e164: str | None,
+    actor: str,
+    now: dt.datetime,
+    region: str,
 ) -> Call:
     """The CTI's open call (still ringing), or a new phone call record."""
     if data.call_id is not None:
@@ -58,9 +65,10 @@ def _the_call(
         return call
     call, _ = ring(
         session=session,
-        data=CallCreate(channel="phone", caller_number=digits, caller_account=data.account),
+        data=CallCreate(channel="phone", caller_number=e164, caller_account=data.account),
         actor=actor,
         now=now,
+        phone_region=region,
     )
     return call
 
@@ -74,9 +82,9 @@ def lookup(
     settings: HotlineSettings,
 ) -> SelfServiceAnswer:
     """Answer the caller from the outage system, or say an agent will take the call."""
-    premises, digits = _premises(session, data)
+    premises, e164 = _premises(session, data, settings.phone_region)
     storm = is_on(session=session)
-    call = _the_call(session, data, digits, actor, now)
+    call = _the_call(session, data, e164, actor, now, settings.phone_region)
     if not premises:
         return SelfServiceAnswer(
             answered=False,

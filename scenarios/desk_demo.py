@@ -44,7 +44,9 @@ def caller_in_outage(*, session: Session) -> Premise:
     return premise
 
 
-def ring_demo_call(*, session: Session, now: dt.datetime, phone: str | None = None) -> Call:
+def ring_demo_call(
+    *, session: Session, now: dt.datetime, phone_region: str, phone: str | None = None
+) -> Call:
     """Ring the desk from ``phone``, or from a caller inside the largest active outage."""
     number = phone or caller_in_outage(session=session).phone
     call, _created = ring(
@@ -52,5 +54,6 @@ def ring_demo_call(*, session: Session, now: dt.datetime, phone: str | None = No
         data=CallCreate(channel="phone", caller_number=number),
         actor=ACTOR,
         now=now,
+        phone_region=phone_region,
     )
     return call

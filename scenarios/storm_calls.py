@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.models import User
+from geo.phones import normalize_phone
 from hotline.models import Call
-from hotline.phones import normalize_phone
 from hotline.settings import HotlineSettings
 from hotline.storm_mode import check_auto_trigger
 from outages.models import Report
@@ -66,7 +66,11 @@ def file_storm_calls(
     rows: list[Call] = []
     phone_calls = 0
     for report in reports:
-        number = normalize_phone(report.caller_phone) if report.caller_phone else None
+        number = (
+            normalize_phone(report.caller_phone, region=settings.phone_region)
+            if report.caller_phone
+            else None
+        )
         channel = CHANNEL_OF_REPORT.get(report.channel, "web")
         call = Call(
             channel=channel,
@@ -103,7 +107,9 @@ def file_storm_calls(
             Call(
                 channel="phone",
                 status="abandoned",
-                caller_number=normalize_phone(report.caller_phone or ""),
+                caller_number=normalize_phone(
+                    report.caller_phone or "", region=settings.phone_region
+                ),
                 premise_id=report.premise_id,
                 region_id=report.region_id,
                 started_at=at,

@@ -32,7 +32,12 @@ def ring(
     engine = make_engine(ensure_database(settings))
     try:
         with Session(engine) as session, session.begin():
-            call = ring_demo_call(session=session, now=dt.datetime.now(dt.UTC), phone=phone)
+            call = ring_demo_call(
+                session=session,
+                now=dt.datetime.now(dt.UTC),
+                phone_region=settings.phone_region,
+                phone=phone,
+            )
             number, call_id = call.caller_number, call.id
     except StormdeskError as exc:
         console.print(f"[red]{exc}[/]")

@@ -12,6 +12,7 @@ from geo.geocoder import geocode
 from geo.locator import check_coordinates, locate
 from geo.models import Premise
 from geo.normalize import normalize_address
+from geo.phones import normalize_phone, phone_matches
 from outages.exceptions import AddressNotFound
 from outages.schemas import Where
 from outages.settings import OutageSettings
@@ -71,8 +72,11 @@ def locate_report(
     if data.lon is not None and data.lat is not None:
         return _by_point(session, data.lon, data.lat, settings)
     assert data.phone is not None  # the schema guarantees one way to locate
+    e164 = normalize_phone(data.phone, region=settings.phone_region)
     matches = session.execute(
-        select(*_WITH_LONLAT).where(Premise.phone == data.phone).limit(2)
+        select(*_WITH_LONLAT)
+        .where(phone_matches(Premise.phone, e164, region=settings.phone_region))
+        .limit(2)
     ).all()
     if len(matches) != 1:
         msg = (

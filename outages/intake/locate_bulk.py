@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
 from geo.locator import NOT_FOUND, BulkLocator, check_coordinates
+from geo.phones import normalize_phone, phone_keys
 from outages.intake.locate import Located, locate_report
 from outages.schemas import ReportCreate
 from outages.settings import OutageSettings
@@ -29,6 +30,8 @@ from outages.settings import OutageSettings
 LOCATOR_TTL_S = 300.0
 
 _PREMISE_COLUMNS = "id, region_id, feeder_id, address, ST_X(geom), ST_Y(geom)"
+# The expression of migration 0013's digit index, spelled exactly so the planner uses it.
+_DIGITS = "regexp_replace(phone, '[^0-9]', '', 'g')"
 _NEAREST = """
 SELECT q.i, n.id, ST_Distance(n.geom::geography, q.pt::geography)
 FROM (SELECT i, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS pt
@@ -103,7 +106,12 @@ def locate_many(
             points.append(i)
         else:
             assert item.phone is not None  # the schema guarantees one way to locate
-            by_phone.setdefault(item.phone, []).append(i)
+            try:
+                e164 = normalize_phone(item.phone, region=settings.phone_region)
+            except InvalidInput as exc:
+                out[i] = exc
+                continue
+            by_phone.setdefault(e164, []).append(i)
     connection = session.connection().connection.driver_connection
     assert isinstance(connection, psycopg.Connection)
     cursor = connection.cursor()
@@ -121,30 +129,43 @@ def locate_many(
             for i in indexes:
                 out[i] = InvalidInput(msg)
     if by_phone:
-        cursor.execute(
-            f"SELECT phone, {_PREMISE_COLUMNS} FROM premise WHERE phone = ANY(%s) ORDER BY id",
-            [list(by_phone)],
-        )
-        matches: dict[str, list[Located]] = {}
-        for phone, *row in cursor.fetchall():
-            matches.setdefault(phone, []).append(_from_row(row, "phone"))
-        for phone, indexes in by_phone.items():
-            found = matches.get(phone, [])
-            result: Located | InvalidInput
-            if len(found) == 1:
-                result = found[0]
-            else:
-                result = InvalidInput(
-                    "no premise is registered with this phone number"
-                    if not found
-                    else "several premises share this phone number: give the address or account"
-                )
-            for i in indexes:
-                out[i] = result
+        _locate_phones(cursor, by_phone, out, settings.phone_region)
     if points:
         _locate_points(session, cursor, items, points, out, settings)
     assert all(o is not None for o in out)
     return out  # type: ignore[return-value]
+
+
+def _locate_phones(
+    cursor: psycopg.Cursor[Any],
+    by_phone: dict[str, list[int]],
+    out: list[Located | InvalidInput | None],
+    region: str,
+) -> None:
+    """One digit-index query for all numbers (E.164 keys), however premises spell them."""
+    owner: dict[str, str] = {}
+    for e164 in by_phone:
+        owner.update(dict.fromkeys(phone_keys(e164, region=region), e164))
+    cursor.execute(
+        f"SELECT {_DIGITS}, {_PREMISE_COLUMNS} FROM premise WHERE {_DIGITS} = ANY(%s) ORDER BY id",
+        [list(owner)],
+    )
+    matches: dict[str, list[Located]] = {}
+    for digits, *row in cursor.fetchall():
+        matches.setdefault(owner[digits], []).append(_from_row(row, "phone"))
+    for e164, indexes in by_phone.items():
+        found = matches.get(e164, [])
+        result: Located | InvalidInput
+        if len(found) == 1:
+            result = found[0]
+        else:
+            result = InvalidInput(
+                "no premise is registered with this phone number"
+                if not found
+                else "several premises share this phone number: give the address or account"
+            )
+        for i in indexes:
+            out[i] = result
 
 
 def _from_row(row: Sequence[object], located_by: str) -> Located:

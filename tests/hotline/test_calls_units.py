@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
 from geo.models import Region
+from geo.phones import normalize_phone, phone_keys
 from hotline.call_schemas import CrewState
 from hotline.call_stats import call_stats
 from hotline.models import Call, StormModeSwitch
-from hotline.phones import normalize_phone
 from hotline.scripts import outage_script, planned_script
 from hotline.storm_mode import check_auto_trigger, is_on, region_loads, set_storm_mode
 from outages.models import Outage, PlannedOutage
@@ -24,23 +24,56 @@ TZ = "Europe/Helsinki"
 
 
 @pytest.mark.parametrize(
-    ("raw", "digits"),
+    "raw",
     [
-        ("+358 40 000 0001", "358400000001"),
-        ("358400000001", "358400000001"),
-        ("(09) 123-4567", "091234567"),
-        (" +86 138.0000.0049 ", "8613800000049"),
-        ("12345", "12345"),
+        "+358 40 123 4567",  # international, as people write it
+        "040 1234567",  # national, with the trunk prefix
+        "00358401234567",  # the IDD prefix, as a PBX dials out
+        "358401234567",  # bare international digits, as many CTI systems send
+        "+358-40-123-4567",
+        " (040) 123 45 67 ",
     ],
 )
-def test_phones_compare_by_their_digits(raw: str, digits: str) -> None:
-    assert normalize_phone(raw) == digits
+def test_every_spelling_of_a_number_is_one_e164(raw: str) -> None:
+    assert normalize_phone(raw, region="FI") == "+358401234567"
 
 
-@pytest.mark.parametrize("raw", ["call me", "1234", "+358 40 000 0001 ext 5", "1" * 16, "++3584"])
-def test_a_bad_phone_is_named(raw: str) -> None:
-    with pytest.raises(InvalidInput, match="is not a phone number"):
-        normalize_phone(raw)
+@pytest.mark.parametrize(
+    ("raw", "region", "e164"),
+    [
+        ("09 123 4567", "FI", "+35891234567"),  # a Helsinki landline
+        ("46701234567", "FI", "+46701234567"),  # another country's bare digits
+        ("+86 138 0000 0049", "FI", "+8613800000049"),
+        ("8613800000049", "CN", "+8613800000049"),
+        ("138 0000 0049", "CN", "+8613800000049"),
+    ],
+)
+def test_numbers_are_read_in_the_installations_region(raw: str, region: str, e164: str) -> None:
+    assert normalize_phone(raw, region=region) == e164
+
+
+@pytest.mark.parametrize(
+    "raw", ["call me", "12345", "+358 40 1", "1" * 16, "++3584", "", "0" * 41, "+999 123 4567"]
+)
+def test_a_bad_phone_is_refused_naming_the_field(raw: str) -> None:
+    with pytest.raises(InvalidInput, match=r"^caller_number .* is not a valid phone number"):
+        normalize_phone(raw, region="FI", field="caller_number")
+
+
+def test_the_keys_cover_the_spellings_a_register_holds() -> None:
+    assert phone_keys("+358401234567", region="FI") == [
+        "358401234567",
+        "00358401234567",
+        "0401234567",
+    ]
+    # A foreign number's national digits would be another number here: not a key.
+    assert phone_keys("+46701234567", region="FI") == ["46701234567", "0046701234567"]
+
+
+def test_the_phone_region_setting_is_checked() -> None:
+    assert Settings(phone_region="se").phone_region == "SE"
+    with pytest.raises(ValueError, match="phone_region 'XX' is not a region"):
+        Settings(phone_region="XX")
 
 
 def _outage(etr: dt.datetime | None) -> Outage:

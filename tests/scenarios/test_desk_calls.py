@@ -215,7 +215,7 @@ def test_a_new_caller_and_a_phone_of_several_premises(
     _, h = logins(client, db_session, NOW)
     new = _card(client, h["agent"], phone="+358 50 999 0000")
     assert (new["known"], new["premises"], new["script"]) == (False, [], None)
-    assert new["phone"] == "358509990000"
+    assert new["phone"] == "+358509990000", "E.164"
     ivr = client.post(
         "/api/v1/selfservice/lookup", json={"phone": "+358 50 999 0000"}, headers=h["cti"]
     ).json()
@@ -237,6 +237,6 @@ def test_a_new_caller_and_a_phone_of_several_premises(
     by_account = _card(client, h["agent"], account=two[1].account)
     assert [p["premise_id"] for p in by_account["premises"]] == [two[1].id]
     bad = client.get("/api/v1/callers", params={"phone": "abc"}, headers=h["agent"])
-    assert bad.status_code == 422 and "not a phone number" in bad.json()["detail"]
+    assert bad.status_code == 422 and "not a valid phone number" in bad.json()["detail"]
     both = client.get("/api/v1/callers", headers=h["agent"])
     assert both.status_code == 422 and "give phone" in both.json()["detail"]

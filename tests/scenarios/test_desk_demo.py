@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
 from geo.models import User
+from geo.phones import normalize_phone
 from hotline.caller_card import caller_card
-from hotline.phones import normalize_phone
 from hotline.tickets import viewer_for
 from outages.models import Outage
 from scenarios.desk_demo import caller_in_outage, ring_demo_call
@@ -30,10 +30,12 @@ def test_the_demo_call_rings_from_inside_the_largest_outage(
     only_crews(db_session, {"CREW-08": (dt.time(19), dt.time(23, 59))})
     summary = play_storm(session=db_session, settings=settings, now=NOW)
     largest = max(summary.outages, key=lambda o: o.customers_affected)
-    call = ring_demo_call(session=db_session, now=NOW + dt.timedelta(minutes=2))
+    call = ring_demo_call(session=db_session, now=NOW + dt.timedelta(minutes=2), phone_region="FI")
     assert call.status == "ringing" and call.answered_at is None
     premise = caller_in_outage(session=db_session)
-    assert premise.phone is not None and call.caller_number == normalize_phone(premise.phone)
+    assert premise.phone is not None and call.caller_number == normalize_phone(
+        premise.phone, region="FI"
+    )
     assert call.premise_id == premise.id
 
     agent = db_session.scalar(select(User).where(User.username == "agent"))
@@ -57,6 +59,6 @@ def test_without_an_outage_the_demo_call_says_to_run_the_storm(db_session: Sessi
         select(func.count()).select_from(Outage).where(Outage.status != "restored")
     )
     with pytest.raises(InvalidInput, match="stormdesk storm"):
-        ring_demo_call(session=db_session, now=NOW)
-    phoned = ring_demo_call(session=db_session, now=NOW, phone="+358 40 123 4567")
-    assert phoned.caller_number == normalize_phone("+358 40 123 4567")
+        ring_demo_call(session=db_session, now=NOW, phone_region="FI")
+    phoned = ring_demo_call(session=db_session, now=NOW, phone_region="FI", phone="040 123 4567")
+    assert phoned.caller_number == "+358401234567"

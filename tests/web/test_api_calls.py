@@ -17,6 +17,7 @@ from tests.hotline.helpers import complaint, make_desk
 from web.settings import Settings
 
 NOW = dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC)
+LANDLINE = "+358 9 765 4321"  # a valid Helsinki number on no premise
 
 
 def _premise(session: Session) -> Premise:
@@ -112,20 +113,24 @@ def test_bad_input_is_4xx_with_a_message(client: TestClient, db_session: Session
     clock, h = logins(client, db_session, NOW)
     unknown = client.patch("/api/v1/calls/999999", json={"action": "answer"}, headers=h["cti"])
     assert unknown.status_code == 404 and "no call #999999" in unknown.json()["detail"]
-    bad_phone = client.post("/api/v1/calls", json={"caller_number": "call me"}, headers=h["cti"])
-    assert bad_phone.status_code == 422 and "not a phone number" in bad_phone.json()["detail"]
+    for bad in ("call me", "12345", "+358 40 1"):
+        bad_phone = client.post("/api/v1/calls", json={"caller_number": bad}, headers=h["cti"])
+        assert bad_phone.status_code == 422, bad
+        assert bad_phone.json()["detail"].startswith(
+            f"caller_number {bad!r} is not a valid phone number"
+        )
     region = client.post(
-        "/api/v1/calls", json={"caller_number": "12345", "region_code": "NOPE"}, headers=h["cti"]
+        "/api/v1/calls", json={"caller_number": LANDLINE, "region_code": "NOPE"}, headers=h["cti"]
     )
     assert region.status_code == 422 and "no region 'NOPE'" in region.json()["detail"]
     future = client.post(
         "/api/v1/calls",
-        json={"caller_number": "12345", "at": (NOW + dt.timedelta(hours=1)).isoformat()},
+        json={"caller_number": LANDLINE, "at": (NOW + dt.timedelta(hours=1)).isoformat()},
         headers=h["cti"],
     )
     assert future.status_code == 422 and "in the future" in future.json()["detail"]
     call_id = client.post(
-        "/api/v1/calls", json={"caller_number": "12345"}, headers=h["cti"]
+        "/api/v1/calls", json={"caller_number": LANDLINE}, headers=h["cti"]
     ).json()["id"]
     nobody = client.patch(f"/api/v1/calls/{call_id}", json={"action": "answer"}, headers=h["cti"])
     assert nobody.status_code == 422 and "which agent" in nobody.json()["detail"]
@@ -172,7 +177,7 @@ def test_the_cti_account_is_kept_to_calls(client: TestClient, db_session: Sessio
     _, h = logins(client, db_session, NOW)
     assert client.get("/api/v1/tickets", headers=h["cti"]).status_code == 403
     assert (
-        client.get("/api/v1/callers", params={"phone": "12345"}, headers=h["cti"]).status_code
+        client.get("/api/v1/callers", params={"phone": LANDLINE}, headers=h["cti"]).status_code
         == 403
     )
     assert client.get("/api/v1/calls", headers=h["cti"]).status_code == 403
@@ -226,3 +231,31 @@ def test_the_card_shows_planned_work_and_open_tickets(
     ).json()
     assert (ivr["answered"], ivr["state"]) == (True, "planned")
     assert premise.address not in ivr["message_en"]
+
+
+def test_a_national_number_from_the_cti_finds_the_customer_stored_internationally(
+    client: TestClient, db_session: Session
+) -> None:
+    """The demo register holds ``+358 40 000 0001``; CTI systems send the same line as
+    ``040 0000001``, ``00358400000001`` or ``358400000001``: one caller, one card."""
+    _, h = logins(client, db_session, NOW)
+    premise = _premise(db_session)
+    assert premise.phone is not None and premise.phone.startswith("+358 40 ")
+    national = "0" + premise.phone.removeprefix("+358 ").replace(" ", "")
+    e164 = "+" + "".join(c for c in premise.phone if c.isdigit())
+    rung = client.post("/api/v1/calls", json={"caller_number": national}, headers=h["cti"])
+    assert rung.status_code == 201, rung.text
+    assert (rung.json()["caller_number"], rung.json()["premise_id"]) == (e164, premise.id)
+    for spelling in (national, "00" + e164[1:], e164[1:], premise.phone):
+        card = client.get("/api/v1/callers", params={"phone": spelling}, headers=h["agent"])
+        assert card.status_code == 200, card.text
+        body = card.json()
+        assert body["phone"] == e164
+        assert [p["premise_id"] for p in body["premises"]] == [premise.id], spelling
+        assert body["premises"][0]["customer_name"] == premise.customer_name
+        assert [c["id"] for c in body["calls"]] == [rung.json()["id"]], "the call is in history"
+    listed = client.get("/api/v1/calls", params={"phone": national}, headers=h["agent"])
+    assert [c["id"] for c in listed.json()] == [rung.json()["id"]]
+    bad = client.get("/api/v1/callers", params={"phone": "12345"}, headers=h["agent"])
+    assert bad.status_code == 422
+    assert bad.json()["detail"].startswith("phone '12345' is not a valid phone number")

@@ -34,7 +34,13 @@ def ring(
     response: Response,
 ) -> CallRead:
     """A call rings (CTI) or an agent records a contact; a repeated external_id answers 200."""
-    call, created = calls.ring(session=session, data=data, actor=user.username, now=now)
+    call, created = calls.ring(
+        session=session,
+        data=data,
+        actor=user.username,
+        now=now,
+        phone_region=settings.phone_region,
+    )
     if created:
         storm_mode.check_auto_trigger(session=session, now=now, settings=settings)
     else:
@@ -45,6 +51,7 @@ def ring(
 @router.get("", response_model=list[CallRead])
 def list_calls(
     session: SessionDep,
+    settings: SettingsDep,
     _user: Staff,
     status: Annotated[CallStatus | None, Query()] = None,
     since: Annotated[Moment | None, Query()] = None,
@@ -53,7 +60,12 @@ def list_calls(
 ) -> list[CallRead]:
     """Calls, newest first (status=ringing is the queue)."""
     rows = calls.list_calls(
-        session=session, status=status, since=since, caller_number=phone, limit=limit
+        session=session,
+        status=status,
+        since=since,
+        caller_number=phone,
+        phone_region=settings.phone_region,
+        limit=limit,
     )
     return [calls.read_call(session=session, call=c) for c in rows]
 
