@@ -160,6 +160,11 @@
       box.appendChild(cell("next 30 min: breaches", r.predicted_breaches,
         r.predicted_breaches ? "breach" : ""));
       box.appendChild(cell("next 30 min: service level", pct(r.predicted_service_level)));
+      box.appendChild(cell("next 30 min: late calls", r.predicted_late_calls,
+        r.predicted_late_calls ? "breach" : ""));
+      box.appendChild(cell("predicted from", r.prediction_basis === "roster"
+        ? "forecast x roster" : r.prediction_basis === "current_agents"
+          ? "agents working now" : null));
       root.appendChild(box);
     });
   }
