@@ -364,6 +364,8 @@ class StormModeSwitch(Base):
 
 
 WEEK_HALF_HOURS = 336
+# "service": Erlang A and the day's targets; "usual": Erlang C per half hour, minimum cover.
+ROSTER_METHODS = ("service", "usual")
 HALF_HOUR_ARRAYS = (
     "calls_forecast",
     "calls_lo",
@@ -380,7 +382,9 @@ class RosterPlan(Base):
     Everything per half hour of the week (336 values from the local Monday 00:00 at
     ``starts_at``): the forecast it was planned on (mean and 80 % interval, all calls),
     the agents Erlang C requires for 80/20 on the calls left after the IVR's share
-    (``ivr_share``) and without it, and the agents the CP-SAT roster puts on the phones.
+    (``ivr_share``) and without it, and the agents the CP-SAT roster puts on the phones
+    (``roster_method``: the service roster or the usual minimum-cover one, whichever was
+    leaner among those meeting the targets in simulation).
     Then what simulating the week with ciw said of it (95 % intervals). Kept, not
     overwritten: the latest plan of a week and region is the one in force, the older ones
     say what was planned before.
@@ -395,6 +399,7 @@ class RosterPlan(Base):
             for name in HALF_HOUR_ARRAYS
         ),
         CheckConstraint("ivr_share >= 0 AND ivr_share <= 1", name="roster_plan_ivr_share"),
+        CheckConstraint(_in("roster_method", ROSTER_METHODS), name="roster_plan_method"),
         Index("ix_roster_plan_region_week", "region_id", "week_start", "created_at"),
         Index("ix_roster_plan_starts", "starts_at"),
     )
@@ -415,6 +420,7 @@ class RosterPlan(Base):
     shifts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     agent_hours: Mapped[float] = mapped_column(Float)
     usual_agent_hours: Mapped[float] = mapped_column(Float)
+    roster_method: Mapped[str] = mapped_column(String(16))
     solver_status: Mapped[str] = mapped_column(String(16))
     aht_s: Mapped[float] = mapped_column(Float)
     patience_s: Mapped[float] = mapped_column(Float)

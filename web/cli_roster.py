@@ -90,7 +90,16 @@ def plan(
     finally:
         engine.dispose()
     table = Table(title=f"Roster plans for the week of {day}")
-    for head in ("region", "agent-hours", "usual", "80/20 (95% CI)", "abandoned (95% CI)", "id"):
+    heads = (
+        "region",
+        "roster",
+        "agent-hours",
+        "usual",
+        "80/20 (95% CI)",
+        "abandoned (95% CI)",
+        "id",
+    )
+    for head in heads:
         table.add_column(head)
     for row in made:
         table.add_row(*row)
@@ -101,6 +110,7 @@ def _row(code: str, stored: RosterPlan) -> list[str]:
     """The summary line of a plan (read before its commit expires the row)."""
     return [
         code,
+        stored.roster_method,
         f"{stored.agent_hours:,.1f}",
         f"{stored.usual_agent_hours:,.1f}",
         f"{stored.service_level:.1%} ({stored.service_level_low:.1%}-"

@@ -147,6 +147,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "replications": ("Simulated weeks", "仿真次数"),
     "forecast_model": ("Forecast model", "预测模型"),
     "solver_status": ("Solver", "求解状态"),
+    "roster_method": ("Roster (service or usual)", "排班方法(服务目标或常规)"),
     "created_at": ("Made at", "生成时间"),
     "created_by": ("Made by", "生成人"),
 }

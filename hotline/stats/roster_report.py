@@ -49,6 +49,7 @@ def _plan_row(code: str, plan: RosterPlan, zone: str) -> dict[str, object]:
         "agent_hours_saved": without_ivr - required,
         "replications": plan.replications,
         "forecast_model": plan.forecast_model,
+        "roster_method": plan.roster_method,
         "solver_status": plan.solver_status,
         "created_at": pd.Timestamp(plan.created_at).tz_convert(zone).strftime("%Y-%m-%d %H:%M"),
         "created_by": plan.created_by,

@@ -56,6 +56,7 @@ def store_plan(
         shifts=[],
         agent_hours=0.5 * sum(agents),
         usual_agent_hours=0.5 * sum(agents) + 10,
+        roster_method="service",
         solver_status="FEASIBLE",
         aht_s=AHT_S,
         patience_s=PATIENCE_S,

@@ -95,6 +95,10 @@ def test_a_plan_is_the_forecast_its_requirement_a_legal_roster_and_its_simulatio
     on_phone, _ = coverage(shifts, ShiftRules())
     assert list(on_phone) == plan.rostered_agents
     assert plan.agent_hours == pytest.approx(shifts["length_slots"].sum() / 2)
+    # The leaner of the two rosters judged (the usual one is also the fallback).
+    assert plan.roster_method in ("service", "usual")
+    if plan.roster_method == "usual":
+        assert plan.agent_hours == plan.usual_agent_hours
     assert plan.service_level_low <= plan.service_level <= plan.service_level_high
     assert plan.abandon_low <= plan.abandon_rate <= plan.abandon_high
     assert [d["day"] for d in plan.simulated_days] == list(range(7))

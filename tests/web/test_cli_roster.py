@@ -96,6 +96,7 @@ def test_plan_stores_the_week_and_prints_its_figures(with_calls: dict[str, str])
     engine.dispose()
     assert plan["code"] == REGION and plan["week_start"] == week
     assert plan["created_by"] == "cli" and plan["replications"] == 3
+    assert plan["roster_method"] in ("service", "usual")
     assert len(plan["calls_forecast"]) == len(plan["rostered_agents"]) == 336
     # The forecast sees the daytime peak: 30 calls an hour (15 a half hour) against 10.
     day_slot, night_slot = 48 * 2 + 24, 48 * 2 + 4  # Wednesday 12:00 and 02:00 local
@@ -106,5 +107,6 @@ def test_plan_stores_the_week_and_prints_its_figures(with_calls: dict[str, str])
     assert plan["service_level_low"] <= plan["service_level"] <= plan["service_level_high"]
     # The summary is the stored plan's.
     out = " ".join(done.stdout.split())
-    assert REGION in out and f"{plan['agent_hours']:,.1f}" in out
+    assert REGION in out and plan["roster_method"] in out
+    assert f"{plan['agent_hours']:,.1f}" in out
     assert f"{plan['service_level']:.1%}" in out and f"{plan['abandon_rate']:.1%}" in out

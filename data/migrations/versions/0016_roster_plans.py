@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("shifts", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("agent_hours", sa.Float(), nullable=False),
         sa.Column("usual_agent_hours", sa.Float(), nullable=False),
+        sa.Column("roster_method", sa.String(length=16), nullable=False),
         sa.Column("solver_status", sa.String(length=16), nullable=False),
         sa.Column("aht_s", sa.Float(), nullable=False),
         sa.Column("patience_s", sa.Float(), nullable=False),
@@ -74,6 +75,7 @@ def upgrade() -> None:
             for name in HALF_HOUR_ARRAYS
         ),
         sa.CheckConstraint("ivr_share >= 0 AND ivr_share <= 1", name="roster_plan_ivr_share"),
+        sa.CheckConstraint("roster_method IN ('service', 'usual')", name="roster_plan_method"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(
