@@ -8,11 +8,14 @@ column (the state it is in), its text exchanges are ``ticket_message`` rows.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -22,7 +25,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models import Base, phone_digits_index
@@ -358,3 +361,76 @@ class StormModeSwitch(Base):
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+WEEK_HALF_HOURS = 336
+# "service": Erlang A and the day's targets; "usual": Erlang C per half hour, minimum cover.
+ROSTER_METHODS = ("service", "usual")
+HALF_HOUR_ARRAYS = (
+    "calls_forecast",
+    "calls_lo",
+    "calls_hi",
+    "required_agents",
+    "required_agents_no_ivr",
+    "rostered_agents",
+)
+
+
+class RosterPlan(Base):
+    """A week's roster plan for one region, as ``stormdesk roster plan`` made it.
+
+    Everything per half hour of the week (336 values from the local Monday 00:00 at
+    ``starts_at``): the forecast it was planned on (mean and 80 % interval, all calls),
+    the agents Erlang C requires for 80/20 on the calls left after the IVR's share
+    (``ivr_share``) and without it, and the agents the CP-SAT roster puts on the phones
+    (``roster_method``: the service roster or the usual minimum-cover one, whichever was
+    leaner among those meeting the targets in simulation).
+    Then what simulating the week with ciw said of it (95 % intervals). Kept, not
+    overwritten: the latest plan of a week and region is the one in force, the older ones
+    say what was planned before.
+    """
+
+    __tablename__ = "roster_plan"
+    __table_args__ = (
+        *(
+            CheckConstraint(
+                f"cardinality({name}) = {WEEK_HALF_HOURS}", name=f"roster_plan_{name}_week"
+            )
+            for name in HALF_HOUR_ARRAYS
+        ),
+        CheckConstraint("ivr_share >= 0 AND ivr_share <= 1", name="roster_plan_ivr_share"),
+        CheckConstraint(_in("roster_method", ROSTER_METHODS), name="roster_plan_method"),
+        Index("ix_roster_plan_region_week", "region_id", "week_start", "created_at"),
+        Index("ix_roster_plan_starts", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    week_start: Mapped[dt.date] = mapped_column(Date)
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    forecast_model: Mapped[str] = mapped_column(String(32))
+    forecast_origin: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    calls_forecast: Mapped[list[float]] = mapped_column(ARRAY(Float))
+    calls_lo: Mapped[list[float]] = mapped_column(ARRAY(Float))
+    calls_hi: Mapped[list[float]] = mapped_column(ARRAY(Float))
+    ivr_share: Mapped[float] = mapped_column(Float)
+    required_agents: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    required_agents_no_ivr: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    rostered_agents: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    shifts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    agent_hours: Mapped[float] = mapped_column(Float)
+    usual_agent_hours: Mapped[float] = mapped_column(Float)
+    roster_method: Mapped[str] = mapped_column(String(16))
+    solver_status: Mapped[str] = mapped_column(String(16))
+    aht_s: Mapped[float] = mapped_column(Float)
+    patience_s: Mapped[float] = mapped_column(Float)
+    service_level: Mapped[float] = mapped_column(Float)
+    service_level_low: Mapped[float] = mapped_column(Float)
+    service_level_high: Mapped[float] = mapped_column(Float)
+    abandon_rate: Mapped[float] = mapped_column(Float)
+    abandon_low: Mapped[float] = mapped_column(Float)
+    abandon_high: Mapped[float] = mapped_column(Float)
+    replications: Mapped[int] = mapped_column(Integer)
+    simulated_days: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime] = _now()
+    created_by: Mapped[str] = mapped_column(Text)

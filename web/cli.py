@@ -25,7 +25,16 @@ from geo.cluster import ensure_database, local_cluster
 from geo.database import make_engine
 from geo.exceptions import StormdeskError
 from geo.models import ROLES, Premise
-from web import cli_cluster, cli_desk, cli_history, cli_import, cli_report, cli_routing, cli_storm
+from web import (
+    cli_cluster,
+    cli_desk,
+    cli_history,
+    cli_import,
+    cli_report,
+    cli_roster,
+    cli_routing,
+    cli_storm,
+)
 from web.settings import Settings
 
 app = typer.Typer(help="stormdesk: outage intake and repair dispatch.", no_args_is_help=True)
@@ -40,6 +49,7 @@ app.add_typer(cli_routing.app, name="routing")
 app.add_typer(cli_cluster.app, name="cluster")
 app.add_typer(cli_report.app, name="report")
 app.add_typer(cli_history.app, name="history")
+app.add_typer(cli_roster.app, name="roster")
 app.command()(cli_storm.storm)
 app.command()(cli_desk.ring)
 

@@ -59,6 +59,15 @@ class SimulationResult:
             ci.high <= max_abandon for ci in self.abandon_rate.values()
         )
 
+    def week(self) -> tuple[Interval, Interval]:
+        """The whole week's service level and abandonment, each replication's calls summed
+        first (a busy day weighs more than a quiet night's)."""
+        reps = self.days.groupby("replication")[["calls", "in_time", "abandoned"]].sum()
+        offered = reps["calls"].where(reps["calls"] > 0)
+        service = (reps["in_time"] / offered).fillna(1.0)
+        abandon = (reps["abandoned"] / offered).fillna(0.0)
+        return _ci(service), _ci(abandon)
+
 
 def simulate_week(
     calls: Sequence[float],

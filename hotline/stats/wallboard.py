@@ -5,10 +5,13 @@ One snapshot serves the wallboard stream, its JSON and the Prometheus metrics, s
 three always agree; the test recounts every total from the records one by one.
 
 The next 30 minutes: the orders whose 95598 deadline falls within them and that their
-crew will not meet (no crew on the way, or an ETA past the deadline), and the service
-level Erlang A predicts for the calls expected (the last hour's arrivals, held) against
-the agents working now. A forecast and a roster from ``hotline.forecast`` and
-``hotline.staffing`` replace the persistence estimate when the centre keeps them.
+crew will not meet (no crew on the way, or an ETA past the deadline), and the calls
+expected, the service level Erlang A predicts for them and the calls it predicts will
+wait past 20 s or hang up (``predicted_late_calls``). Where a roster plan is in force for
+the region (``hotline.roster_plans``), the calls are its forecast and the agents its
+rostered ones (``prediction_basis: "roster"``, see ``hotline.stats.prediction``);
+otherwise the last hour's arrivals, held, against the agents working now
+(``"current_agents"``).
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from sqlalchemy.orm import Session
 
 from dispatch.models import BEFORE_SITE_STATUSES, LIVE_STATUSES, WorkOrder
 from geo.models import Region
-from hotline.models import OPEN_STATUSES, Ticket
+from hotline.models import OPEN_STATUSES, RosterPlan, Ticket
+from hotline.roster_plans import plan_in_force
 from hotline.settings import HotlineSettings
 from hotline.staffing.erlang import erlang_a, offered_load
 from hotline.stats.calls import SERVICE_LEVEL_S
-from hotline.stats.calls_source import live_calls
+from hotline.stats.calls_source import LiveQueue, live_calls
+from hotline.stats.prediction import Prediction, roster_prediction
 from hotline.trail import clock_of, trails
 from outages.models import Report
 
@@ -54,6 +59,8 @@ class RegionBoard:
     predicted_breaches: int = 0
     predicted_calls: float | None = None
     predicted_service_level: float | None = None
+    predicted_late_calls: int | None = None
+    prediction_basis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,7 @@ def wallboard(*, session: Session, now: dt.datetime, settings: HotlineSettings) 
     tickets = _tickets(session, now, settings)
     contacts = _contacts(session, midnight, now)
     calls = live_calls(session=session, since=midnight, now=now)
+    plans = plan_in_force(session=session, now=now)
     codes = sorted(
         set(session.scalars(select(Region.code))) | orders.keys() | tickets.keys() | contacts.keys()
     )
@@ -170,15 +178,42 @@ def wallboard(*, session: Session, now: dt.datetime, settings: HotlineSettings) 
             board.answer_rate = queue.answer_rate
             board.abandon_rate = queue.abandon_rate
             board.agents = dict(queue.agents)
-            board.predicted_calls = queue.last_hour / 2.0
-            board.predicted_service_level = predicted_service_level(
-                board.predicted_calls,
-                queue.agents.get("on_call", 0) + queue.agents.get("wrap_up", 0),
-                aht_s=settings.wallboard_aht_s,
-                patience_s=settings.wallboard_patience_s,
-            )
+        _predict(board, queue, plans.get(code), now, settings)
         boards.append(board)
     return Board(now, boards, _total(boards))
+
+
+def _predict(
+    board: RegionBoard,
+    queue: LiveQueue | None,
+    plan: RosterPlan | None,
+    now: dt.datetime,
+    settings: HotlineSettings,
+) -> None:
+    """The next 30 minutes' calls, service level and late calls on the best basis known."""
+    held = queue.last_hour / 2.0 if queue is not None else 0.0
+    prediction: Prediction | None = None
+    if plan is not None:
+        prediction = roster_prediction(
+            plan,
+            now,
+            held_calls=held,
+            aht_s=settings.wallboard_aht_s,
+            patience_s=settings.wallboard_patience_s,
+        )
+    elif queue is not None:
+        working = queue.agents.get("on_call", 0) + queue.agents.get("wrap_up", 0)
+        level = predicted_service_level(
+            held, working, aht_s=settings.wallboard_aht_s, patience_s=settings.wallboard_patience_s
+        )
+        late = None if level is None else round(held * (1.0 - level))
+        prediction = Prediction("current_agents", held, level, late)
+    if prediction is None:
+        return
+    board.prediction_basis = prediction.basis
+    board.predicted_calls = round(prediction.calls, 2)
+    board.predicted_service_level = prediction.service_level
+    board.predicted_late_calls = prediction.late_calls
 
 
 def _total(boards: list[RegionBoard]) -> RegionBoard:
@@ -190,6 +225,8 @@ def _total(boards: list[RegionBoard]) -> RegionBoard:
         total.tickets_open += b.tickets_open
         total.tickets_overdue += b.tickets_overdue
         total.predicted_breaches += b.predicted_breaches
+        if b.predicted_late_calls is not None:
+            total.predicted_late_calls = (total.predicted_late_calls or 0) + b.predicted_late_calls
         if b.calls_waiting is not None:
             total.calls_waiting = (total.calls_waiting or 0) + b.calls_waiting
             total.calls_today = (total.calls_today or 0) + (b.calls_today or 0)
@@ -197,4 +234,22 @@ def _total(boards: list[RegionBoard]) -> RegionBoard:
             total.longest_wait_s = max(waits) if waits else None
             for state, n in b.agents.items():
                 total.agents[state] = total.agents.get(state, 0) + n
+    _total_prediction(total, boards)
     return total
+
+
+def _total_prediction(total: RegionBoard, boards: list[RegionBoard]) -> None:
+    """The centre's next 30 minutes: calls summed, service level weighted by calls."""
+    predicted = [b for b in boards if b.prediction_basis is not None]
+    if not predicted:
+        return
+    bases = {b.prediction_basis for b in predicted}
+    total.prediction_basis = bases.pop() if len(bases) == 1 else "mixed"
+    total.predicted_calls = round(sum(b.predicted_calls or 0.0 for b in predicted), 2)
+    weighed = [b for b in predicted if b.predicted_service_level is not None]
+    calls = sum(b.predicted_calls or 0.0 for b in weighed)
+    if calls > 0:
+        level = sum(
+            (b.predicted_calls or 0.0) * (b.predicted_service_level or 0.0) for b in weighed
+        )
+        total.predicted_service_level = round(level / calls, 4)

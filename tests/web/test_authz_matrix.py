@@ -130,6 +130,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/stats/indicators"): REPORTS,
     ("GET", "/api/v1/stats/reliability"): REPORTS,
     ("GET", "/api/v1/stats/reported"): REPORTS,
+    ("GET", "/api/v1/stats/roster"): REPORTS,
     ("GET", "/api/v1/search"): roles("dispatcher", "agent"),
     ("GET", "/api/v1/stats/staffing"): REPORTS,
     ("GET", "/api/v1/status"): PUBLIC,

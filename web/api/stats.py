@@ -19,6 +19,7 @@ from hotline.stats import StatsReport, daily_report, indicator_report, reported_
 from hotline.stats.export import MEDIA_TYPES, export
 from hotline.stats.period import Period
 from hotline.stats.reliability import reliability_stats
+from hotline.stats.roster_report import roster_report
 from hotline.stats.staffing import staffing_stats
 from web.deps import NowDep, SessionDep, SettingsDep, require_role
 from web.pages.report_views import render_report
@@ -163,3 +164,31 @@ def staffing(
     """Next week's hourly calls per region (80% intervals), the agents they need for 80/20,
     and the agent-hours the IVR saved."""
     return answer(staffing_stats(session=session, now=now, settings=settings), format, lang)
+
+
+@router.get("/roster", response_model=None)
+def roster(
+    _user: Reader,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    week: Annotated[
+        dt.date | None,
+        Query(description="The week's Monday (YYYY-MM-DD); this week's by default."),
+    ] = None,
+    region: Annotated[str | None, Query(max_length=64, description="One region's plan.")] = None,
+    format: FormatQuery = "json",
+    lang: LangQuery = "en",
+) -> Response:
+    """The stored roster plan of a week against its forecast, per half hour, with its
+    simulated service level and what the IVR saves."""
+    today = _today(now, settings.timezone)
+    monday = week or today - dt.timedelta(days=today.weekday())
+    report = roster_report(
+        session=session,
+        week=monday,
+        now=now,
+        settings=settings,
+        region_codes=[region] if region else None,
+    )
+    return answer(report, format, lang)

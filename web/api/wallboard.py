@@ -87,6 +87,11 @@ GAUGES: tuple[tuple[str, str], ...] = (
     ("tickets_overdue", "Open tickets past their contact or answer clock"),
     ("predicted_breaches", "Orders predicted to miss a deadline in the next 30 minutes"),
     ("predicted_service_level", "Service level predicted for the next 30 minutes"),
+    (
+        "predicted_late_calls",
+        "Calls predicted to wait past 20 s or hang up in the next 30 minutes "
+        "(forecast x roster where a plan is in force)",
+    ),
 )
 
 

@@ -22,6 +22,17 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(["html"]),
 )
 RATE_SUFFIX = "_rate"
+# Shares shown as percentages beside the ``*_rate`` columns (the plan's 95% intervals).
+RATE_NAMES = frozenset(
+    {
+        "service_level",
+        "service_level_low",
+        "service_level_high",
+        "abandon_low",
+        "abandon_high",
+        "ivr_share",
+    }
+)
 # The table that each chart draws: (section, label column, value column).
 CHARTS = (
     ("contacts_by_hour", "hour", "contacts"),
@@ -40,7 +51,7 @@ def show(name: str, value: object) -> str:
         return "-"
     if isinstance(value, bool):
         return "✓" if value else "✗"
-    if isinstance(value, float) and (name.endswith(RATE_SUFFIX) or name in ("service_level",)):
+    if isinstance(value, float) and (name.endswith(RATE_SUFFIX) or name in RATE_NAMES):
         return f"{value * 100:.1f}%"
     if isinstance(value, float):
         return f"{value:,.2f}"
@@ -100,6 +111,7 @@ def charts(report: StatsReport, lang: str) -> list[str]:
                 band=([float(v) for v in total["lo"]], [float(v) for v in total["hi"]]),
             )
         )
+    out += roster_charts(report, lang)
     table = report.sections.get("indicators")
     if table is not None and not table.empty:
         months = sorted(set(table["month"]))
@@ -112,6 +124,43 @@ def charts(report: StatsReport, lang: str) -> list[str]:
         }
         out.append(line_chart(word("indicators", lang), months, series))
     return out
+
+
+def roster_charts(report: StatsReport, lang: str) -> list[str]:
+    """A roster plan's week: the forecast with its interval, then required vs rostered."""
+    frame = report.sections.get("half_hours")
+    if frame is None or frame.empty:
+        return []
+    columns = [
+        "calls_forecast",
+        "calls_lo",
+        "calls_hi",
+        "calls_to_agents",
+        "required_agents",
+        "required_agents_no_ivr",
+        "rostered_agents",
+    ]
+    week = frame.groupby("time", sort=True)[columns].sum()
+    labels = [str(t)[5:] for t in week.index]
+
+    def values(column: str) -> list[float | None]:
+        return [float(v) for v in week[column]]
+
+    forecast = line_chart(
+        word("roster_forecast", lang),
+        labels,
+        {word(c, lang): values(c) for c in ("calls_forecast", "calls_to_agents")},
+        band=([float(v) for v in week["calls_lo"]], [float(v) for v in week["calls_hi"]]),
+    )
+    agents = line_chart(
+        word("roster_agents", lang),
+        labels,
+        {
+            word(c, lang): values(c)
+            for c in ("required_agents_no_ivr", "required_agents", "rostered_agents")
+        },
+    )
+    return [forecast, agents]
 
 
 def render_report(report: StatsReport, lang: str, extra_charts: list[str] | None = None) -> str:

@@ -1,5 +1,8 @@
 """The supervisor's pages: ``/reports`` (daily, indicators, reported form, reliability,
-forecast and roster) and ``/wallboard``.
+forecast and staffing, the stored week roster) and ``/wallboard``.
+
+``/reports?week=YYYY-MM-DD`` opens on that week's roster plan (``&region=CODE``: one
+region's).
 
 Both are shells without data: ``static/reports.js`` logs in (the console's token is
 reused), fetches the report fragments from ``/api/v1/stats/*`` with it, and downloads the
@@ -23,7 +26,7 @@ TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
-TABS = ("daily", "indicators", "reported", "reliability", "staffing")
+TABS = ("daily", "indicators", "reported", "reliability", "staffing", "roster")
 
 
 def _page(request: Request, template: str, settings: SettingsDep) -> HTMLResponse:

@@ -46,11 +46,15 @@
   }
 
   // --- reports --------------------------------------------------------------------------
-  let tab = "daily";
+  // ?week=YYYY-MM-DD opens the roster plan of that week (&region=CODE: one region's).
+  const opened = new URLSearchParams(window.location.search);
+  let tab = opened.get("week") ? "roster" : "daily";
+  const DATE_PARAM = { indicators: "month", reliability: "end", roster: "week" };
   function query(format) {
     const params = new URLSearchParams({ format, lang: lang() });
     const day = $("date").value;
-    if (day) params.set(tab === "indicators" ? "month" : tab === "reliability" ? "end" : "date", day);
+    if (day) params.set(DATE_PARAM[tab] || "date", day);
+    if (tab === "roster" && opened.get("region")) params.set("region", opened.get("region"));
     return `${config.apiUrl}/stats/${tab}?${params}`;
   }
 
@@ -94,6 +98,7 @@
       });
       tabs.appendChild(button);
     });
+    if (opened.get("week")) $("date").value = opened.get("week");
     $("date").addEventListener("change", load);
     $("lang").addEventListener("change", () => { applyLanguage(); load(); });
     $("csv").addEventListener("click", () => download("csv"));
@@ -160,6 +165,11 @@
       box.appendChild(cell("next 30 min: breaches", r.predicted_breaches,
         r.predicted_breaches ? "breach" : ""));
       box.appendChild(cell("next 30 min: service level", pct(r.predicted_service_level)));
+      box.appendChild(cell("next 30 min: late calls", r.predicted_late_calls,
+        r.predicted_late_calls ? "breach" : ""));
+      box.appendChild(cell("predicted from", r.prediction_basis === "roster"
+        ? "forecast x roster" : r.prediction_basis === "current_agents"
+          ? "agents working now" : null));
       root.appendChild(box);
     });
   }
