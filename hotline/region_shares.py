@@ -85,14 +85,36 @@ def plan_shares(
     by_remainder = sorted(exact, key=lambda n: (-(exact[n] - math.floor(exact[n])), n))
     for name in by_remainder[: total - sum(seats.values())]:
         seats[name] += 1
+    # Lendable seats round to the nearest (half up), as Kubernetes' LendableCL does: a share
+    # of one seat lending half lends it, or a small lane would keep every seat idle from a
+    # region that floods while the others sleep.
     return {
         name: Share(
             nominal=n,
-            lendable=math.floor(n * lendable_share),
+            lendable=min(n, math.floor(n * lendable_share + 0.5)),
             borrowing_limit=math.ceil(n * borrowing_share),
         )
         for name, n in seats.items()
     }
+
+
+def pool_smallest(weights: Mapping[str, float], seats: int) -> dict[str, float]:
+    """Weights for ``seats`` seats: the heaviest regions keep a share of their own, the
+    lightest are pooled into ``other`` when there are fewer seats than regions + 1.
+
+    A small capacity (the public lane's few slots) cannot give every region a seat; pooled,
+    the smallest regions still share one share that the biggest region's flood cannot take.
+    """
+    if seats < 2:
+        msg = f"region shares need at least 2 seats (one region and other), got {seats}"
+        raise ValueError(msg)
+    own = {name: w for name, w in weights.items() if name != OTHER}
+    if len(own) + 1 <= seats:
+        return dict(weights)
+    ranked = sorted(own, key=lambda name: (-own[name], name))
+    kept = {name: own[name] for name in ranked[: seats - 1]}
+    pooled = sum(own[name] for name in ranked[seats - 1 :]) + weights.get(OTHER, 0.0)
+    return {**kept, OTHER: pooled}
 
 
 @dataclass

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from starlette.types import Scope
 
-from hotline.region_shares import OTHER, SeatBook, Share, plan_shares
+from hotline.region_shares import OTHER, SeatBook, Share, plan_shares, pool_smallest
 from web.region_index import RegionIndex
 
 __all__ = [
@@ -108,7 +108,7 @@ class _Seat:
 class QuotaPlan:
     """Which admission lanes are shared by region, and how (``web.settings.Settings``)."""
 
-    lanes: tuple[str, ...] = ("main",)
+    lanes: tuple[str, ...] = ("main", "public")
     lendable_share: float = 0.5
     borrowing_share: float = 10.0
     queue_limit: int = 200
@@ -142,7 +142,8 @@ def lane_gates(
     """Each lane's gate: region quotas where planned and possible, else a plain limit.
 
     Possible means the worker's region index is loaded (regions weighted by customers)
-    and the lane has a seat for every share.
+    and the lane has two slots or more; a lane with fewer slots than regions + 1 gives the
+    heaviest regions a share each and pools the rest into ``other`` (``pool_smallest``).
     """
     gates: dict[str, asyncio.Semaphore | LaneQuota] = {
         lane: asyncio.Semaphore(size) for lane, size in sizes.items()
@@ -151,14 +152,17 @@ def lane_gates(
     index: RegionIndex | None = getattr(getattr(app, "state", None), "region_index", None)
     if plan is None or index is None or index.lookup is None:
         return gates
-    weights = {code: max(n, 1) for code, n in index.lookup.customers.items()}
+    weights = {code: float(max(n, 1)) for code, n in index.lookup.customers.items()}
     for lane in plan.lanes:
-        if sizes[lane] < len(weights) + (OTHER not in weights):
-            log.warning("lane %s has too few slots for region quotas: a plain limit", lane)
+        if sizes[lane] < 2:
+            log.warning("lane %s has one slot: a plain limit, no region quotas", lane)
             continue
+        lane_weights = pool_smallest(weights, sizes[lane])
+        if len(lane_weights) < len(weights) + (OTHER not in weights):
+            log.info("lane %s: the smallest regions share the other share", lane)
         shares = plan_shares(
             sizes[lane],
-            weights,
+            lane_weights,
             lendable_share=plan.lendable_share,
             borrowing_share=plan.borrowing_share,
         )

@@ -59,7 +59,9 @@ def test_a_surge_starves_the_others_under_fifo_but_not_under_the_rule() -> None:
 def test_unlendable_agents_stay_idle_for_their_region() -> None:
     """Half lendable: A may not take B's and C's unlendable agents even while it waits."""
     run = _run("fair", {"A": 1200.0, "B": 0.0, "C": 0.0}, lendable=0.5)
-    reserved = sum(n - n // 2 for r, n in run.nominal.items() if r != "A")
+    shares = plan_shares(20, {**FORECAST, OTHER: 1e-6}, lendable_share=0.5)
+    reserved = sum(s.nominal - s.lendable for r, s in shares.items() if r != "A")
+    assert reserved > 0
     assert run.mean_agents("A") == pytest.approx(run.agents - reserved, abs=0.3)
     assert run.regions["A"].idle_agent_s_waiting > 0
 
