@@ -246,3 +246,30 @@ class SelfServiceAnswer(BaseModel):
     message_zh: str
     call_id: int | None
     storm_mode: bool
+
+
+class RegionQueue(BaseModel):
+    """One region's standing in the call queue, as the region rule saw it."""
+
+    region: str = Field(description="Region code, or 'other' for calls of no known region.")
+    waiting: int = Field(description="Calls ringing, not yet answered.")
+    busy: int = Field(description="Calls answered and not yet ended (agents talking).")
+    answered_recently: int = Field(description="Calls agents answered in the fairness window.")
+    nominal_agents: int = Field(description="The region's guaranteed share of the agents.")
+
+
+OfferReason = Literal["routed_to_you", "below_share", "borrowing", "none_waiting"]
+
+
+class CallOffer(BaseModel):
+    """Which waiting call an agent should take next, and why (``hotline.call_offer``)."""
+
+    call: CallRead | None = Field(description="The call to answer next; null: none waiting.")
+    region: str | None
+    reason: OfferReason = Field(
+        description="routed_to_you: the CTI routed it to you; below_share: its region holds "
+        "fewer agents than its guaranteed share; borrowing: every region with calls waiting "
+        "holds its share, this one borrows least; none_waiting: nothing rings."
+    )
+    agents: int = Field(description="The agent capacity the shares divide.")
+    queues: list[RegionQueue]

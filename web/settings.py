@@ -38,9 +38,11 @@ class Settings(HotlineSettings):
         "(web/region_quota.py): each region keeps a guaranteed share in another's surge.",
     )
     region_quota_lanes: list[str] = Field(
-        default_factory=lambda: ["main"],
-        description="Lanes (main, public, health) whose slots are shared by region; a lane "
-        "with fewer slots than regions + 1 keeps its plain limit.",
+        default_factory=lambda: ["main", "public"],
+        description="Lanes (main, public, health) whose slots are shared by region (public: "
+        "status lookups by account or point); a lane with fewer slots than regions + 1 "
+        "pools its smallest regions into the other share, one with a single slot keeps a "
+        "plain limit.",
     )
     region_lendable_share: float = Field(
         default=0.5, ge=0, le=1, description="Share of a region's seats it lends while idle."

@@ -80,6 +80,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/calls"): HOTLINE,
     ("POST", "/api/v1/calls"): CALL_TAKER,
     ("GET", "/api/v1/calls/stats"): HOTLINE,
+    ("GET", "/api/v1/calls/offer"): HOTLINE,
     ("GET", "/api/v1/calls/{call_id}"): CALL_TAKER,
     ("PATCH", "/api/v1/calls/{call_id}"): CALL_TAKER,
     ("GET", "/api/v1/crews"): STAFF,

@@ -8,8 +8,15 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from geo.models import User
 from geo.types import Moment, Text
-from hotline import call_stats, calls, storm_mode
-from hotline.call_schemas import CallCreate, CallRead, CallStats, CallStatus, CallUpdate
+from hotline import call_offer, call_stats, calls, storm_mode
+from hotline.call_schemas import (
+    CallCreate,
+    CallOffer,
+    CallRead,
+    CallStats,
+    CallStatus,
+    CallUpdate,
+)
 from hotline.models import Call
 from web.deps import BigIdPath, NowDep, SessionDep, SettingsDep, require_role
 
@@ -83,6 +90,12 @@ def stats(
     return call_stats.call_stats(
         session=session, now=now, since=since, until=until, region_code=region
     )
+
+
+@router.get("/offer", response_model=CallOffer)
+def offer(session: SessionDep, now: NowDep, user: Staff) -> CallOffer:
+    """The ringing call to answer next: by region shares, so no region waits behind a storm."""
+    return call_offer.offer_call(session=session, user=user, now=now)
 
 
 @router.get("/{call_id}", response_model=CallRead)

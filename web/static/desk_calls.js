@@ -4,8 +4,9 @@
  * A known-outage call takes three keys after the number arrives: Alt+A answers (the caller
  * card and the script appear, focus goes to "Answered from screen"), Enter picks the
  * disposition and notes (focus goes to "Wrap up"), Enter closes the call. Filing a report
- * or a ticket sets the disposition and links it to the call. Ringing calls come from the CTI
- * endpoint (polled every config.ringPollMs); a number typed opens a call the same way.
+ * or a ticket sets the disposition and links it to the call. The ringing call offered is the
+ * server's pick (GET /calls/offer, polled every config.ringPollMs: routed to me, else by
+ * region shares); a number typed opens a call the same way.
  */
 (function () {
   "use strict";
@@ -34,18 +35,18 @@
 
   async function pollRing() {
     if (call.current || ctiMissing) return;
-    let calls;
+    let offer;
     try {
-      calls = await api("/calls?status=ringing");
+      // The server picks: a call routed to me, else by region shares (a storm in one
+      // region does not keep another region's callers waiting), oldest first within one.
+      offer = await api("/calls/offer");
     } catch (error) {
       if (error.status === 404 || error.status === 405) ctiMissing = true;
       return;
     }
-    // Newest first: the oldest ringing call is answered first, one routed to me before it.
-    const list = calls.slice().reverse();
-    const mine = list.find((c) => c.agent === desk.state.me.username) || list.find((c) => !c.agent) || null;
-    if ((mine && mine.id) !== (call.ringing && call.ringing.id)) {
-      call.ringing = mine;
+    const next = (offer && offer.call) || null;
+    if ((next && next.id) !== (call.ringing && call.ringing.id)) {
+      call.ringing = next;
       renderRing();
     }
   }
@@ -66,8 +67,9 @@
       return;
     }
     const waited = call.ringing.queue_wait_s;
-    fill(box, 
-      el("p", { class: "ringing" }, el("strong", { text: t("ringing", { number: numberOf(call.ringing) }) }), waited ? ` · ${t("queued", { s: Math.round(waited) })}` : ""),
+    const region = call.ringing.region ? ` · ${call.ringing.region}` : "";
+    fill(box,
+      el("p", { class: "ringing", "data-call": String(call.ringing.id) }, el("strong", { text: t("ringing", { number: numberOf(call.ringing) }) }), region, waited ? ` · ${t("queued", { s: Math.round(waited) })}` : ""),
       el("button", { type: "button", class: "btn primary", id: "answer", "data-key": "a", "aria-keyshortcuts": "Alt+A", onclick: answerRinging }, t("answer"), " ", el("kbd", { text: "Alt+A" })),
     );
   }
