@@ -44,8 +44,8 @@
       customersOut: (n) => `${count(n, "customer", "customers")} out`,
       customersPlanned: (n) => count(n, "customer", "customers"),
       since: "Out since {time}",
-      etrRange: "Expected back between {start} and {end}",
-      etrOverdue: "Taking longer than expected; now between {start} and {end}",
+      etrRange: "Expected back between {start} and {end} {zone}",
+      etrOverdue: "Taking longer than expected; now between {start} and {end} {zone}",
       etrUnknown: "We are assessing when power will be back.",
       investigating: "Being investigated",
       confirmed: "Confirmed",
@@ -102,8 +102,8 @@
       customersOut: (n) => `${num(n)} 户停电`,
       customersPlanned: (n) => `${num(n)} 户`,
       since: "停电开始于 {time}",
-      etrRange: "预计 {start} 至 {end} 之间恢复供电",
-      etrOverdue: "抢修时间比预计长，现预计 {start} 至 {end} 之间恢复供电",
+      etrRange: "预计 {start} 至 {end}（{zone}）之间恢复供电",
+      etrOverdue: "抢修时间比预计长，现预计 {start} 至 {end}（{zone}）之间恢复供电",
       etrUnknown: "我们正在评估恢复供电的时间。",
       investigating: "正在核实",
       confirmed: "已确认",
@@ -207,6 +207,14 @@
     return new Intl.DateTimeFormat(locale(), options).format(date);
   }
 
+  // The zone's short name ("EET", "GMT+2") on its own: a range names it once, after both
+  // clocks (zh-CN's formatter would put it before the clock, in mid-range).
+  function zoneName(iso) {
+    const options = { timeZone: config.timeZone, timeZoneName: "short" };
+    const parts = new Intl.DateTimeFormat(locale(), options).formatToParts(new Date(iso));
+    return parts.find((part) => part.type === "timeZoneName").value;
+  }
+
   function formatWindow(startIso, endIso) {
     const options = {
       timeZone: config.timeZone,
@@ -267,7 +275,7 @@
   function etrText(p) {
     if (!p.etr_earliest || !p.etr_latest) return t("etrUnknown");
     const key = p.etr_overdue ? "etrOverdue" : "etrRange";
-    return t(key, { start: formatTime(p.etr_earliest), end: formatTime(p.etr_latest, true) });
+    return t(key, { start: formatTime(p.etr_earliest), end: formatTime(p.etr_latest), zone: zoneName(p.etr_latest) });
   }
 
   function reasonText(p) {

@@ -30,8 +30,8 @@
       stateRestored: "Power restored",
       stateRestoredText: "Power was restored at {time}. If you still have no power, please report it.",
       etr: "Expected back by {time}",
-      etrRange: "Expected back between {start} and {end}",
-      etrOverdue: "Taking longer than expected: now between {start} and {end}",
+      etrRange: "Expected back between {start} and {end} {zone}",
+      etrOverdue: "Taking longer than expected: now between {start} and {end} {zone}",
       etrUnknown: "We are assessing when power will be back.",
       stages: {
         waiting: "A crew will be assigned soon.",
@@ -137,8 +137,8 @@
       stateRestored: "已恢复供电",
       stateRestoredText: "已于 {time} 恢复供电。如果您仍然没有电，请报修。",
       etr: "预计恢复供电时间：{time}",
-      etrRange: "预计 {start} 至 {end} 之间恢复供电",
-      etrOverdue: "抢修时间比预计长，现预计 {start} 至 {end} 之间恢复供电",
+      etrRange: "预计 {start} 至 {end}（{zone}）之间恢复供电",
+      etrOverdue: "抢修时间比预计长，现预计 {start} 至 {end}（{zone}）之间恢复供电",
       etrUnknown: "我们正在评估恢复供电的时间。",
       stages: {
         waiting: "即将安排抢修人员。",
@@ -317,6 +317,14 @@
     if (day(date) !== day(new Date())) Object.assign(options, { weekday: "short", day: "numeric", month: "short" });
     if (withZone) options.timeZoneName = "short";
     return new Intl.DateTimeFormat(locale(), options).format(date);
+  }
+
+  // The zone's short name ("EET", "GMT+2") on its own: a range names it once, after both
+  // clocks (zh-CN's formatter would put it before the clock, in mid-range).
+  function zoneName(iso) {
+    const options = { timeZone: config.timeZone, timeZoneName: "short" };
+    const parts = new Intl.DateTimeFormat(locale(), options).formatToParts(new Date(iso));
+    return parts.find((part) => part.type === "timeZoneName").value;
   }
 
   function formatWindow(startIso, endIso) {
@@ -523,7 +531,8 @@
   function etrText(answer) {
     if (answer.etr_earliest && answer.etr_latest) {
       const key = answer.etr_overdue ? "etrOverdue" : "etrRange";
-      return t(key, { start: formatClock(answer.etr_earliest), end: formatClock(answer.etr_latest, true) });
+      const end = answer.etr_latest;
+      return t(key, { start: formatClock(answer.etr_earliest), end: formatClock(end), zone: zoneName(end) });
     }
     return answer.etr ? t("etr", { time: formatTime(answer.etr) }) : t("etrUnknown");
   }
