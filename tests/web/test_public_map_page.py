@@ -129,6 +129,9 @@ def test_outage_map_on_a_phone_shows_the_outage_and_its_restoration(
         page.locator("#lang-zh").click()
         expect(page.locator("h1")).to_have_text("当前停电情况")
         expect(item.locator(".etr")).to_have_text(ETR_ZH)
+        expect(page.locator("#stamp")).to_have_text(
+            re.compile(rf"^更新于 \d\d:\d\d（GMT\+{_OFFSET_H}）$")
+        )
         expect(item).to_contain_text("等待派工")
         expect(page.locator("#regions thead")).to_contain_text("停电比例")
         page.screenshot(path=SHOTS / "outages-zh.png", full_page=True)

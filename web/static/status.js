@@ -30,8 +30,8 @@
       stateRestored: "Power restored",
       stateRestoredText: "Power was restored at {time}. If you still have no power, please report it.",
       etr: "Expected back by {time}",
-      etrRange: "Expected back between {start} and {end} {zone}",
-      etrOverdue: "Taking longer than expected: now between {start} and {end} {zone}",
+      etrRange: "Expected back between {start} and {end}",
+      etrOverdue: "Taking longer than expected: now between {start} and {end}",
       etrUnknown: "We are assessing when power will be back.",
       stages: {
         waiting: "A crew will be assigned soon.",
@@ -137,8 +137,8 @@
       stateRestored: "已恢复供电",
       stateRestoredText: "已于 {time} 恢复供电。如果您仍然没有电，请报修。",
       etr: "预计恢复供电时间：{time}",
-      etrRange: "预计 {start} 至 {end}（{zone}）之间恢复供电",
-      etrOverdue: "抢修时间比预计长，现预计 {start} 至 {end}（{zone}）之间恢复供电",
+      etrRange: "预计 {start} 至 {end}之间恢复供电",
+      etrOverdue: "抢修时间比预计长，现预计 {start} 至 {end}之间恢复供电",
       etrUnknown: "我们正在评估恢复供电的时间。",
       stages: {
         waiting: "即将安排抢修人员。",
@@ -315,16 +315,18 @@
     const options = { timeZone: config.timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
     const day = (d) => new Intl.DateTimeFormat("en-CA", { timeZone: config.timeZone }).format(d);
     if (day(date) !== day(new Date())) Object.assign(options, { weekday: "short", day: "numeric", month: "short" });
-    if (withZone) options.timeZoneName = "short";
-    return new Intl.DateTimeFormat(locale(), options).format(date);
+    const text = new Intl.DateTimeFormat(locale(), options).format(date);
+    return withZone ? withZoneAfter(text, date) : text;
   }
 
-  // The zone's short name ("EET", "GMT+2") on its own: a range names it once, after both
-  // clocks (zh-CN's formatter would put it before the clock, in mid-range).
-  function zoneName(iso) {
+  // The zone after the clock ("20:30 EET", "20:30（GMT+2）"), never before it: zh-CN's own
+  // formatter writes "GMT+2 20:30", which in an ETR range lands mid-range
+  // ("预计 20:30 至 GMT+2 22:30 之间").
+  function withZoneAfter(text, date) {
     const options = { timeZone: config.timeZone, timeZoneName: "short" };
-    const parts = new Intl.DateTimeFormat(locale(), options).formatToParts(new Date(iso));
-    return parts.find((part) => part.type === "timeZoneName").value;
+    const parts = new Intl.DateTimeFormat(locale(), options).formatToParts(date);
+    const zone = parts.find((part) => part.type === "timeZoneName").value;
+    return lang === "zh-CN" ? `${text}（${zone}）` : `${text} ${zone}`;
   }
 
   function formatWindow(startIso, endIso) {
@@ -531,8 +533,7 @@
   function etrText(answer) {
     if (answer.etr_earliest && answer.etr_latest) {
       const key = answer.etr_overdue ? "etrOverdue" : "etrRange";
-      const end = answer.etr_latest;
-      return t(key, { start: formatClock(answer.etr_earliest), end: formatClock(end), zone: zoneName(end) });
+      return t(key, { start: formatClock(answer.etr_earliest), end: formatClock(answer.etr_latest, true) });
     }
     return answer.etr ? t("etr", { time: formatTime(answer.etr) }) : t("etrUnknown");
   }
