@@ -3,7 +3,8 @@ drop) -> restored; the outage and the customer's status follow. And a crew's 403
 crew's job.
 
 The browser test commits through ``live_server`` (``committed_dispatch`` cleans up). It
-leaves ``var/crew.png``; ``docs/crew.png`` (the README's) is a copy made by hand.
+leaves ``var/crew.png``; the README's comes from
+``scripts/screenshots.py``.
 """
 
 from __future__ import annotations

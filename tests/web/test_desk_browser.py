@@ -9,7 +9,8 @@
 - the crew page sends an agent's login on to the desk, the desk a department's to its queue.
 
 The tests commit through ``live_server`` (``committed_hotline`` and ``committed_intake``
-clean up). The first leaves ``var/desk.png``; ``docs/img/desk.png`` is a copy made by hand.
+clean up). The first leaves ``var/desk.png``; ``docs/img/desk.png`` comes from
+``scripts/screenshots.py``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ An outage is committed to the shared test database (``committed_dispatch`` empti
 tables afterwards), the pages are opened on the live server, and the outage is restored
 while the pages stay open: their own refresh (the page's clock moved on with Playwright's
 ``page.clock``) must show it. Screenshots go to ``var/outages-*.png`` and
-``var/status-known-*.png``; ``docs/img/`` holds copies made by hand.
+``var/status-known-*.png``; the README's, in ``docs/img/``, come
+from ``scripts/screenshots.py``.
 """
 
 from __future__ import annotations
