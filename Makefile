@@ -7,9 +7,11 @@ STAMP := $(VENV)/.installed
 # axe-core for the browser tests' accessibility checks (tests/web/axe.py), pinned in the lock.
 AXE_DIR := tests/web/axe-core
 AXE := $(AXE_DIR)/node_modules/axe-core/axe.min.js
-APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 chromium chromium-driver etcd-server haproxy nginx
+# fonts-wqy-microhei: CJK glyphs for the Chinese pages in headless Chromium (screenshots, tests).
+APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 chromium chromium-driver etcd-server haproxy nginx \
+  fonts-wqy-microhei
 
-.PHONY: demo test lint unit fuzz sysdeps install bench clean
+.PHONY: demo test lint unit fuzz sysdeps install bench screenshots clean
 
 demo: sysdeps $(STAMP)
 	$(BIN)/stormdesk demo
@@ -58,6 +60,10 @@ $(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
 bench: $(STAMP)
 	$(BIN)/python -m bench.locate --quick
 	$(BIN)/python -m bench.geocode --quick
+
+# The README's screenshots (docs/img/), from a demo of their own in a temporary directory.
+screenshots: sysdeps $(STAMP)
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	-$(BIN)/stormdesk db stop

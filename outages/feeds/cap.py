@@ -5,7 +5,7 @@ Which outages get an alert: planned work announced for the next ``planned_notice
 window ended (a ``Cancel`` that references the alert it withdraws), and an unplanned
 outage with at least ``cap_major_customers`` customers out. Areas are the generalized
 cells of ``outages.feeds.areas`` as one convex polygon: never a premise. Every alert is
-validated against ``data/schemas/cap-v1.2.xsd`` in the tests.
+validated against the official OASIS schema ``data/schemas/CAP-v1.2.xsd`` in the tests.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The dispatch console in headless Chromium: layers drawn, no errors, nothing fetched off-host.
 
 Chromium is Debian's (``/usr/bin/chromium``): ``playwright install`` cannot download here.
-The test leaves a screenshot in ``var/console.png``; ``docs/console.png`` (the README's) is
-a copy made by hand, so test runs never dirty a committed file.
+The test leaves a screenshot in ``var/console.png``; the README's are made by
+``scripts/screenshots.py``, so test runs never dirty a committed file.
 """
 
 from __future__ import annotations

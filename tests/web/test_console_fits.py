@@ -4,7 +4,8 @@
 A storm is played once for the module and committed (the live server reads committed data
 only), the dispatcher syncs orders; afterwards the intake and dispatch tables are emptied as
 ``committed_dispatch`` does. The 1280x720 run leaves ``var/console-1280.png`` and
-``var/console-1280-proposal.png`` (``docs/img/`` holds copies made by hand).
+``var/console-1280-proposal.png`` (the README's, in ``docs/img/``, come from
+``scripts/screenshots.py``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ drop) -> restored; the outage and the customer's status follow. And a crew's 403
 crew's job.
 
 The browser test commits through ``live_server`` (``committed_dispatch`` cleans up). It
-leaves ``var/crew.png``; ``docs/crew.png`` (the README's) is a copy made by hand.
+leaves ``var/crew.png``; the README's comes from
+``scripts/screenshots.py``.
 """
 
 from __future__ import annotations
@@ -298,3 +299,68 @@ def test_crew_page_in_chinese_from_the_browser_and_by_the_switch(
     finally:
         context.close()
     assert not errors, errors
+
+
+def test_a_job_with_a_make_safe_task_shows_the_task_and_takes_the_tap(
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    live_server: str,
+    db_session: Session,
+    committed_dispatch: Engine,
+) -> None:
+    """A wire down inside the outage is a make-safe task on the crew's job. Its button once
+    called the task instead of the translation (``t`` shadowed), so a crew with a hazard
+    job saw no job at all and the page said "Offline"."""
+    first, second = db_session.scalars(
+        select(Premise)
+        .where(Premise.critical.is_(None), Premise.transformer_id.is_not(None))
+        .order_by(Premise.transformer_id, Premise.id)
+        .limit(2)
+    ).all()
+    assert first.transformer_id == second.transformer_id
+    http = httpx.Client(base_url=live_server, timeout=30)
+    request.addfinalizer(http.close)
+    dispatcher = _token(http, "dispatcher")
+    out = http.post("/api/v1/reports", json={"account": first.account, "category": "no_power"})
+    assert out.status_code in (200, 201), out.text
+    outage_id = out.json()["outage_id"]
+    wire = http.post("/api/v1/reports", json={"account": second.account, "category": "wire_down"})
+    assert wire.status_code in (200, 201), wire.text
+    assert wire.json()["outage_id"] == outage_id, wire.json()
+    assert http.post("/api/v1/work-orders/sync", headers=dispatcher).status_code == 200
+    orders = http.get("/api/v1/work-orders?live=true", headers=dispatcher).json()
+    order = next(o for o in orders if o["outage_id"] == outage_id)
+    assert [t["status"] for t in order["tasks"]] == ["open"], order["tasks"]
+    crews = http.get("/api/v1/crews", headers=dispatcher).json()["features"]
+    crew_id = next(f["id"] for f in crews if f["properties"]["code"] == CREW)
+    assigned = http.post(
+        f"/api/v1/work-orders/{order['id']}/assign",
+        json={"crew_id": crew_id, "lock": True},
+        headers=dispatcher,
+    )
+    assert assigned.status_code == 200, assigned.text
+
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(f"{live_server}/crew")
+        page.wait_for_function("document.documentElement.dataset.crew === 'login'")
+        page.fill("#username", CREW_LOGIN)
+        page.fill("#password", f"{CREW_LOGIN}-demo-pass")
+        page.click("#login-form button[type=submit]")
+        page.wait_for_function("document.documentElement.dataset.crew === 'ready'", timeout=20_000)
+        task = page.locator(f'[data-order="{order["id"]}"] li.task')
+        expect(task).to_have_count(1)
+        expect(page.locator("#net")).to_have_text("Online")
+        button = task.locator("button[data-made-safe]")
+        expect(button).to_have_text("Made safe")
+        button.click()
+        expect(task).to_have_class(re.compile(r"\bsafe\b"), timeout=15_000)
+        assert_accessible(page)
+    finally:
+        context.close()
+    assert not errors, errors
+    tasks = http.get(f"/api/v1/work-orders/{order['id']}", headers=dispatcher).json()["tasks"]
+    assert [t["status"] for t in tasks] == ["made_safe"], tasks

@@ -9,11 +9,13 @@
 - the crew page sends an agent's login on to the desk, the desk a department's to its queue.
 
 The tests commit through ``live_server`` (``committed_hotline`` and ``committed_intake``
-clean up). The first leaves ``var/desk.png``; ``docs/img/desk.png`` is a copy made by hand.
+clean up). The first leaves ``var/desk.png``; ``docs/img/desk.png`` comes from
+``scripts/screenshots.py``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import httpx
@@ -22,9 +24,13 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from geo.models import Device
 from hotline.models import KbArticle
 from outages.models import Report
+from outages.planned import create_planned
+from outages.schemas import PlannedOutageCreate
 from tests.web.axe import assert_accessible
+from tests.web.conftest import LIVE_NOW
 from tests.web.desk_helpers import (
     DESKTOP,
     HotlineDemo,
@@ -32,6 +38,7 @@ from tests.web.desk_helpers import (
     open_desk,
     premise_in,
 )
+from web.settings import Settings
 
 __all__ = ["committed_hotline"]  # the fixture, imported for the tests below
 
@@ -255,3 +262,54 @@ def test_an_agent_on_the_crew_page_lands_on_the_desk_and_a_department_on_its_que
     assert committed_hotline.department in page.locator("#queue-title").inner_text()
 
     context.close()
+
+
+def test_the_storm_list_names_planned_work_and_leaves_no_empty_part(
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    live_server: str,
+    settings: Settings,
+    committed_hotline: HotlineDemo,
+    committed_intake: Engine,
+) -> None:
+    """Planned work under way has no region or feeder in the storm list: it once read
+    "2. · 64 customers"; now "Planned work · 64 customers", "计划检修 · 64 户"."""
+    with Session(committed_intake) as session, session.begin():
+        device = session.scalars(
+            select(Device).where(Device.kind == "transformer").order_by(Device.id)
+        ).first()
+        assert device is not None
+        work = create_planned(
+            session=session,
+            data=PlannedOutageCreate(
+                reason="transformer maintenance",
+                starts_at=LIVE_NOW - dt.timedelta(hours=1),
+                ends_at=LIVE_NOW + dt.timedelta(hours=3),
+                devices=[device.code],
+            ),
+            settings=settings,
+            now=LIVE_NOW - dt.timedelta(hours=2),
+            actor="dispatcher",
+        )
+    assert work.customers_affected > 1
+    http = httpx.Client(base_url=live_server, timeout=30)
+    request.addfinalizer(http.close)
+    storm = http.put(
+        "/api/v1/storm-mode",
+        json={"on": True, "reason": "storm test"},
+        headers=_token(http, "supervisor"),
+    )
+    assert storm.status_code == 200, storm.text
+
+    page = open_desk(browser, live_server, "agent", "agent-demo-pass")
+    heading = page.locator(f'#storm-list [data-planned="{work.id}"] strong')
+    heading.wait_for()
+    n = work.customers_affected
+    assert heading.inner_text() == f"Planned work · {n} customers"
+    # In Chinese at once (the list is re-drawn on the switch, not at the next refresh).
+    page.locator("#lang").click()
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert heading.inner_text() == f"计划检修 · {n} 户"
+    script = page.locator(f'#storm-list [data-planned="{work.id}"]').inner_text()
+    assert "无需报修" in script
+    page.context.close()

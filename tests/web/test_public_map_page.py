@@ -4,7 +4,8 @@ An outage is committed to the shared test database (``committed_dispatch`` empti
 tables afterwards), the pages are opened on the live server, and the outage is restored
 while the pages stay open: their own refresh (the page's clock moved on with Playwright's
 ``page.clock``) must show it. Screenshots go to ``var/outages-*.png`` and
-``var/status-known-*.png``; ``docs/img/`` holds copies made by hand.
+``var/status-known-*.png``; the README's, in ``docs/img/``, come
+from ``scripts/screenshots.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,6 +31,13 @@ from web.settings import Settings
 SHOTS = Path(__file__).resolve().parents[2] / "var"
 DEVICE = "HEL-F01-R01"  # a recloser with a few hundred premises below it
 REFRESH_MS = 61_000
+# An ETR range names the zone once, after both clocks (a day may lead a clock not today):
+# "EET" and "GMT+2" in winter, "EEST" and "GMT+3" in summer (the demo's Helsinki time).
+CLOCK = r"(?:\S+ )*\d\d:\d\d"
+_HELSINKI = LIVE_NOW.astimezone(ZoneInfo("Europe/Helsinki"))
+_OFFSET_H = int(_HELSINKI.utcoffset().total_seconds() // 3600)  # type: ignore[union-attr]
+ETR_EN = re.compile(rf"^Expected back between {CLOCK} and {CLOCK} {_HELSINKI.tzname()}$")
+ETR_ZH = re.compile(rf"^预计 {CLOCK} 至 {CLOCK}（GMT\+{_OFFSET_H}）之间恢复供电$")
 
 
 @pytest.fixture
@@ -106,7 +115,7 @@ def test_outage_map_on_a_phone_shows_the_outage_and_its_restoration(
         expect(page.locator("#totals")).to_contain_text("customers without power · 1 outage")
         expect(page.locator("#stamp")).to_have_text(re.compile(r"^Updated \d\d:\d\d \S+"))
         item = page.locator(f"#outage-list [data-outage='{outage_id}']")
-        expect(item).to_contain_text("Expected back between")
+        expect(item.locator(".etr")).to_have_text(ETR_EN)
         expect(item).to_contain_text("Waiting for a crew")
         expect(item).to_contain_text("tree on the line")
         expect(page.locator("#omap path.leaflet-interactive")).not_to_have_count(0)
@@ -120,7 +129,10 @@ def test_outage_map_on_a_phone_shows_the_outage_and_its_restoration(
 
         page.locator("#lang-zh").click()
         expect(page.locator("h1")).to_have_text("当前停电情况")
-        expect(item).to_contain_text("之间恢复供电")
+        expect(item.locator(".etr")).to_have_text(ETR_ZH)
+        expect(page.locator("#stamp")).to_have_text(
+            re.compile(rf"^更新于 \d\d:\d\d（GMT\+{_OFFSET_H}）$")
+        )
         expect(item).to_contain_text("等待派工")
         expect(page.locator("#regions thead")).to_contain_text("停电比例")
         page.screenshot(path=SHOTS / "outages-zh.png", full_page=True)
@@ -176,9 +188,7 @@ def test_status_page_inside_a_known_outage_then_restored(
         page.locator("#q").press("Enter")
         result = page.locator("#result")
         expect(result).to_have_attribute("data-state", "outage")
-        expect(result.locator(".etr")).to_have_text(
-            re.compile(r"^Expected back between \d\d:\d\d and ")
-        )
+        expect(result.locator(".etr")).to_have_text(ETR_EN)
         expect(result.locator(".crew-stage")).to_have_text("A crew will be assigned soon.")
         expect(result.locator(".updated")).to_contain_text("Updated")
         # Known: not invited to report; a danger can still be reported.
@@ -188,6 +198,10 @@ def test_status_page_inside_a_known_outage_then_restored(
         assert width <= PHONE["width"], width
         page.screenshot(path=SHOTS / "status-known-en.png", full_page=True)
         assert_accessible(page)
+        # 中文: the same range with the zone after both clocks, never between them.
+        page.locator("#lang-zh").click()
+        expect(result.locator(".etr")).to_have_text(ETR_ZH)
+        page.locator("#lang-en").click()
         page.locator("#report-anyway").click()
         expect(page.locator("#report-form")).to_be_visible()
         expect(page.locator("#category")).to_be_focused()

@@ -4,7 +4,8 @@ The browser test runs Debian's Chromium (``/usr/bin/chromium``) against the live
 a phone-sized viewport. It never files a report there (that would commit to the shared test
 database): the form's POST is answered by ``page.route``; the real POST is tested through
 ``client``, whose transaction is rolled back. Screenshots go to ``var/status-en.png``,
-``var/status-zh.png`` and ``var/status-desktop.png``; ``docs/status.png`` is a copy made by hand.
+``var/status-zh.png`` and ``var/status-desktop.png``; the README's come from
+``scripts/screenshots.py``.
 """
 
 from __future__ import annotations

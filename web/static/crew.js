@@ -761,21 +761,21 @@
       ? el(
           "ul",
           { class: "tasks", "aria-label": t("tasksLabel") },
-          order.tasks.map((t) => {
-            const queued = taskQueued(order.id, t.id);
-            const safe = t.status === "made_safe" || queued;
+          order.tasks.map((task) => {
+            const queued = taskQueued(order.id, task.id);
+            const safe = task.status === "made_safe" || queued;
             return el(
               "li",
-              { class: `task${safe ? " safe" : ""}`, "data-task": String(t.id) },
-              el("span", { class: "task-note" }, `⚠ ${t.note}`),
+              { class: `task${safe ? " safe" : ""}`, "data-task": String(task.id) },
+              el("span", { class: "task-note" }, `⚠ ${task.note}`),
               live && !safe
                 ? el(
                     "button",
                     {
                       type: "button",
                       class: "btn small",
-                      "data-made-safe": String(t.id),
-                      onclick: () => enqueue({ kind: "task", order: order.id, task: t.id }),
+                      "data-made-safe": String(task.id),
+                      onclick: () => enqueue({ kind: "task", order: order.id, task: task.id }),
                     },
                     t("madeSafe")
                   )

@@ -400,14 +400,27 @@
     } catch (error) {
       storm = null;
     }
+    renderStorm();
+  }
+
+  // Also on a language switch: the scripts are read out, so they follow the page at once.
+  function renderStorm() {
     const active = Boolean(storm && storm.on);
     $("storm").hidden = !active;
     $("storm").textContent = t("stormOn");
     $("storm-scripts").hidden = !active;
     if (!active) return;
     fill($("storm-list"), ...storm.top_outages.slice(0, 3).map((o) => el("li", { "data-outage": o.outage_id || "", "data-planned": o.planned_outage_id || "" },
-      el("strong", { text: `${o.region || ""} ${o.feeder || ""} · ${t("customersOut", { n: o.customers_affected })}` }), el("br"),
+      el("strong", { text: stormHeading(o) }), el("br"),
       o.script[desk.lang()] || o.script.en)));
+  }
+
+  // "HEL-R2 HEL-F03 · 412 customers"; planned work has no region or feeder of its own here,
+  // so it is named as such rather than leaving an empty part before the dot.
+  function stormHeading(o) {
+    const where = [o.region, o.feeder].filter(Boolean).join(" ") || (o.planned_outage_id ? t("stormPlanned") : "");
+    const customers = t(o.customers_affected === 1 ? "customerOut" : "customersOut", { n: o.customers_affected });
+    return [where, customers].filter(Boolean).join(" · ");
   }
 
   desk.register({
@@ -426,6 +439,7 @@
       if (!desk.state.me) return;
       fillFormSelects();
       renderRing();
+      renderStorm();
       if (call.current) renderCaller();
     },
     shown(view) {

@@ -102,8 +102,8 @@
       customersOut: (n) => `${num(n)} 户停电`,
       customersPlanned: (n) => `${num(n)} 户`,
       since: "停电开始于 {time}",
-      etrRange: "预计 {start} 至 {end} 之间恢复供电",
-      etrOverdue: "抢修时间比预计长，现预计 {start} 至 {end} 之间恢复供电",
+      etrRange: "预计 {start} 至 {end}之间恢复供电",
+      etrOverdue: "抢修时间比预计长，现预计 {start} 至 {end}之间恢复供电",
       etrUnknown: "我们正在评估恢复供电的时间。",
       investigating: "正在核实",
       confirmed: "已确认",
@@ -203,8 +203,18 @@
     if (dayKey(date) !== dayKey(new Date(data ? data.generated_at : Date.now()))) {
       Object.assign(options, { weekday: "short", day: "numeric", month: "short" });
     }
-    if (withZone) options.timeZoneName = "short";
-    return new Intl.DateTimeFormat(locale(), options).format(date);
+    const text = new Intl.DateTimeFormat(locale(), options).format(date);
+    return withZone ? withZoneAfter(text, date) : text;
+  }
+
+  // The zone after the clock ("20:30 EET", "20:30（GMT+2）"), never before it: zh-CN's own
+  // formatter writes "GMT+2 20:30", which in an ETR range lands mid-range
+  // ("预计 20:30 至 GMT+2 22:30 之间").
+  function withZoneAfter(text, date) {
+    const options = { timeZone: config.timeZone, timeZoneName: "short" };
+    const parts = new Intl.DateTimeFormat(locale(), options).formatToParts(date);
+    const zone = parts.find((part) => part.type === "timeZoneName").value;
+    return lang === "zh-CN" ? `${text}（${zone}）` : `${text} ${zone}`;
   }
 
   function formatWindow(startIso, endIso) {

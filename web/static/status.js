@@ -137,8 +137,8 @@
       stateRestored: "已恢复供电",
       stateRestoredText: "已于 {time} 恢复供电。如果您仍然没有电，请报修。",
       etr: "预计恢复供电时间：{time}",
-      etrRange: "预计 {start} 至 {end} 之间恢复供电",
-      etrOverdue: "抢修时间比预计长，现预计 {start} 至 {end} 之间恢复供电",
+      etrRange: "预计 {start} 至 {end}之间恢复供电",
+      etrOverdue: "抢修时间比预计长，现预计 {start} 至 {end}之间恢复供电",
       etrUnknown: "我们正在评估恢复供电的时间。",
       stages: {
         waiting: "即将安排抢修人员。",
@@ -315,8 +315,18 @@
     const options = { timeZone: config.timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
     const day = (d) => new Intl.DateTimeFormat("en-CA", { timeZone: config.timeZone }).format(d);
     if (day(date) !== day(new Date())) Object.assign(options, { weekday: "short", day: "numeric", month: "short" });
-    if (withZone) options.timeZoneName = "short";
-    return new Intl.DateTimeFormat(locale(), options).format(date);
+    const text = new Intl.DateTimeFormat(locale(), options).format(date);
+    return withZone ? withZoneAfter(text, date) : text;
+  }
+
+  // The zone after the clock ("20:30 EET", "20:30（GMT+2）"), never before it: zh-CN's own
+  // formatter writes "GMT+2 20:30", which in an ETR range lands mid-range
+  // ("预计 20:30 至 GMT+2 22:30 之间").
+  function withZoneAfter(text, date) {
+    const options = { timeZone: config.timeZone, timeZoneName: "short" };
+    const parts = new Intl.DateTimeFormat(locale(), options).formatToParts(date);
+    const zone = parts.find((part) => part.type === "timeZoneName").value;
+    return lang === "zh-CN" ? `${text}（${zone}）` : `${text} ${zone}`;
   }
 
   function formatWindow(startIso, endIso) {
