@@ -14,7 +14,8 @@ agents. Each policy runs the same seeded arrivals (``hotline.staffing.region_que
 Per region: service level (answered within 20 s of all offered), abandonment, mean wait,
 agents used against the guaranteed share, the share of time a region had calls waiting
 while holding fewer agents than its nominal; for A, the agent time left idle while it had
-calls waiting. Means with 95 % confidence intervals over the replications.
+calls waiting. Then the storm again with 2, 4, 6 and 8 agents more than the forecast
+needs. Means with 95 % confidence intervals over the replications.
 """
 
 from __future__ import annotations
@@ -115,6 +116,32 @@ def table(results: list[QueueRun], rates: dict[str, float]) -> list[str]:
     return lines
 
 
+def sweep(surge: dict[str, float], agents: int, replications: int, hours: float) -> list[str]:
+    """The storm with more agents than the forecast needs: what each policy does with them."""
+    lines = [
+        "| agents | policy | worst of B-E in 20 s | worst of B-E abandoned | A's agents |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for extra in range(0, 9, 2):
+        for label, policy, lendable, borrowing in POLICIES[:3]:
+            shares = shares_for(agents + extra, lendable, borrowing)
+            results = runs(surge, shares, policy, replications, hours)
+            others = ("B", "C", "D", "E")
+            worst_sl = min(
+                others, key=lambda r: np.mean([x.regions[r].service_level for x in results])
+            )
+            worst_ab = max(
+                others, key=lambda r: np.mean([x.regions[r].abandon_rate for x in results])
+            )
+            lines.append(
+                f"| {agents + extra} | {label} | "
+                f"{worst_sl} {fmt([x.regions[worst_sl].service_level for x in results])} | "
+                f"{worst_ab} {fmt([x.regions[worst_ab].abandon_rate for x in results])} | "
+                f"{fmt([x.mean_agents('A') for x in results], pct=False)} |"
+            )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=30)
@@ -140,6 +167,12 @@ def main(argv: list[str] | None = None) -> None:
             shares = shares_for(agents, lendable, borrowing)
             results = runs(rates, shares, policy, args.replications, args.hours)
             body += [f"### {scenario}, {label}", "", *table(results, rates), ""]
+    body += [
+        f"### A at {args.surge:g}x with more agents than the forecast needs",
+        "",
+        *sweep(surge, agents, args.replications, args.hours),
+        "",
+    ]
     body.append(f"Simulated in {time.perf_counter() - started:.1f} s.")
     text = "\n".join(body)
     print(text)

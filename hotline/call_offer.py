@@ -8,10 +8,11 @@ customers; a region's busy agents are its calls answered and not yet ended; wait
 are the ringing ones. The region the rule names gets the offer (below its guaranteed share
 first, then the one borrowing least), and within a region the oldest call.
 
-The desk keeps no state between requests, so the fair-queuing tie-break (regions of equal
-standing take turns, the one served least per guaranteed agent first) is seeded with the
-calls each region had answered by agents in the last ``FAIR_WINDOW``: an agent who answers
-and hangs up between offers still alternates between regions. Every idle agent is lendable
+The desk keeps no state between requests (but the regions' customer counts, cached for a
+few minutes), so the fair-queuing tie-break (regions of equal standing take turns, the one
+served least per guaranteed agent first) is seeded with the calls each region had answered
+by agents in the last ``FAIR_WINDOW``: an agent who answers and hangs up between offers
+still alternates between regions. Every idle agent is lendable
 and borrowing is unlimited: an agent who asks is free, and an offer of nothing while calls
 ring would leave an agent idle.
 """
@@ -19,6 +20,8 @@ ring would leave an agent idle.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
@@ -31,6 +34,14 @@ from hotline.region_shares import OTHER, SeatBook, plan_shares
 
 # How far back answered calls count for taking turns: about a few handle times.
 FAIR_WINDOW = dt.timedelta(minutes=15)
+# A call rings for minutes; one "ringing" for longer lost its abandon on the way from the
+# CTI. Every count reads calls started since then, a range of the started_at index.
+RINGING_WINDOW = dt.timedelta(hours=2)
+# Customers per region (the share weights) change with imports, not between polls: each
+# desk polls every 2 s, and counting a million premises takes a tenth of a second.
+WEIGHTS_TTL_S = 300.0
+_weights_lock = threading.Lock()
+_weights: tuple[float, dict[str, float]] | None = None
 
 
 def _per_region(session: Session, stmt: Select[str, int]) -> dict[str, int]:
@@ -53,14 +64,22 @@ def _counts(session: Session, *where: ColumnElement[bool]) -> dict[str, int]:
     return _per_region(session, stmt)
 
 
-def _customers(session: Session) -> dict[str, int]:
+def _region_weights(session: Session) -> dict[str, float]:
+    """Customers per region (at least 1 each), counted at most every ``WEIGHTS_TTL_S``."""
+    global _weights
+    with _weights_lock:
+        if _weights is not None and time.monotonic() - _weights[0] < WEIGHTS_TTL_S:
+            return _weights[1]
     stmt = (
         select(Region.code, func.count(Premise.id))
         .select_from(Region)
         .outerjoin(Premise, Premise.region_id == Region.id)
         .group_by(Region.code)
     )
-    return _per_region(session, stmt)
+    weights = {code: float(max(n, 1)) for code, n in _per_region(session, stmt).items()}
+    with _weights_lock:
+        _weights = (time.monotonic(), weights)
+    return weights
 
 
 def _agents(session: Session) -> int:
@@ -68,8 +87,10 @@ def _agents(session: Session) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def _oldest(session: Session, share: str, known: set[str]) -> Call | None:
-    stmt = select(Call).where(Call.status == "ringing", Call.agent_id.is_(None))
+def _oldest(session: Session, share: str, known: set[str], since: dt.datetime) -> Call | None:
+    stmt = select(Call).where(
+        Call.started_at >= since, Call.status == "ringing", Call.agent_id.is_(None)
+    )
     if share == OTHER:
         stmt = stmt.outerjoin(Region, Region.id == Call.region_id).where(
             Region.code.is_(None) | Region.code.not_in(known)
@@ -81,19 +102,23 @@ def _oldest(session: Session, share: str, known: set[str]) -> Call | None:
 
 def offer_call(*, session: Session, user: User, now: dt.datetime) -> CallOffer:
     """The ringing call ``user`` should answer next (one routed to them comes first)."""
+    since = now - RINGING_WINDOW
+    recent_since = Call.started_at >= since
     routed = session.scalar(
         select(Call)
-        .where(Call.status == "ringing", Call.agent_id == user.id)
+        .where(recent_since, Call.status == "ringing", Call.agent_id == user.id)
         .order_by(Call.started_at, Call.id)
         .limit(1)
     )
-    unrouted = Call.agent_id.is_(None)
-    waiting = _counts(session, Call.status == "ringing", unrouted)
-    busy = _counts(session, Call.status == "answered")
-    recent = _counts(session, Call.answered_by == "agent", Call.answered_at >= now - FAIR_WINDOW)
-    weights = {code: float(max(n, 1)) for code, n in _customers(session).items()}
-    if not weights:
-        weights = {OTHER: 1.0}
+    waiting = _counts(session, recent_since, Call.status == "ringing", Call.agent_id.is_(None))
+    busy = _counts(session, recent_since, Call.status == "answered")
+    recent = _counts(
+        session,
+        recent_since,
+        Call.answered_by == "agent",
+        Call.answered_at >= now - FAIR_WINDOW,
+    )
+    weights = _region_weights(session) or {OTHER: 1.0}
     # The asking agent is free whatever the roster says, so there is always a seat to give.
     agents = max(_agents(session), sum(busy.values()) + 1, len(weights) + 1)
     shares = plan_shares(agents, weights, lendable_share=1.0, borrowing_share=float(agents))
@@ -125,7 +150,7 @@ def offer_call(*, session: Session, user: User, now: dt.datetime) -> CallOffer:
             call=None, region=None, reason="none_waiting", agents=agents, queues=queues
         )
     below = book.in_use[region] < shares[region].nominal
-    call = _oldest(session, region, set(shares) - {OTHER})
+    call = _oldest(session, region, set(shares) - {OTHER}, since)
     assert call is not None, region  # the counts and the lookup read the same rows
     return _offer(session, call, "below_share" if below else "borrowing", agents, queues)
 

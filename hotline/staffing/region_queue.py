@@ -1,10 +1,11 @@
 """The call queue under a regional surge: agents pick the next call by region shares.
 
-ciw serves a node's queue by a discipline that sees the waiting calls but not which region
-each busy agent is serving, and the shared rule (``hotline.region_shares``) decides by
-exactly that. So this is a small discrete-event loop of its own: Poisson arrivals per
-region, exponential handle times and patience (a caller hangs up at arrival + patience if
-no agent has answered), and ``agents`` identical agents. Two ways to pick the next call:
+ciw (``hotline.staffing.simulate``) does not fit the rule: an arriving call always takes a
+free agent there (no agent can be kept idle for a region's unlendable share), and a custom
+service discipline is handed the waiting calls only, while the rule decides by the regions
+the busy agents serve. So this is a small discrete-event loop of its own: Poisson arrivals
+per region, exponential handle times and patience (a caller hangs up at arrival + patience
+if no agent has answered), and identical agents. Two ways to pick the next call:
 
 - ``"fair"``: the region the shared rule names (below its guaranteed share first, then the
   one borrowing least, fair queuing at equal standing), its oldest call; a call that

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotline.region_shares import OTHER, SeatBook, Share, allocate, plan_shares
+from hotline.region_shares import OTHER, SeatBook, Share, allocate, plan_shares, pool_smallest
 
 REGIONS = ("A", "B", "C", "D", OTHER)
 
@@ -130,3 +130,23 @@ def test_seat_by_seat_keeps_the_guarantee_whatever_ends_when(
             if book.waiting[r]:
                 assert book.in_use[r] >= share.nominal - share.lendable
                 assert not book.may_take(r)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from("ABCDEFGHIJ"), st.floats(0.5, 1000.0), min_size=1),
+    st.integers(2, 12),
+)
+def test_pooling_fits_any_lane_and_keeps_the_weight(weights: dict[str, float], seats: int) -> None:
+    """However few the seats, every share gets one and no region's weight is lost; the
+    regions that keep a share of their own are the heaviest."""
+    pooled = pool_smallest(weights, seats)
+    shares = plan_shares(seats, pooled)
+    assert sum(s.nominal for s in shares.values()) == seats
+    assert sum(pooled.values()) == pytest.approx(sum(weights.values()))
+    kept = set(pooled) - {OTHER}
+    folded = set(weights) - kept
+    if folded:
+        assert min(weights[r] for r in kept) >= max(weights[r] for r in folded)
+    with pytest.raises(ValueError, match="at least 2 seats"):
+        pool_smallest(weights, 1)

@@ -95,6 +95,13 @@ def test_a_busy_region_yields_to_one_below_its_share_and_nothing_ringing_offers_
 ) -> None:
     clock, headers = logins(client, db_session, NOW)
     storm, quiet = _two_equal_regions(db_session)
+    # A call "ringing" for three hours lost its abandon on the way from the CTI: not offered.
+    stale = client.post(
+        "/api/v1/calls",
+        json={"caller_number": "+358 40 666 9999", "at": (NOW - dt.timedelta(hours=3)).isoformat()},
+        headers=headers["cti"],
+    )
+    assert stale.status_code == 201, stale.text
     nothing = client.get("/api/v1/calls/offer", headers=headers["agent"]).json()
     assert nothing["call"] is None and nothing["reason"] == "none_waiting"
     made = {}
