@@ -16,6 +16,8 @@ import phonenumbers
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo.phones import DEFAULT_PHONE_REGION
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,7 +44,7 @@ class GeoSettings(BaseSettings):
     sql_echo: bool = False
     timezone: str = Field(default="Europe/Helsinki", description="Local time for messages.")
     phone_region: str = Field(
-        default="FI",
+        default=DEFAULT_PHONE_REGION,
         description="ISO 3166 region national phone numbers are dialled in (geo.phones): "
         "'040 1234567' is +358401234567 in FI.",
     )
