@@ -21,7 +21,8 @@ from dispatch.schemas import SearchHit, SearchKind
 from geo.exceptions import InvalidInput
 from geo.geocoder import geocode
 from geo.models import Device, Feeder, Premise
-from geo.phones import DEFAULT_PHONE_REGION, normalize_phone, phone_matches
+from geo.phones import normalize_phone, phone_matches
+from geo.settings import DEFAULT_PHONE_REGION
 from outages.models import ACTIVE_OUTAGE_STATUSES, Outage, OutagePremise
 
 MAX_HITS = 12

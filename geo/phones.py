@@ -22,8 +22,6 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from geo.exceptions import InvalidInput
 
-# The demo city is Helsinki; GeoSettings.phone_region defaults to this.
-DEFAULT_PHONE_REGION = "FI"
 # Longest input worth parsing: E.164 has at most 15 digits; spaces and an IDD prefix add some.
 MAX_PHONE_CHARS = 40
 

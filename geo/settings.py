@@ -16,9 +16,9 @@ import phonenumbers
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from geo.phones import DEFAULT_PHONE_REGION
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The demo city is Helsinki: national numbers are dialled as in Finland (geo.phones).
+DEFAULT_PHONE_REGION = "FI"
 
 
 class GeoSettings(BaseSettings):
