@@ -18,8 +18,11 @@ from sqlalchemy.orm import Session
 
 from dispatch.models import Crew
 from dispatch.schemas import SearchHit, SearchKind
+from geo.exceptions import InvalidInput
 from geo.geocoder import geocode
 from geo.models import Device, Feeder, Premise
+from geo.phones import normalize_phone, phone_matches
+from geo.settings import DEFAULT_PHONE_REGION
 from outages.models import ACTIVE_OUTAGE_STATUSES, Outage, OutagePremise
 
 MAX_HITS = 12
@@ -31,7 +34,12 @@ _PHONE = re.compile(r"^\+?\d{6,15}$")
 
 
 def search_console(
-    *, session: Session, query: str, limit: int = MAX_HITS, min_score: float = 0.35
+    *,
+    session: Session,
+    query: str,
+    limit: int = MAX_HITS,
+    min_score: float = 0.35,
+    phone_region: str = DEFAULT_PHONE_REGION,
 ) -> list[SearchHit]:
     """What ``query`` names, best kinds first: outage id, device and crew codes, phone,
     account, then addresses.
@@ -46,6 +54,8 @@ def search_console(
         The most hits to return.
     min_score
         The geocoder's threshold for fuzzy address candidates.
+    phone_region
+        Region a national phone number is read in (``GeoSettings.phone_region``).
     """
     q = query.strip()
     if len(q) < MIN_QUERY_CHARS and not q.isdigit():
@@ -54,7 +64,7 @@ def search_console(
     hits += _outages(session, q)
     hits += _devices(session, q)
     hits += _crews(session, q)
-    hits += _premises_by_phone(session, q)
+    hits += _premises_by_phone(session, q, phone_region)
     hits += _premises_by_account(session, q)
     if len(hits) < limit:
         hits += _addresses(session, q, limit - len(hits), min_score)
@@ -171,18 +181,17 @@ def _premise_hits(
     ]
 
 
-def _premises_by_phone(session: Session, q: str) -> list[SearchHit]:
-    """The number as typed first (the phone index), else digits against digits: callers
-    and stored numbers space and dash them differently ("+358 40 000 0001")."""
-    phone = _PHONE_CHARS.sub("", q)
-    if not _PHONE.match(phone):
+def _premises_by_phone(session: Session, q: str, region: str) -> list[SearchHit]:
+    """Premises registered with the number however it is spelled, typed or stored
+    (``geo.phones``: the digit index); a query that is no phone number finds none."""
+    if not _PHONE.match(_PHONE_CHARS.sub("", q)):
         return []
-    detail = f"caller phone {q.strip()}"
-    return _premise_hits(session, "phone", Premise.phone == q.strip(), detail) or _premise_hits(
-        session,
-        "phone",
-        func.regexp_replace(Premise.phone, r"[^0-9+]", "", "g") == phone,
-        detail,
+    try:
+        e164 = normalize_phone(q, region=region)
+    except InvalidInput:
+        return []
+    return _premise_hits(
+        session, "phone", phone_matches(Premise.phone, e164, region=region), f"caller phone {q}"
     )
 
 

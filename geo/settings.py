@@ -17,6 +17,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The demo city is Helsinki: national numbers are dialled as in Finland (geo.phones).
+DEFAULT_PHONE_REGION = "FI"
 
 
 class GeoSettings(BaseSettings):
@@ -42,7 +44,7 @@ class GeoSettings(BaseSettings):
     sql_echo: bool = False
     timezone: str = Field(default="Europe/Helsinki", description="Local time for messages.")
     phone_region: str = Field(
-        default="FI",
+        default=DEFAULT_PHONE_REGION,
         description="ISO 3166 region national phone numbers are dialled in (geo.phones): "
         "'040 1234567' is +358401234567 in FI.",
     )

@@ -56,8 +56,14 @@ def test_caller_phone_with_spaces_and_account(db_session: Session) -> None:
     premise = _premise_with_phone(db_session)
     assert premise.phone is not None
     spaced = f"{premise.phone[:4]} {premise.phone[4:7]} {premise.phone[7:]}"
-    hits = search_console(session=db_session, query=spaced)
-    assert [(h.kind, h.id) for h in hits if h.kind == "phone"] == [("phone", premise.id)]
+    digits = "".join(c for c in premise.phone if c.isdigit())
+    # As typed in the register, spaced differently, read out nationally, dialled from abroad.
+    for typed in (premise.phone, spaced, "0" + digits[3:], "00" + digits):
+        hits = search_console(session=db_session, query=typed)
+        assert [(h.kind, h.id) for h in hits if h.kind == "phone"] == [("phone", premise.id)]
+    # Read as a Swedish number the national form is another line: no hit.
+    elsewhere = search_console(session=db_session, query="0" + digits[3:], phone_region="SE")
+    assert not [h for h in elsewhere if h.kind == "phone"]
     hits = search_console(session=db_session, query=premise.account.lower())
     assert [(h.kind, h.id) for h in hits if h.kind == "account"] == [("account", premise.id)]
 

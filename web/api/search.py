@@ -27,5 +27,9 @@ def search(
 ) -> list[SearchHit]:
     """Outages, devices, crews, caller phones or accounts, and addresses matching ``q``."""
     return search_console(
-        session=session, query=q, limit=limit, min_score=settings.geocode_min_fuzzy_score
+        session=session,
+        query=q,
+        limit=limit,
+        min_score=settings.geocode_min_fuzzy_score,
+        phone_region=settings.phone_region,
     )
