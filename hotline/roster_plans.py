@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, load_only
 
 from geo.exceptions import InvalidInput, NotFound
 from geo.models import Region
+from geo.types import EARLIEST, LATEST
 from hotline.departments import region_id_of
 from hotline.forecast.baseline import baseline_forecast
 from hotline.models import WEEK_HALF_HOURS, Call, RosterPlan
@@ -63,12 +64,17 @@ class PlanOptions:
 
 
 def week_start_at(week: dt.date, timezone: str) -> dt.datetime:
-    """The local Monday 00:00 of ``week``; any other day is refused with what to give."""
+    """The local Monday 00:00 of ``week``; any other day is refused with what to give, and
+    so is a week so far off that date arithmetic would overflow."""
     if week.weekday() != 0:
         monday = week - dt.timedelta(days=week.weekday())
         msg = f"a roster week starts on a Monday: {week} is a {week:%A}; give {monday}"
         raise InvalidInput(msg)
-    return dt.datetime.combine(week, dt.time(), ZoneInfo(timezone))
+    starts_at = dt.datetime.combine(week, dt.time(), ZoneInfo(timezone))
+    if not EARLIEST <= starts_at < LATEST:
+        msg = f"a roster week lies between {EARLIEST.year} and {LATEST.year}, not {week}"
+        raise InvalidInput(msg)
+    return starts_at
 
 
 def regions_with_calls(*, session: Session, start: dt.datetime, end: dt.datetime) -> list[str]:

@@ -115,6 +115,7 @@ def test_a_plan_is_the_forecast_its_requirement_a_legal_roster_and_its_simulatio
         (WEEK, "MOON", QUICK, "unknown region 'MOON'"),
         (WEEK, "HEL-R2", QUICK, "no calls of region HEL-R2"),
         (dt.date(2026, 6, 1), "HEL-R1", QUICK, "weeks ahead"),
+        (dt.date(1, 1, 1), "HEL-R1", QUICK, "between 1900 and 3000"),
     ],
 )
 def test_a_plan_refuses_what_it_cannot_plan(
