@@ -17,6 +17,7 @@ region whose week contains the instant.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,9 +48,14 @@ HALF_HOUR = dt.timedelta(minutes=30)
 
 @dataclass(frozen=True)
 class PlanOptions:
-    """How hard to work on a plan: CP-SAT seconds per solve, simulated weeks, the seed."""
+    """How hard to work on a plan: CP-SAT seconds per solve, simulated weeks, the seed.
+
+    ``work_limit``: CP-SAT's deterministic time per solve, which unlike ``time_limit_s``
+    does not depend on how busy the machine is (the same plan each run, for tests).
+    """
 
     time_limit_s: float = 30.0
+    work_limit: float | None = None
     replications: int = 30
     seed: int = 1
     history_weeks: int = HISTORY_WEEKS
@@ -136,18 +142,34 @@ def plan_week(
     to_agents = [c * (1.0 - ivr_share) for c in mean]
     goal = ServiceGoal()
     aht_s, patience_s = settings.wallboard_aht_s, settings.wallboard_patience_s
-    usual = usual_roster(to_agents, aht_s=aht_s, goal=goal, time_limit_s=options.time_limit_s)
-    lean = service_roster(
-        to_agents,
-        aht_s=aht_s,
-        patience_s=patience_s,
-        goal=goal,
-        time_limit_s=options.time_limit_s,
-        hint=usual,
-    )
+    limit_s, work = options.time_limit_s, options.work_limit
+    try:
+        usual = usual_roster(
+            to_agents, aht_s=aht_s, goal=goal, time_limit_s=limit_s, work_limit=work
+        )
+    except ValueError:
+        msg = (
+            f"CP-SAT found no roster for {region_code} within {options.time_limit_s:g} s: "
+            "give it longer (--time-limit)"
+        )
+        raise InvalidInput(msg) from None
+    rosters = [("usual", usual)]
+    # The service roster starts from the usual one; if it finds nothing better in time,
+    # the usual one stands alone.
+    with contextlib.suppress(ValueError):
+        lean = service_roster(
+            to_agents,
+            aht_s=aht_s,
+            patience_s=patience_s,
+            goal=goal,
+            time_limit_s=limit_s,
+            work_limit=work,
+            hint=usual,
+        )
+        rosters.insert(0, ("service", lean))
     judged = [
         _judge(name, roster, to_agents, aht_s=aht_s, patience_s=patience_s, options=options)
-        for name, roster in (("service", lean), ("usual", usual))
+        for name, roster in rosters
     ]
     method, roster, result = _choose(judged, goal)
     service, abandon = result.week()

@@ -26,7 +26,7 @@ from web.settings import Settings
 
 NOW = dt.datetime(2026, 4, 22, 10, 0, tzinfo=dt.UTC)  # a Wednesday
 WEEK = dt.date(2026, 4, 27)
-QUICK = PlanOptions(time_limit_s=1.0, replications=3)
+QUICK = PlanOptions(time_limit_s=60.0, work_limit=0.5, replications=3)
 
 
 def _calls(session: Session, region: str, weeks: int = 3) -> list[Call]:
