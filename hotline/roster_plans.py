@@ -17,6 +17,7 @@ region whose week contains the instant.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session, load_only
 
 from geo.exceptions import InvalidInput, NotFound
 from geo.models import Region
+from geo.types import EARLIEST, LATEST
 from hotline.departments import region_id_of
 from hotline.forecast.baseline import baseline_forecast
 from hotline.models import WEEK_HALF_HOURS, Call, RosterPlan
@@ -46,9 +48,14 @@ HALF_HOUR = dt.timedelta(minutes=30)
 
 @dataclass(frozen=True)
 class PlanOptions:
-    """How hard to work on a plan: CP-SAT seconds per solve, simulated weeks, the seed."""
+    """How hard to work on a plan: CP-SAT seconds per solve, simulated weeks, the seed.
+
+    ``work_limit``: CP-SAT's deterministic time per solve, which unlike ``time_limit_s``
+    does not depend on how busy the machine is (the same plan each run, for tests).
+    """
 
     time_limit_s: float = 30.0
+    work_limit: float | None = None
     replications: int = 30
     seed: int = 1
     history_weeks: int = HISTORY_WEEKS
@@ -63,12 +70,17 @@ class PlanOptions:
 
 
 def week_start_at(week: dt.date, timezone: str) -> dt.datetime:
-    """The local Monday 00:00 of ``week``; any other day is refused with what to give."""
+    """The local Monday 00:00 of ``week``; any other day is refused with what to give, and
+    so is a week so far off that date arithmetic would overflow."""
     if week.weekday() != 0:
         monday = week - dt.timedelta(days=week.weekday())
         msg = f"a roster week starts on a Monday: {week} is a {week:%A}; give {monday}"
         raise InvalidInput(msg)
-    return dt.datetime.combine(week, dt.time(), ZoneInfo(timezone))
+    starts_at = dt.datetime.combine(week, dt.time(), ZoneInfo(timezone))
+    if not EARLIEST <= starts_at < LATEST:
+        msg = f"a roster week lies between {EARLIEST.year} and {LATEST.year}, not {week}"
+        raise InvalidInput(msg)
+    return starts_at
 
 
 def regions_with_calls(*, session: Session, start: dt.datetime, end: dt.datetime) -> list[str]:
@@ -130,18 +142,34 @@ def plan_week(
     to_agents = [c * (1.0 - ivr_share) for c in mean]
     goal = ServiceGoal()
     aht_s, patience_s = settings.wallboard_aht_s, settings.wallboard_patience_s
-    usual = usual_roster(to_agents, aht_s=aht_s, goal=goal, time_limit_s=options.time_limit_s)
-    lean = service_roster(
-        to_agents,
-        aht_s=aht_s,
-        patience_s=patience_s,
-        goal=goal,
-        time_limit_s=options.time_limit_s,
-        hint=usual,
-    )
+    limit_s, work = options.time_limit_s, options.work_limit
+    try:
+        usual = usual_roster(
+            to_agents, aht_s=aht_s, goal=goal, time_limit_s=limit_s, work_limit=work
+        )
+    except ValueError:
+        msg = (
+            f"CP-SAT found no roster for {region_code} within {options.time_limit_s:g} s: "
+            "give it longer (--time-limit)"
+        )
+        raise InvalidInput(msg) from None
+    rosters = [("usual", usual)]
+    # The service roster starts from the usual one; if it finds nothing better in time,
+    # the usual one stands alone.
+    with contextlib.suppress(ValueError):
+        lean = service_roster(
+            to_agents,
+            aht_s=aht_s,
+            patience_s=patience_s,
+            goal=goal,
+            time_limit_s=limit_s,
+            work_limit=work,
+            hint=usual,
+        )
+        rosters.insert(0, ("service", lean))
     judged = [
         _judge(name, roster, to_agents, aht_s=aht_s, patience_s=patience_s, options=options)
-        for name, roster in (("service", lean), ("usual", usual))
+        for name, roster in rosters
     ]
     method, roster, result = _choose(judged, goal)
     service, abandon = result.week()

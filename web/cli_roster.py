@@ -53,6 +53,13 @@ def plan(
     time_limit: Annotated[
         float, typer.Option("--time-limit", help="CP-SAT seconds per roster solve.")
     ] = 30.0,
+    work_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--work-limit",
+            help="CP-SAT deterministic time per solve: the same plan however busy the machine.",
+        ),
+    ] = None,
     replications: Annotated[
         int, typer.Option("--replications", help="Simulated weeks for the 95% intervals.")
     ] = 30,
@@ -68,7 +75,9 @@ def plan(
     engine = make_engine(ensure_database(settings))
     made: list[list[str]] = []
     try:
-        options = PlanOptions(time_limit_s=time_limit, replications=replications, seed=seed)
+        options = PlanOptions(
+            time_limit_s=time_limit, work_limit=work_limit, replications=replications, seed=seed
+        )
         starts_at = week_start_at(day, settings.timezone)
         with Session(engine) as session:
             codes = [region] if region else _regions(session, starts_at, now, options)

@@ -26,7 +26,7 @@ from web.settings import Settings
 
 NOW = dt.datetime(2026, 4, 22, 10, 0, tzinfo=dt.UTC)  # a Wednesday
 WEEK = dt.date(2026, 4, 27)
-QUICK = PlanOptions(time_limit_s=1.0, replications=3)
+QUICK = PlanOptions(time_limit_s=60.0, work_limit=0.5, replications=3)
 
 
 def _calls(session: Session, region: str, weeks: int = 3) -> list[Call]:
@@ -115,6 +115,7 @@ def test_a_plan_is_the_forecast_its_requirement_a_legal_roster_and_its_simulatio
         (WEEK, "MOON", QUICK, "unknown region 'MOON'"),
         (WEEK, "HEL-R2", QUICK, "no calls of region HEL-R2"),
         (dt.date(2026, 6, 1), "HEL-R1", QUICK, "weeks ahead"),
+        (dt.date(1, 1, 1), "HEL-R1", QUICK, "between 1900 and 3000"),
     ],
 )
 def test_a_plan_refuses_what_it_cannot_plan(

@@ -75,8 +75,11 @@ def test_plan_stores_the_week_and_prints_its_figures(with_calls: dict[str, str])
         "plan",
         "--week",
         week.isoformat(),
+        # A deterministic work limit: the same plan however busy the machine is.
         "--time-limit",
-        "1",
+        "60",
+        "--work-limit",
+        "0.5",
         "--replications",
         "3",
     )

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from geo.models import User
+from geo.types import Text
 from hotline.stats import StatsReport, daily_report, indicator_report, reported_form
 from hotline.stats.export import MEDIA_TYPES, export
 from hotline.stats.period import Period
@@ -176,7 +177,7 @@ def roster(
         dt.date | None,
         Query(description="The week's Monday (YYYY-MM-DD); this week's by default."),
     ] = None,
-    region: Annotated[str | None, Query(max_length=64, description="One region's plan.")] = None,
+    region: Annotated[Text | None, Query(max_length=64, description="One region's plan.")] = None,
     format: FormatQuery = "json",
     lang: LangQuery = "en",
 ) -> Response:
