@@ -10,7 +10,7 @@ from dispatch.public_status import public_status
 from geo.models import User
 from geo.types import Text
 from outages.schemas import StatusAnswer, Where
-from web.deps import NowDep, SessionDep, SettingsDep, lenient_user
+from web.deps import NowDep, ReadSessionDep, SettingsDep, lenient_user
 
 router = APIRouter(prefix="/api/v1", tags=["status"])
 # Who may learn where an account lives (its address and point): the hotline and its heads.
@@ -19,7 +19,7 @@ PLACE_ROLES = ("agent", "supervisor", "admin")
 
 @router.get("/status", response_model=StatusAnswer)
 def status(
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     now: NowDep,
     user: Annotated[User | None, Depends(lenient_user)],
