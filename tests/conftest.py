@@ -18,7 +18,7 @@ from geo.cluster import FAST_UNSAFE_OPTIONS, Cluster
 from geo.database import make_engine
 from scenarios.demo_city import build_demo_city
 from scenarios.demo_city.loader import load_demo_city
-from web.deps import get_session
+from web.deps import get_read_session, get_session
 from web.main import create_app
 from web.settings import Settings
 
@@ -102,5 +102,6 @@ def client(settings: Settings, db_session: Session) -> Iterator[TestClient]:
         db_session.flush()
 
     app.dependency_overrides[get_session] = session_override
+    app.dependency_overrides[get_read_session] = session_override
     with TestClient(app) as test_client:
         yield test_client

@@ -65,6 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = engine_from_settings(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        # Read-only routes (web.deps.ReadSessionDep): each statement on its own, no BEGIN/COMMIT.
+        app.state.read_sessionmaker = make_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         writer, writer_engine = start_group_writer(settings)
         app.state.group_writer = writer
         index = None

@@ -10,7 +10,7 @@ from dispatch.public_status import public_status
 from geo.models import User
 from geo.types import Text
 from outages.schemas import StatusAnswer, Where
-from web.deps import NowDep, SessionDep, SettingsDep, lenient_user
+from web.deps import NowDep, ReadSessionDep, SettingsDep, lenient_reader
 
 router = APIRouter(prefix="/api/v1", tags=["status"])
 # Who may learn where an account lives (its address and point): the hotline and its heads.
@@ -19,10 +19,10 @@ PLACE_ROLES = ("agent", "supervisor", "admin")
 
 @router.get("/status", response_model=StatusAnswer)
 def status(
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     now: NowDep,
-    user: Annotated[User | None, Depends(lenient_user)],
+    user: Annotated[User | None, Depends(lenient_reader)],
     address: Annotated[Text | None, Query(min_length=1, max_length=300)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
