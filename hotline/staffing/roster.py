@@ -162,6 +162,8 @@ def solve_roster(
     a good start for the service one: CP-SAT then only has to take agent-hours away).
     ``work_limit``: CP-SAT's deterministic time limit, which unlike ``time_limit_s`` does
     not depend on how busy the machine is (tests use it to get the same roster each run).
+    With it, the workers' searches are interleaved: parallel workers racing on the wall
+    clock would otherwise still give a busy machine another roster (a test failed so).
     """
     rules, pool = rules or ShiftRules(), pool or AgentPool()
     slots = len(demand.agents) if isinstance(demand, Cover) else len(demand.calls)
@@ -193,6 +195,7 @@ def solve_roster(
     solver.parameters.max_time_in_seconds = time_limit_s
     if work_limit is not None:
         solver.parameters.max_deterministic_time = work_limit
+        solver.parameters.interleave_search = True
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     status = solver.solve(model)
