@@ -364,3 +364,29 @@ def test_a_job_with_a_make_safe_task_shows_the_task_and_takes_the_tap(
     assert not errors, errors
     tasks = http.get(f"/api/v1/work-orders/{order['id']}", headers=dispatcher).json()["tasks"]
     assert [t["status"] for t in tasks] == ["made_safe"], tasks
+
+
+def test_a_drawing_bug_surfaces_instead_of_passing_for_offline(
+    browser: Browser, live_server: str
+) -> None:
+    """Only a request with no answer means Offline; an error while drawing the jobs (here a
+    job the page cannot read) reaches the console as an error, and the badge stays Online."""
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.route(
+        "**/api/v1/work-orders?live=true*",
+        lambda route: route.fulfill(json=[{"id": 1, "status": "dispatched", "tasks": "??"}]),
+    )
+    try:
+        page.goto(f"{live_server}/crew")
+        page.wait_for_function("document.documentElement.dataset.crew === 'login'")
+        page.fill("#username", "crew01")
+        page.fill("#password", "crew01-demo-pass")
+        with page.expect_event("pageerror", timeout=15_000) as caught:
+            page.click("#login-form button[type=submit]")
+        assert str(caught.value)  # the job the page could not read, as an error
+        expect(page.locator("#net")).to_have_text("Online")
+        expect(page.locator("#updated")).not_to_have_text("Offline: showing the last jobs loaded.")
+        expect(page.locator("#login")).to_be_hidden()  # not sent back to log in "offline"
+    finally:
+        context.close()

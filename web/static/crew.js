@@ -375,6 +375,11 @@
     }
   }
 
+  // No answer at all (offline, server gone): the only error that means "Offline". Anything
+  // else thrown while drawing is a bug and must surface, not pass for a network drop (a
+  // shadowed t() once hid a hazard job behind "Offline").
+  class NetworkError extends Error {}
+
   async function api(path, options) {
     const opts = options || {};
     const headers = { Accept: "application/json", ...(opts.headers || {}) };
@@ -383,7 +388,12 @@
       headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(opts.json);
     }
-    const response = await fetch(`${config.apiUrl}${path}`, { method: opts.method || "GET", headers, body: opts.body });
+    let response;
+    try {
+      response = await fetch(`${config.apiUrl}${path}`, { method: opts.method || "GET", headers, body: opts.body });
+    } catch (error) {
+      throw new NetworkError(error.message);
+    }
     setNet(true);
     if (response.status === 204) return null;
     const body = await response.json().catch(() => null);
@@ -434,12 +444,15 @@
       token = body.access_token;
       sessionStorage.setItem(TOKEN_KEY, token);
       $("password").value = "";
-      await start();
     } catch (error) {
       showLogin(error instanceof TypeError ? t("noNetworkLogin") : error.message);
+      return;
     } finally {
       button.removeAttribute("aria-busy");
     }
+    // Outside the try: start() says for itself when the network is gone, and a bug in it
+    // must not read as "no network" on the login form.
+    await start();
   }
 
   /* ---------- the queue ---------- */
@@ -507,10 +520,11 @@
           if (item.kind === "help") flash(t("helpRequested"), "ok");
           else if (answer) mergeOrder(answer);
         } catch (error) {
-          if (!(error instanceof HttpError)) {
+          if (error instanceof NetworkError) {
             setNet(false); // no answer: keep the step, retry later
             break;
           }
+          if (!(error instanceof HttpError)) throw error;
           if (error.status === 401 || error.status >= 500) break;
           // The server refused this step for good (not yours, not allowed now): drop it.
           const what =
@@ -581,6 +595,7 @@
           addresses[o.id] = where.nearest_premise ? where.nearest_premise.address : null;
         } catch (error) {
           if (error instanceof HttpError) addresses[o.id] = null;
+          else if (!(error instanceof NetworkError)) throw error;
         }
       })
     );
@@ -603,9 +618,11 @@
       drawMap();
       $("updated").textContent = t("updated", { time: time.format(new Date()) });
     } catch (error) {
-      if (!(error instanceof HttpError)) {
+      if (error instanceof NetworkError) {
         setNet(false);
         $("updated").textContent = t("offlineJobs");
+      } else if (!(error instanceof HttpError)) {
+        throw error;
       } else if (error.status !== 401) {
         flash(t("loadFailed", { error: error.message }));
       }
@@ -956,6 +973,7 @@
       me = await api("/auth/me");
     } catch (error) {
       if (error instanceof HttpError) return logout(error.status === 401 ? null : error.message);
+      if (!(error instanceof NetworkError)) throw error;
       document.documentElement.dataset.crew = "error";
       return flash(t("noNetworkReload"));
     }
