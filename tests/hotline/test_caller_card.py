@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -329,7 +330,8 @@ def test_the_card_uses_the_phone_indexes(db_session: Session, settings: Settings
         f"EXPLAIN {expanded.statement}", expanded.parameters
     )
     plan = "\n".join(r[0] for r in rows)
-    assert "Bitmap Index Scan on ix_premise_phone_digits" in plan
+    # A bitmap or a plain index scan, by the table's statistics (which other tests move).
+    assert re.search(r"Index Scan (on|using) ix_premise_phone_digits", plan), plan
 
 
 def test_a_bad_number_is_refused_naming_it(db_session: Session, settings: Settings) -> None:
