@@ -153,7 +153,8 @@ class Ticket(Base):
     caller_name: Mapped[str | None] = mapped_column(Text)
     caller_phone: Mapped[str | None] = mapped_column(String(32), index=True)
     caller_account: Mapped[str | None] = mapped_column(String(32))
-    premise_id: Mapped[int | None] = mapped_column(ForeignKey("premise.id"))
+    # Indexed: the caller card reads a premise's tickets on every call.
+    premise_id: Mapped[int | None] = mapped_column(ForeignKey("premise.id"), index=True)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
     accused_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))

@@ -332,6 +332,8 @@ def test_the_card_uses_the_phone_indexes(db_session: Session, settings: Settings
     plan = "\n".join(r[0] for r in rows)
     # A bitmap or a plain index scan, by the table's statistics (which other tests move).
     assert re.search(r"Index Scan (on|using) ix_premise_phone_digits", plan), plan
+    # Nothing in the card reads a whole table (tickets once did: no index on their premise).
+    assert "Seq Scan" not in plan, plan
 
 
 def test_a_bad_number_is_refused_naming_it(db_session: Session, settings: Settings) -> None:
