@@ -1,4 +1,4 @@
-"""``stormdesk history generate``: years of outages, repair orders and fault reports into
+"""``stormdesk history generate``: years of outages, repair orders, fault reports and calls into
 the database, on its own territory (the demo city) or on the synthetic province."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ console = Console()
 err = Console(stderr=True)
 PROVINCE_PREMISES = 1_000_000
 PROVINCE_FEEDERS = 5_000
-STEPS = 7
+STEPS = 8
 
 
 def _fail(message: str) -> typer.Exit:
@@ -114,5 +114,5 @@ def generate(
     console.print(
         f"History {config.start} .. {years} years (seed {seed}): {counts.outages:,} outages, "
         f"{counts.steps:,} restoration steps, {counts.work_orders:,} work orders, "
-        f"{counts.reports:,} reports. Typhoon days: {typhoons or 'none'}."
+        f"{counts.reports:,} reports, {counts.calls:,} calls. Typhoon days: {typhoons or 'none'}."
     )
