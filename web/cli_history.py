@@ -44,6 +44,15 @@ def _write_province(url: str, seed: int) -> None:
     write_territory(url=url, territory=territory, grid=generate_grid(territory, seed=seed))
 
 
+def history_start(today: dt.date, years: int) -> dt.date:
+    """The first day of a history that ends yesterday: the staffing forecast and roster plans
+    read the last weeks of calls, so a history ending at New Year would leave them nothing."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
 @app.command("generate")
 def generate(
     years: Annotated[int, typer.Option(help="Years of history, ending before today.")] = 5,
@@ -66,9 +75,8 @@ def generate(
     url = ensure_database(settings)
     migrate.upgrade(url)
     engine = make_engine(url)
-    today = dt.date.today()
     config = HistoryConfig(
-        start=dt.date(today.year - years, 1, 1), years=years, seed=seed, tz=settings.timezone
+        start=history_start(dt.date.today(), years), years=years, seed=seed, tz=settings.timezone
     )
     columns = (
         TextColumn("{task.description}"),

@@ -18,6 +18,7 @@ from hotline.stats.service import daily_report
 from outages.models import Report
 from scenarios.history import HistoryConfig, generate_history
 from scenarios.history.store import SOURCE, load_territory, write_history
+from web.cli_history import history_start
 from web.settings import Settings
 
 SEED = 2
@@ -118,3 +119,12 @@ def test_a_rerun_replaces_the_history_calls_and_keeps_live_ones(
     assert history == counts.calls
     kept = db_session.get(Call, live.id)
     assert kept is not None and kept.external_id == "cti-live-1" and kept.status == "ringing"
+
+
+def test_the_cli_history_ends_yesterday() -> None:
+    """The forecast reads the last weeks of calls: the history must reach up to today."""
+    for today in (dt.date(2026, 12, 2), dt.date(2028, 2, 29)):
+        start = history_start(today, 5)
+        end = start + dt.timedelta(days=HistoryConfig(start=start, years=5).days)
+        assert start.year == today.year - 5
+        assert dt.timedelta(0) <= today - end <= dt.timedelta(days=1)
