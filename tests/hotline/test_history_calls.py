@@ -15,6 +15,7 @@ from hotline.call_schemas import CallCreate
 from hotline.calls import ring
 from hotline.models import Call
 from hotline.stats.service import daily_report
+from hotline.stats.staffing import staffing_stats
 from outages.models import Report
 from scenarios.history import HistoryConfig, generate_history
 from scenarios.history.store import SOURCE, load_territory, write_history
@@ -128,3 +129,27 @@ def test_the_cli_history_ends_yesterday() -> None:
         end = start + dt.timedelta(days=HistoryConfig(start=start, years=5).days)
         assert start.year == today.year - 5
         assert dt.timedelta(0) <= today - end <= dt.timedelta(days=1)
+
+
+def test_the_staffing_forecast_reads_a_history_ending_yesterday(
+    db_session: Session, settings: Settings
+) -> None:
+    """What the supervisor's forecast needs from a fresh demo: the last weeks' calls."""
+    today = dt.date(2026, 6, 1)
+    start = history_start(today, 1)
+    loaded = load_territory(session=db_session)
+    config = HistoryConfig(start=start, years=1, seed=SEED, tz=settings.timezone)
+    history = generate_history(loaded.summary, config)
+    write_history(
+        session=db_session, history=history, territory=loaded, settings=settings, seed=SEED
+    )
+    zone = ZoneInfo(settings.timezone)
+    now = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(18, 0), zone)
+    report = staffing_stats(session=db_session, now=now, settings=settings)
+    recent = history.hourly[
+        history.hourly["hour"] >= pd.Timestamp(today, tz=zone) - pd.Timedelta(weeks=8)
+    ]
+    weekly = recent["calls"].sum() / 8
+    assert weekly > 0
+    assert 0.3 * weekly < report.headline["calls_next_week"] < 3 * weekly  # type: ignore[operator]
+    assert report.headline["agent_hours_next_week"] > 0  # type: ignore[operator]
