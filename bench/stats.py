@@ -4,7 +4,7 @@ Run from the repository root: ``.venv/bin/python -m bench.stats`` (``--quick`` f
 smaller territory). It loads the synthetic province (1,000,000 premises on 5,000 feeders,
 ``bench.common``), gives each feeder a breaker, writes five years of generated history
 into the database (``stormdesk history generate``'s writer: outages, restoration steps,
-repair orders, fault reports, by COPY) and times
+repair orders, fault reports, call records, by COPY) and times
 
 - ``daily_report`` of the worst typhoon day and of an ordinary day (best of 3 each);
 - the baseline of the same run: the same day's headline counted from ORM objects in a

@@ -1,4 +1,4 @@
-"""``stormdesk history generate``: years of outages, repair orders and fault reports into
+"""``stormdesk history generate``: years of outages, repair orders, fault reports and calls into
 the database, on its own territory (the demo city) or on the synthetic province."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ console = Console()
 err = Console(stderr=True)
 PROVINCE_PREMISES = 1_000_000
 PROVINCE_FEEDERS = 5_000
-STEPS = 7
+STEPS = 8
 
 
 def _fail(message: str) -> typer.Exit:
@@ -42,6 +42,15 @@ def _write_province(url: str, seed: int) -> None:
         seed=seed, n_feeders=PROVINCE_FEEDERS, n_premises=PROVINCE_PREMISES
     )
     write_territory(url=url, territory=territory, grid=generate_grid(territory, seed=seed))
+
+
+def history_start(today: dt.date, years: int) -> dt.date:
+    """The first day of a history that ends yesterday: the staffing forecast and roster plans
+    read the last weeks of calls, so a history ending at New Year would leave them nothing."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
 
 
 @app.command("generate")
@@ -66,9 +75,8 @@ def generate(
     url = ensure_database(settings)
     migrate.upgrade(url)
     engine = make_engine(url)
-    today = dt.date.today()
     config = HistoryConfig(
-        start=dt.date(today.year - years, 1, 1), years=years, seed=seed, tz=settings.timezone
+        start=history_start(dt.date.today(), years), years=years, seed=seed, tz=settings.timezone
     )
     columns = (
         TextColumn("{task.description}"),
@@ -114,5 +122,5 @@ def generate(
     console.print(
         f"History {config.start} .. {years} years (seed {seed}): {counts.outages:,} outages, "
         f"{counts.steps:,} restoration steps, {counts.work_orders:,} work orders, "
-        f"{counts.reports:,} reports. Typhoon days: {typhoons or 'none'}."
+        f"{counts.reports:,} reports, {counts.calls:,} calls. Typhoon days: {typhoons or 'none'}."
     )

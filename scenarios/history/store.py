@@ -3,10 +3,10 @@ the live system's own records.
 
 Outages (closed, on the device of the kind that operated), their restoration steps
 (``outage_step``), one repair order per sustained unplanned outage (closed, with its 95598
-clocks) and the fault reports customers filed about them go in by COPY in one
-transaction. Every outage carries ``explanation.source = "history"`` and every report
-``filed_by = "history"``, so a rerun replaces the previous history and never touches live
-records.
+clocks), the fault reports customers filed about them and the hotline's call records go in
+by COPY in one transaction. Every outage carries ``explanation.source = "history"``, every
+report ``filed_by = "history"`` and every call ``created_by = "history"``, so a rerun
+replaces the previous history and never touches live records.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from dispatch.settings import DispatchSettings
 from geo.models import Device, Feeder, Premise, Region
 from outages.intake.rules import TOKEN_BYTES
+from scenarios.history.call_records import history_calls
 from scenarios.history.generate import History
 from scenarios.history.territory import Feeder as SummaryFeeder
 from scenarios.history.territory import TerritorySummary
@@ -62,6 +63,7 @@ class WriteCounts:
     steps: int
     work_orders: int
     reports: int
+    calls: int = 0
 
 
 class NoTerritory(ValueError):
@@ -152,6 +154,8 @@ def _reserve(cur: psycopg.Cursor[tuple[object, ...]], table: str, n: int) -> int
 def delete_history(cur: psycopg.Cursor[tuple[object, ...]]) -> None:
     """Remove a previous history (and only it)."""
     old = "SELECT id FROM outage WHERE explanation->>'source' = %s"
+    # Calls first: they point at the history's reports and outages.
+    cur.execute("DELETE FROM call WHERE created_by = %s", (SOURCE,))
     cur.execute(f"DELETE FROM work_order WHERE outage_id IN ({old})", (SOURCE,))
     cur.execute("DELETE FROM report WHERE filed_by = %s", (SOURCE,))
     cur.execute(f"DELETE FROM outage_step WHERE outage_id IN ({old})", (SOURCE,))
@@ -200,9 +204,81 @@ def write_history(
         lines = _report_lines(reports, outage_id, territory, first_report)
         _copy(cur, "report", REPORT_COLUMNS, lines)
         tick("reports", len(reports))
-        for table in ("outage", "outage_step", "work_order", "report"):
+        calls = _calls(rng, history, events, reports)
+        first_call = _reserve(cur, "call", len(calls))
+        lines = _call_lines(calls, reports, outage_id, territory, first_call, first_report)
+        _copy(cur, "call", CALL_COLUMNS, lines)
+        tick("calls", len(calls))
+        for table in ("outage", "outage_step", "work_order", "report", "call"):
             cur.execute(f"ANALYZE {table}")
-    return WriteCounts(len(events), len(steps), len(orders), len(reports))
+    return WriteCounts(len(events), len(steps), len(orders), len(reports), len(calls))
+
+
+def _calls(
+    rng: np.random.Generator, history: History, events: pd.DataFrame, reports: pd.DataFrame
+) -> pd.DataFrame:
+    """The history's call records, the phone fault reports linked to answered calls."""
+    region_of = dict(zip(events["event_id"], events["region"], strict=True))
+    phone = reports["channel"].to_numpy() == "phone"
+    linked = pd.DataFrame(
+        {
+            "region": [region_of[e] for e in reports["event_id"].to_numpy()[phone]],
+            "received_at": reports["received_at"].to_numpy()[phone],
+            "report_index": np.flatnonzero(phone),
+        }
+    )
+    linked["received_at"] = pd.to_datetime(linked["received_at"], utc=True)
+    return history_calls(rng, history.hourly, linked)
+
+
+CALL_COLUMNS = (
+    "id, channel, status, caller_number, region_id, started_at, answered_at, ended_at, "
+    "wrapped_at, queue_wait_s, answered_by, disposition, report_id, outage_id, created_by"
+)
+
+
+def _call_lines(
+    calls: pd.DataFrame,
+    reports: pd.DataFrame,
+    outage_id: dict[int, int],
+    territory: LoadedTerritory,
+    first: int,
+    first_report: int,
+) -> Iterator[str]:
+    region_id = {f.region: territory.feeders[f.code].region_id for f in territory.summary.feeders}
+    started, answered, ended = (_ts(calls[c]) for c in ("started_at", "answered_at", "ended_at"))
+    report_event = reports["event_id"].to_numpy()
+    for i, (region, abandoned, wait, disposition, number, report) in enumerate(
+        zip(
+            calls["region"],
+            calls["abandoned"],
+            calls["wait_s"],
+            calls["disposition"],
+            calls["caller_number"],
+            calls["report_index"],
+            strict=True,
+        )
+    ):
+        linked = int(report) >= 0
+        yield "\t".join(
+            [
+                str(first + i),
+                "phone",
+                "abandoned" if abandoned else "wrapped",
+                str(number),
+                _null(region_id.get(str(region))),
+                started[i],
+                "\\N" if abandoned else answered[i],
+                answered[i] if abandoned else ended[i],
+                "\\N" if abandoned else ended[i],
+                str(int(wait)),
+                "\\N" if abandoned else "agent",
+                str(disposition),
+                str(first_report + int(report)) if linked else "\\N",
+                str(outage_id[int(report_event[int(report)])]) if linked else "\\N",
+                SOURCE,
+            ]
+        )
 
 
 OUTAGE_COLUMNS = (
