@@ -109,6 +109,7 @@ def test_a_rerun_replaces_the_history_calls_and_keeps_live_ones(
         data=CallCreate(caller_number="+86 138 0000 0001", external_id="cti-live-1"),
         actor="agent",
         now=now,
+        phone_region=settings.phone_region,
     )
     assert created
     db_session.flush()
