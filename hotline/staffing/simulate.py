@@ -30,18 +30,22 @@ DAY_MIN = 1440.0
 
 @dataclass(frozen=True)
 class Interval:
-    """A mean with the half-width of its 95 % confidence interval (Student's t)."""
+    """A share's mean with the half-width of its 95 % confidence interval (Student's t).
+
+    The ends are cut to 0..1: with few replications t's interval of a service level near
+    100 % reached past it, and a supervisor was shown "94.2%-102.7%".
+    """
 
     mean: float
     half_width: float
 
     @property
     def low(self) -> float:
-        return self.mean - self.half_width
+        return max(0.0, self.mean - self.half_width)
 
     @property
     def high(self) -> float:
-        return self.mean + self.half_width
+        return min(1.0, self.mean + self.half_width)
 
 
 @dataclass(frozen=True)

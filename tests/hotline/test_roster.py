@@ -22,7 +22,7 @@ from hotline.staffing.roster import (
     check_roster,
     solve_roster,
 )
-from hotline.staffing.simulate import simulate_week
+from hotline.staffing.simulate import _ci, simulate_week
 
 AHT_S, PATIENCE_S = 240.0, 200.0
 
@@ -137,3 +137,12 @@ def test_rules_shape_the_shifts() -> None:
     assert roster.agent_hours == pytest.approx(7 * 4)
     assert math.isclose(roster.on_phone.sum(), 7 * 8)
     assert check_roster(roster.shifts, rules) == []
+
+
+def test_a_share_interval_stays_between_nought_and_one() -> None:
+    """Five replications of a service level near 100 %: t's interval would pass 100 %."""
+    near_full = _ci(pd.Series([0.99, 1.0, 0.93, 1.0, 1.0]))
+    assert near_full.mean + near_full.half_width > 1.0
+    assert near_full.high == 1.0 and 0.9 < near_full.low < near_full.mean
+    none_lost = _ci(pd.Series([0.0, 0.04, 0.0, 0.0, 0.0]))
+    assert none_lost.low == 0.0 and none_lost.high > 0.0
