@@ -8,6 +8,7 @@ in a projected CRS in the code that needs it. Crews are dispatch's (``dispatch/m
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement, WKTElement
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Uuid,
     func,
     text,
 )
@@ -147,6 +149,18 @@ class Premise(Base):
     customer_name: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID))
+
+
+class TopologyVersion(Base):
+    """One row: a token that statement triggers on device, premise and feeder replace in the
+    changing transaction (migration 0018). The intake's group writer keeps feeder trees
+    while the token it loaded them under is still the one here."""
+
+    __tablename__ = "topology_version"
+    __table_args__ = (CheckConstraint("one", name="topology_version_one_check"),)
+
+    one: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default=text("true"))
+    token: Mapped[uuid.UUID] = mapped_column(Uuid, server_default=text("gen_random_uuid()"))
 
 
 class Street(Base):

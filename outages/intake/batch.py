@@ -38,6 +38,7 @@ from outages.intake.batch_store import BatchStore
 from outages.intake.batch_write import write_batch
 from outages.intake.locate import Located
 from outages.intake.locate_bulk import locate_many
+from outages.intake.topology_cache import TopologyCache
 from outages.schemas import BatchItemError, BatchReport, ReportAnswer
 from outages.settings import OutageSettings
 
@@ -63,6 +64,7 @@ def file_batch(
     now: dt.datetime,
     actor: str,
     is_agent: bool,
+    topology: TopologyCache | None = None,
 ) -> list[ReportAnswer | BatchItemError]:
     """File reports in order with the answers ``file_report`` would give one by one.
 
@@ -75,6 +77,9 @@ def file_batch(
         used by an earlier stored item of the batch, replays that answer.
     settings, now, actor, is_agent
         As for ``outages.intake.single.file_report``; every report is received at ``now``.
+    topology
+        Feeder trees kept from earlier batches (the group writer's), checked against the
+        territory's token first; None loads them for this batch alone.
 
     Returns
     -------
@@ -91,7 +96,16 @@ def file_batch(
         assert isinstance(connection, psycopg.Connection)
         cursor = connection.cursor()
         reports = _new_reports(cursor, items, sorting.filed, now=now, actor=actor)
-        _decide(session, cursor, reports, sorting, settings=settings, now=now, actor=actor)
+        _decide(
+            session,
+            cursor,
+            reports,
+            sorting,
+            settings=settings,
+            now=now,
+            actor=actor,
+            topology=topology,
+        )
     out = sorting.out
     for i, key in sorting.replays:
         out[i] = out[sorting.owner[key]]
@@ -197,9 +211,10 @@ def _decide(
     settings: OutageSettings,
     now: dt.datetime,
     actor: str,
+    topology: TopologyCache | None,
 ) -> None:
     """Load, run the rules report by report in order, write; answers into ``sorting.out``."""
-    store = BatchStore(session, cursor, settings, now)
+    store = BatchStore(session, cursor, settings, now, topology)
     store.load([(r, loc) for r, (_, loc) in zip(reports, sorting.filed, strict=True)])
     for report, (i, located) in zip(reports, sorting.filed, strict=True):
         sorting.out[i] = rules.file_located(

@@ -40,6 +40,7 @@ from outages.intake.rules import (
     OutageLike,
     ReportLike,
 )
+from outages.intake.topology_cache import TopologyCache
 from outages.settings import OutageSettings
 from outages.topology import load_feeder_trees
 
@@ -53,6 +54,7 @@ class BatchStore:
         cursor: psycopg.Cursor[Any],
         settings: OutageSettings,
         now: dt.datetime,
+        topology: TopologyCache | None = None,
     ) -> None:
         self.session = session
         self.cur = cursor
@@ -79,6 +81,12 @@ class BatchStore:
         self.merged_now: dict[int, int] = {}
         self.etr_rows: list[tuple[Any, ...]] = []
         self.events: list[tuple[Any, ...]] = []
+        if topology is not None:  # the writer's trees, still valid for this territory
+            topology.check(cursor)
+            self.trees = topology.trees
+            self.device_codes = topology.device_codes
+            self.premises_by_transformer = topology.premises_by_transformer
+            self.loaded_transformers = topology.loaded_transformers
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -259,7 +267,7 @@ class BatchStore:
 
     def load_trees(self, feeders: Iterable[int]) -> None:
         """Device trees of these feeders and the premises on their transformers."""
-        wanted = sorted(set(feeders) - set(self.trees))
+        wanted = sorted(f for f in set(feeders) if f not in self.trees)
         if not wanted:
             return
         for feeder_id, tree in load_feeder_trees(session=self.session, feeder_ids=wanted).items():

@@ -14,7 +14,7 @@ of a neighbour:
   report of a group whose ``file_batch`` raised (a key reused for another body, a bug, a
   lost connection) is handed back *before* anything was committed: its request then files
   it alone with ``file_report`` in its own unit of work, with the single path's own answer
-  or error (``file_report_grouped``);
+  or error (``web.api.reports.post_report``);
 - two reports with one idempotency key never share a group (the second waits for the next
   group, then replays the first's stored answer as the single path would);
 - a failed commit is the one case where the outcome is unknown: those requests get the
@@ -28,6 +28,7 @@ the next fills, so a lone report waits for nobody.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -41,7 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from geo.exceptions import DatabaseUnavailable
 from outages.intake.batch import file_batch
-from outages.intake.single import file_report
+from outages.intake.topology_cache import TopologyCache
 from outages.schemas import BatchReport, ReportAnswer, ReportCreate
 from outages.settings import OutageSettings
 
@@ -92,6 +93,7 @@ class GroupWriter:
         self.settings = settings
         self.max_group = max_group
         self.stats = GroupStats()
+        self.topology = TopologyCache()
         self._queue: queue.Queue[Pending | None] = queue.Queue()
         self._carry: list[Pending] = []
         self._thread: threading.Thread | None = None
@@ -195,6 +197,7 @@ class GroupWriter:
                 now=max(group[i].now for i in indexes),
                 actor=actor,
                 is_agent=is_agent,
+                topology=self.topology,
             )
             for i, answer in zip(indexes, filed, strict=True):
                 answers[i] = answer if isinstance(answer, ReportAnswer) else None
@@ -224,36 +227,16 @@ def _batch_item(pending: Pending) -> BatchReport:
     )
 
 
-def file_report_grouped(
-    *,
-    writer: GroupWriter | None,
-    session: Session,
-    data: ReportCreate,
-    settings: OutageSettings,
-    now: dt.datetime,
-    actor: str,
-    is_agent: bool,
-    idempotency_key: str | None = None,
-) -> ReportAnswer:
-    """``file_report``'s answer, through the worker's group when there is one.
+async def grouped_answer(writer: GroupWriter, pending: Pending) -> ReportAnswer | None:
+    """The answer of ``pending`` once its group committed, or None: file it alone.
 
-    A report the group hands back is filed here, alone, in the request's own unit of work.
+    Awaited on the event loop, so a request waiting for its group holds no thread. The wait
+    is shielded: a client that hangs up (or the timeout) must not cancel the future the
+    writer will set, which would break the writer's loop.
     """
-    if writer is not None:
-        pending = Pending(data, idempotency_key, actor, is_agent, now)
-        try:
-            answer = writer.submit(pending).result(timeout=WAIT_S)
-        except TimeoutError as exc:
-            msg = f"the report was not written within {WAIT_S:.0f} s: retry with the same key"
-            raise DatabaseUnavailable(msg) from exc
-        if answer is not None:
-            return answer
-    return file_report(
-        session=session,
-        data=data,
-        settings=settings,
-        now=now,
-        actor=actor,
-        is_agent=is_agent,
-        idempotency_key=idempotency_key,
-    )
+    waiting = asyncio.wrap_future(writer.submit(pending))
+    try:
+        return await asyncio.wait_for(asyncio.shield(waiting), WAIT_S)
+    except TimeoutError as exc:
+        msg = f"the report was not written within {WAIT_S:.0f} s: retry with the same key"
+        raise DatabaseUnavailable(msg) from exc

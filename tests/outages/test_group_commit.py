@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo.exceptions import InvalidInput
@@ -13,9 +13,9 @@ from geo.models import Premise
 from outages.exceptions import AddressNotFound
 from outages.intake.group_commit import GroupWriter, Pending, form_group
 from outages.intake.single import file_report
-from outages.models import Report
+from outages.models import Outage, OutagePremise, Report
 from outages.schemas import BatchItemError, BatchReport, ReportAnswer
-from tests.outages.helpers import NOW
+from tests.outages.helpers import NOW, fuse_with_transformers, premises_of
 from tests.outages.test_batch import (
     ACTOR,
     Answer,
@@ -177,3 +177,65 @@ def test_one_key_twice_never_shares_a_group() -> None:
     group, carry = form_group(items)
     assert [p.idempotency_key for p in group] == ["a", "b", None, None]
     assert [p.idempotency_key for p in carry] == ["a", "b"]
+
+
+def test_the_writer_keeps_feeder_trees_until_the_territory_changes(
+    engine: Engine, settings: Settings
+) -> None:
+    """Trees and the premises below transformers are loaded once for many groups; an import
+    that adds a premise below a transformer drops them, and the next outage there counts it
+    (with the old premises list it would count one customer too few)."""
+    with rolled_back(engine) as session:
+        _, transformers = fuse_with_transformers(session)
+        premises = premises_of(session, transformers[0])
+        writer = _writer(session, settings)
+
+        def write(account: str) -> ReportAnswer:
+            pending = Pending(
+                BatchReport(account=account, category="no_power"), None, ACTOR, True, NOW
+            )
+            writer.write_group([pending])
+            session.expire_all()
+            answer = pending.future.result(timeout=0)
+            assert isinstance(answer, ReportAnswer)
+            return answer
+
+        first = write(premises[0].account)
+        outage = session.get(Outage, first.outage_id)
+        assert outage is not None and outage.device_id == transformers[0]
+        assert outage.customers_affected == len(premises)
+        token, trees = writer.topology.token, writer.topology.trees
+        assert token is not None and outage.feeder_id in trees
+
+        # Another group on the same feeder: the same trees, nothing reloaded.
+        statements: list[str] = []
+        record = lambda *args: statements.append(args[2])  # noqa: E731
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", record)
+        write(premises_of(session, transformers[1])[0].account)
+        event.remove(connection, "before_cursor_execute", record)
+        assert writer.topology.token == token and writer.topology.trees is trees
+        assert not [s for s in statements if "FROM device" in s]
+
+        # The first outage ends; then an import adds a premise below its transformer.
+        session.execute(
+            update(OutagePremise)
+            .where(OutagePremise.outage_id == outage.id)
+            .values(restored_at=NOW)
+        )
+        session.execute(update(Outage).where(Outage.id == outage.id).values(status="restored"))
+        session.execute(
+            text(
+                "INSERT INTO premise (account, address, address_norm, street_norm, house_norm, "
+                "feeder_id, transformer_id, region_id, geom) SELECT 'NEW-PREMISE-1', address, "
+                "address_norm, street_norm, house_norm || 'b', feeder_id, transformer_id, "
+                "region_id, geom FROM premise WHERE id = :id"
+            ),
+            {"id": premises[0].id},
+        )
+        again = write("NEW-PREMISE-1")
+        reopened = session.get(Outage, again.outage_id)
+        assert reopened is not None and reopened.id != outage.id
+        assert reopened.device_id == transformers[0]
+        assert reopened.customers_affected == len(premises) + 1
+        assert writer.topology.drops == 1 and writer.topology.token != token

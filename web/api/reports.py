@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
@@ -13,8 +14,8 @@ from geo.types import Text
 from outages import reports
 from outages.intake import admit
 from outages.intake.batch import file_batch
-from outages.intake.group_commit import file_report_grouped
-from outages.intake.single import locate_unlocated
+from outages.intake.group_commit import Pending, grouped_answer
+from outages.intake.single import file_report, locate_unlocated
 from outages.schemas import (
     BatchItemError,
     Classification,
@@ -30,6 +31,8 @@ from web.deps import (
     SessionDep,
     SettingsDep,
     ValidReport,
+    background_session,
+    optional_reader,
     optional_user,
     require_role,
 )
@@ -48,28 +51,44 @@ IdempotencyKey = Annotated[
 
 
 @router.post("", response_model=ReportAnswer, status_code=201)
-def post_report(
+async def post_report(
+    request: Request,
     data: ReportCreate,
-    session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
-    user: Annotated[User | None, Depends(optional_user)],
+    user: Annotated[User | None, Depends(optional_reader)],
     writer: GroupWriterDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ReportAnswer:
-    """File a fault report; answers with its classification, outage and ETR."""
+    """File a fault report; answers with its classification, outage and ETR.
+
+    async: in a storm, a request waits for its group's commit on the event loop rather
+    than in a pool thread, and the route's dependencies cost no thread hops. A report the
+    group hands back (or every report, without a writer) is filed alone in a unit of work
+    of its own, committed before the answer is sent, as ``SessionDep`` does.
+    """
     is_agent = admit.is_agent(user.role if user else None)
     admit.check_phone_lookup([data], is_agent=is_agent, numbered=False)
-    return file_report_grouped(
-        writer=writer,
-        session=session,
-        data=data,
-        settings=settings,
-        now=now,
-        actor=user.username if user else "public",
-        is_agent=is_agent,
-        idempotency_key=idempotency_key,
-    )
+    actor = user.username if user else "public"
+    if writer is not None:
+        pending = Pending(data, idempotency_key, actor, is_agent, now)
+        answer = await grouped_answer(writer, pending)
+        if answer is not None:
+            return answer
+
+    def alone() -> ReportAnswer:
+        with background_session(request.app) as session:
+            return file_report(
+                session=session,
+                data=data,
+                settings=settings,
+                now=now,
+                actor=actor,
+                is_agent=is_agent,
+                idempotency_key=idempotency_key,
+            )
+
+    return await run_in_threadpool(alone)
 
 
 BatchAnswers = list[ReportAnswer | BatchItemError]

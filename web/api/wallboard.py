@@ -16,7 +16,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 
 from geo.models import User
 from hotline.stats.wallboard import Board, RegionBoard, wallboard
-from web.deps import NowDep, SessionDep, SettingsDep, background_session, get_now, require_role
+from web.deps import (
+    NowDep,
+    SessionDep,
+    SettingsDep,
+    background_session,
+    get_now,
+    require_role,
+    utc_now,
+)
 from web.settings import Settings
 
 router = APIRouter(tags=["wallboard"])
@@ -51,7 +59,7 @@ def wallboard_stream(
 ) -> StreamingResponse:
     """Server-sent events: one wallboard snapshot every 2 seconds (``event: board``)."""
     # The app's clock, so a test that freezes it freezes the stream too.
-    clock = request.app.dependency_overrides.get(get_now, get_now)
+    clock = request.app.dependency_overrides.get(get_now, utc_now)
 
     async def stream() -> AsyncIterator[str]:
         sent = 0
