@@ -90,6 +90,9 @@ APP_ENV = {
         "STORMDESK_REGION_QUOTAS": "false",
     }
 }
+# ``worker-timers``: the shipped app with the dispatch cycle and hotline timers inside each
+# worker, as before ``stormdesk serve`` gave them a process of their own (web/timers.py).
+APP_SERVE_ARGS = {"worker-timers": ["--timers", "worker"]}
 TIME_CAP_S = 60.0
 SHIPPED_TIME_CAP_S = 20.0
 # The pool's own checkout timeout: an answer later than this is a failure anyway.
@@ -335,32 +338,28 @@ def gated_app() -> Callable[..., Awaitable[None]]:
 
 @contextmanager
 def app_server(
-    url: str, workers: int, factory: str = SHIPPED, extra_env: dict[str, str] | None = None
+    url: str,
+    workers: int,
+    factory: str = SHIPPED,
+    extra_env: dict[str, str] | None = None,
+    serve_args: list[str] | None = None,
 ) -> Iterator[str]:
-    """The real app under uvicorn in a subprocess on 127.0.0.1; yields its base URL.
+    """The real app in a subprocess on 127.0.0.1; yields its base URL.
 
-    ``create_app()`` reads ``DATABASE_URL`` from the environment, so each worker builds
-    the app exactly as ``stormdesk serve`` would; access logging is off, as in production
-    behind a proxy that logs.
+    The shipped app runs under ``stormdesk serve`` (its timers process included, plus
+    ``serve_args``), another factory under plain uvicorn; ``create_app()`` reads
+    ``DATABASE_URL`` from the environment. Access logging is off, as in production behind
+    a proxy that logs.
     """
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, **(extra_env or {})}
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        factory,
-        "--factory",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    where = ["--host", HOST, "--port", str(port), "--workers", str(workers), "--no-access-log"]
+    if factory == SHIPPED:
+        command = [sys.executable, "-c", "from web.cli import main; main()", "serve"]
+        command += where + (serve_args or [])
+    else:
+        command = [sys.executable, "-m", "uvicorn", factory, "--factory", *where]
+        command += ["--log-level", "warning"]
     server = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
     base = f"http://{HOST}:{port}"
     try:
@@ -601,7 +600,7 @@ def run_workers(
     lookups = status_calls(territory, storm, rng, args.lookups)
     results: list[PhaseResult] = []
     factory = GATED if app == "gated" else SHIPPED
-    with app_server(url, workers, factory, APP_ENV.get(app)) as base:
+    with app_server(url, workers, factory, APP_ENV.get(app), APP_SERVE_ARGS.get(app)) as base:
         shape = batch_request_shape(fetch_openapi(base))
         warmup = [Call("GET", "/healthz")] * 400 + status_calls(territory, storm, rng, 400)
         run_phase("warm-up", base, warmup, clients=WARMUP_CLIENTS, **on)
@@ -689,7 +688,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--apps",
         default="shipped:1,gated:1,gated:2",
-        help="app:workers runs, comma-separated; app is shipped (web.main) or gated",
+        help="app:workers runs, comma-separated; app is shipped (stormdesk serve), "
+        "ungrouped, worker-timers (the timers inside each worker) or gated",
     )
     parser.add_argument(
         "--phases",

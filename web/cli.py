@@ -256,18 +256,51 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Worker processes (each with its own pool).")
     ] = 1,
+    timers: Annotated[
+        str,
+        typer.Option(
+            help="Where the dispatch cycle and hotline timers run: process (one process "
+            "beside the workers), worker (inside each worker) or off (run `stormdesk "
+            "timers` elsewhere)."
+        ),
+    ] = "process",
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (off behind a proxy that logs them).")
+    ] = True,
 ) -> None:
     """Serve the API and the pages (the database must be migrated).
 
     Connections that take longer than STORMDESK_HEADER_TIMEOUT_S to send their headers
     are closed, idle keep-alive ones after STORMDESK_KEEP_ALIVE_S, and request bodies have
-    a deadline and a size cap (see web/admission.py and web/serve.py).
+    a deadline and a size cap (see web/admission.py and web/serve.py). The dispatch cycle
+    and the hotline timers run every STORMDESK_CYCLE_INTERVAL_S in a process of their own.
     """
+    from web.serve import TIMERS_MODES
     from web.serve import serve as run
 
+    if timers not in TIMERS_MODES:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(TIMERS_MODES)}, not {timers!r}", param_hint="--timers"
+        )
     settings = Settings()
     ensure_database(settings)
-    run(settings, host=host, port=port, workers=workers)
+    run(settings, host=host, port=port, workers=workers, timers=timers, access_log=access_log)
+
+
+@app.command()
+def timers() -> None:
+    """Run the dispatch cycle and the hotline timers every STORMDESK_CYCLE_INTERVAL_S until
+    stopped (for a server started with --timers off); Ctrl-C ends it after the job in
+    progress."""
+    from web.timers import timers_main
+
+    settings = Settings()
+    if settings.cycle_interval_s <= 0:
+        raise typer.BadParameter(
+            "STORMDESK_CYCLE_INTERVAL_S is 0: the timers would never run; set it above 0."
+        )
+    ensure_database(settings)
+    timers_main(settings)
 
 
 @app.command()
@@ -309,7 +342,7 @@ def demo(
         f"Department logins (password <username>-demo-pass): {', '.join(department_logins)}"
     )
     console.print("Play a small storm from another terminal: [bold].venv/bin/stormdesk storm[/]")
-    serve(host=host, port=port, workers=1)
+    serve(host=host, port=port, workers=1, timers="process", access_log=True)
 
 
 def main() -> None:

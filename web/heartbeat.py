@@ -1,6 +1,10 @@
-"""Run the centre's timers inside the web app (``Settings.cycle_interval_s``): the dispatch
-cycle, ticket urging (催办) and storm mode's automatic trigger, each in its own transaction so
-one failing does not hold back the others."""
+"""The centre's timers: the dispatch cycle, ticket urging (催办) and storm mode's automatic
+trigger, each in its own transaction so one failing does not hold back the others.
+
+``stormdesk serve`` runs them in a process of their own (``web/timers.py``), so a storm's
+dispatch cycles do not share a web worker's GIL with the reports they follow. An app built
+with ``cycle_interval_s > 0`` runs them itself (``heartbeat``): tests and embedded uses.
+"""
 
 from __future__ import annotations
 
@@ -11,26 +15,27 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from dispatch.cycle import run_cycle
+from dispatch.cycle import CycleResult, run_cycle
 from hotline.storm_mode import check_auto_trigger
 from hotline.urging import urge_due
 from outages.notify import LoggingSender
+from web.settings import Settings
 
 log = logging.getLogger("stormdesk.heartbeat")
 
 
-def _cycle_once(app: FastAPI) -> None:
-    factory = app.state.sessionmaker
+def cycle_once(factory: sessionmaker[Session], settings: Settings) -> CycleResult:
+    """One dispatch cycle in its own transaction, logged when it changed anything."""
     with factory() as session, session.begin():
         result = run_cycle(
             session=session,
             now=dt.datetime.now(dt.UTC),
-            settings=app.state.settings,
+            settings=settings,
             sender=LoggingSender(),
         )
-    app.state.cycles_run += 1
     if (
         result.orders_created
         or result.escalations
@@ -38,21 +43,31 @@ def _cycle_once(app: FastAPI) -> None:
         or (result.webhook_events or result.webhooks_delivered)
     ):
         log.info("dispatch cycle: %s", result)
+    return result
 
 
-def _hotline_once(app: FastAPI) -> None:
-    """Urge late tickets, then let storm mode's trigger look at the last calls."""
-    factory = app.state.sessionmaker
+def hotline_once(factory: sessionmaker[Session], settings: Settings) -> int:
+    """Urge late tickets, then let storm mode's trigger look at the last calls; the number
+    of clocks urged."""
     now = dt.datetime.now(dt.UTC)
     with factory() as session, session.begin():
-        urged = urge_due(session=session, now=now, settings=app.state.settings)
-        switched = check_auto_trigger(session=session, now=now, settings=app.state.settings)
-    app.state.urges_sent += len(urged)
-    app.state.hotline_runs += 1
+        urged = urge_due(session=session, now=now, settings=settings)
+        switched = check_auto_trigger(session=session, now=now, settings=settings)
     if urged:
         log.info("urged %d ticket clocks", len(urged))
     if switched is not None:
         log.warning("storm mode on: %s", switched.reason)
+    return len(urged)
+
+
+def _cycle_once(app: FastAPI) -> None:
+    cycle_once(app.state.sessionmaker, app.state.settings)
+    app.state.cycles_run += 1
+
+
+def _hotline_once(app: FastAPI) -> None:
+    app.state.urges_sent += hotline_once(app.state.sessionmaker, app.state.settings)
+    app.state.hotline_runs += 1
 
 
 async def _loop(app: FastAPI, interval_s: float) -> None:

@@ -11,6 +11,7 @@ grow past ``MAX_HEADER_BYTES``. Bodies have their own deadline in ``web.admissio
 from __future__ import annotations
 
 import asyncio
+import os
 from functools import cache
 from typing import Any
 
@@ -103,9 +104,47 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
+TIMERS_MODES = ("process", "worker", "off")
+
+
+def serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    timers: str = "process",
+    access_log: bool = True,
+) -> None:
     """Serve the app; with several workers each is a process of its own (settings from the
-    environment, as ``Settings()`` reads them)."""
+    environment, as ``Settings()`` reads them).
+
+    ``timers``: ``process`` runs the dispatch cycle and the hotline timers in one process
+    beside the workers (``web/timers.py``), ``worker`` inside every worker (as before the
+    timers process), ``off`` not at all (``stormdesk timers`` runs them elsewhere).
+    """
+    if timers not in TIMERS_MODES:
+        raise ValueError(f"timers must be one of {', '.join(TIMERS_MODES)}, not {timers!r}")
+    process = None
+    if timers == "process" and settings.cycle_interval_s > 0:
+        from web.timers import TimersProcess
+
+        process = TimersProcess(settings)
+        process.start()
+    if timers != "worker":
+        settings = settings.model_copy(update={"cycle_interval_s": 0.0})
+        # Worker processes read their settings from the environment.
+        os.environ["STORMDESK_CYCLE_INTERVAL_S"] = "0"
+    try:
+        _run_uvicorn(settings, host=host, port=port, workers=workers, access_log=access_log)
+    finally:
+        if process is not None:
+            process.stop()
+
+
+def _run_uvicorn(
+    settings: Settings, *, host: str, port: int, workers: int, access_log: bool
+) -> None:
     options = uvicorn_options(settings)
     if workers > 1:
         # Worker processes import the class by name: the module-level one, which reads the
@@ -118,6 +157,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             log_level="info",
+            access_log=access_log,
             # The parent pings each worker; a worker still importing the geo stack on a busy
             # machine misses uvicorn's default 5 s and is killed and restarted forever.
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
@@ -126,4 +166,11 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
         return
     from web.main import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **options)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+        **options,
+    )
