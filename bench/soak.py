@@ -68,7 +68,7 @@ def server_rss_kb(parent: int) -> int:
 
 
 def uvicorn_pid(port: str) -> int:
-    """The uvicorn parent serving ``port`` (our child process)."""
+    """The server process serving ``port`` (our child: ``stormdesk serve`` or uvicorn)."""
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -76,12 +76,13 @@ def uvicorn_pid(port: str) -> int:
             cmd = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"uvicorn" in cmd and port.encode() in cmd and int(proc.name) != os.getpid():
+        serving = b"uvicorn" in cmd or b"serve" in cmd
+        if serving and port.encode() in cmd and int(proc.name) != os.getpid():
             status = (proc / "status").read_text()
             ppid = int(status.split("PPid:")[1].split()[0])
             if ppid == os.getpid():
                 return int(proc.name)
-    msg = f"no uvicorn child serving port {port}"
+    msg = f"no server child serving port {port}"
     raise RuntimeError(msg)
 
 
