@@ -40,26 +40,43 @@ def _wait_http(url: str, log: Path, timeout_s: float = 240) -> None:
     raise AssertionError(f"{url} did not answer; log:\n{text}")
 
 
+def start_serve(
+    db_url: str, work: Path, *, env: dict[str, str], args: list[str]
+) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`stormdesk serve` on a free port with ``args``, its output in ``work/serve.log``, once
+    /healthz answers: the process, its base URL and its log."""
+    port = free_port()
+    log = work / "serve.log"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "STORMDESK_VAR_DIR": str(work),
+        "STORMDESK_SECRET_KEY": "serve-test-secret-key-long-enough-for-hs256",
+        **env,
+    }
+    cmd = [sys.executable, "-c", "from web.cli import main; main()"]
+    cmd += ["serve", "--port", str(port), *args]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=environment, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(f"{base}/healthz", log)
+    except BaseException:
+        proc.terminate()
+        proc.wait(timeout=60)
+        raise
+    return proc, base, log
+
+
 @pytest.fixture(scope="module")
 def app_server(db_url: str) -> Iterator[tuple[str, Path]]:
     """The real app in two uvicorn workers, as `stormdesk serve --workers 2` runs it."""
     work = Path(tempfile.mkdtemp(prefix="stormdesk-edge-app-"))
-    port = free_port()
-    log = work / "app.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "STORMDESK_VAR_DIR": str(work),
-        "STORMDESK_SECRET_KEY": "edge-test-secret-key-long-enough-for-hs256",
-        "STORMDESK_CYCLE_INTERVAL_S": "0",
-    }
-    cmd = [sys.executable, "-c", "from web.cli import main; main()"]
-    cmd += ["serve", "--port", str(port), "--workers", "2"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc, base, log = start_serve(
+        db_url, work, env={"STORMDESK_CYCLE_INTERVAL_S": "0"}, args=["--workers", "2"]
+    )
     try:
-        _wait_http(f"http://127.0.0.1:{port}/healthz", log)
-        yield f"http://127.0.0.1:{port}", log
+        yield base, log
     finally:
         proc.terminate()
         proc.wait(timeout=30)

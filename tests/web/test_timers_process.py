@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from dispatch.models import WorkOrder
-from tests.deploy.conftest import free_port
+from tests.deploy.conftest import start_serve
 from tests.outages.helpers import file
 from web.cli import app as cli
 from web.settings import Settings
@@ -58,33 +57,18 @@ def _alive(pid: int) -> bool:
 @pytest.fixture
 def served(db_url: str, committed_dispatch: Engine) -> Iterator[tuple[str, Path]]:
     work = Path(tempfile.mkdtemp(prefix="stormdesk-timers-"))
-    port = free_port()
-    log = work / "serve.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "STORMDESK_VAR_DIR": str(work),
-        "STORMDESK_SECRET_KEY": "timers-test-secret-key-long-enough-for-hs256",
-        "STORMDESK_CYCLE_INTERVAL_S": "0.3",
-    }
-    cmd = [sys.executable, "-c", "from web.cli import main; main()"]
-    cmd += ["serve", "--port", str(port), "--workers", "2", "--no-access-log"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base, log = start_serve(
+        db_url,
+        work,
+        env={"STORMDESK_CYCLE_INTERVAL_S": "0.3"},
+        args=["--workers", "2", "--no-access-log"],
+    )
     try:
-        _wait(lambda: _healthy(base), 240, f"serve on {base}; log:\n{_tail(log)}")
         yield base, log
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _tail(log: Path) -> str:
