@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -40,11 +41,14 @@ def _wait_http(url: str, log: Path, timeout_s: float = 240) -> None:
     raise AssertionError(f"{url} did not answer; log:\n{text}")
 
 
-def start_serve(
-    db_url: str, work: Path, *, env: dict[str, str], args: list[str]
-) -> tuple[subprocess.Popen[bytes], str, Path]:
-    """`stormdesk serve` on a free port with ``args``, its output in ``work/serve.log``, once
-    /healthz answers: the process, its base URL and its log."""
+@contextmanager
+def serving(
+    db_url: str, prefix: str, *, env: dict[str, str], args: list[str]
+) -> Iterator[tuple[str, Path]]:
+    """`stormdesk serve` with ``args`` on a free port, in a temporary directory of its own
+    (its output in ``serve.log`` there), once /healthz answers: its base URL and its log.
+    Stopped with SIGTERM, as a service manager stops it, and the directory removed."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     port = free_port()
     log = work / "serve.log"
     environment = {
@@ -61,26 +65,23 @@ def start_serve(
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_http(f"{base}/healthz", log)
-    except BaseException:
+        yield base, log
+    finally:
         proc.terminate()
         proc.wait(timeout=60)
-        raise
-    return proc, base, log
+        shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def app_server(db_url: str) -> Iterator[tuple[str, Path]]:
     """The real app in two uvicorn workers, as `stormdesk serve --workers 2` runs it."""
-    work = Path(tempfile.mkdtemp(prefix="stormdesk-edge-app-"))
-    proc, base, log = start_serve(
-        db_url, work, env={"STORMDESK_CYCLE_INTERVAL_S": "0"}, args=["--workers", "2"]
-    )
-    try:
-        yield base, log
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
+    with serving(
+        db_url,
+        "stormdesk-edge-app-",
+        env={"STORMDESK_CYCLE_INTERVAL_S": "0"},
+        args=["--workers", "2"],
+    ) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +23,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from dispatch.models import WorkOrder
-from tests.deploy.conftest import start_serve
+from tests.deploy.conftest import serving
 from tests.outages.helpers import file
 from web.cli import app as cli
 from web.settings import Settings
@@ -56,19 +54,13 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture
 def served(db_url: str, committed_dispatch: Engine) -> Iterator[tuple[str, Path]]:
-    work = Path(tempfile.mkdtemp(prefix="stormdesk-timers-"))
-    proc, base, log = start_serve(
+    with serving(
         db_url,
-        work,
+        "stormdesk-timers-",
         env={"STORMDESK_CYCLE_INTERVAL_S": "0.3"},
         args=["--workers", "2", "--no-access-log"],
-    )
-    try:
-        yield base, log
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        shutil.rmtree(work, ignore_errors=True)
+    ) as running:
+        yield running
 
 
 def _tail(log: Path) -> str:
