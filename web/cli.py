@@ -342,7 +342,7 @@ def demo(
         f"Department logins (password <username>-demo-pass): {', '.join(department_logins)}"
     )
     console.print("Play a small storm from another terminal: [bold].venv/bin/stormdesk storm[/]")
-    serve(host=host, port=port, workers=1, timers="process", access_log=True)
+    serve(host=host, port=port, workers=1)
 
 
 def main() -> None:
