@@ -52,8 +52,21 @@ def _alive(pid: int) -> bool:
     return status.exists() and "zombie" not in status.read_text()
 
 
+# What a dispatch cycle writes beside orders: the feeds' last-seen outages and the webhook
+# deliveries. Left behind, the next test's cycle would announce these outages as ended.
+CYCLE_TABLES = ("feed_item_state", "webhook_delivery")
+
+
 @pytest.fixture
-def served(db_url: str, committed_dispatch: Engine) -> Iterator[tuple[str, Path]]:
+def cycled(committed_dispatch: Engine) -> Iterator[Engine]:
+    """``committed_dispatch``, plus what real dispatch cycles left, emptied afterwards."""
+    yield committed_dispatch
+    with committed_dispatch.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(CYCLE_TABLES)}"))
+
+
+@pytest.fixture
+def served(db_url: str, cycled: Engine) -> Iterator[tuple[str, Path]]:
     with serving(
         db_url,
         "stormdesk-timers-",
@@ -102,7 +115,7 @@ def _report(base: str, account: str) -> int:
 
 
 def test_the_server_s_timers_process_makes_orders_and_is_restarted_when_killed(
-    served: tuple[str, Path], committed_dispatch: Engine
+    served: tuple[str, Path], cycled: Engine
 ) -> None:
     base, log = served
     first_pid = _wait(lambda: _timers_pids(log), 60, f"a timers process; log:\n{_tail(log)}")
@@ -111,10 +124,10 @@ def test_the_server_s_timers_process_makes_orders_and_is_restarted_when_killed(
     )
     pid = first_pid[0]
     assert _alive(pid)
-    first, second = _two_accounts(committed_dispatch)
+    first, second = _two_accounts(cycled)
 
     outage = _report(base, first)
-    _wait(lambda: _orders_for(committed_dispatch, outage) == 1, 30, "the first outage's order")
+    _wait(lambda: _orders_for(cycled, outage) == 1, 30, "the first outage's order")
 
     os.kill(pid, signal.SIGKILL)
     restarted = _wait(
@@ -124,8 +137,8 @@ def test_the_server_s_timers_process_makes_orders_and_is_restarted_when_killed(
     )
     assert isinstance(restarted, list) and len(restarted) == 1
     later = _report(base, second)
-    _wait(lambda: _orders_for(committed_dispatch, later) == 1, 30, "the next outage's order")
-    assert _orders_for(committed_dispatch, outage) == 1, "still one order for the first outage"
+    _wait(lambda: _orders_for(cycled, later) == 1, 30, "the next outage's order")
+    assert _orders_for(cycled, outage) == 1, "still one order for the first outage"
     assert "the timers process exited" in log.read_text()
 
     served_pid = restarted[0]
@@ -152,20 +165,20 @@ def test_run_timers_keeps_going_when_a_round_fails(settings: Settings) -> None:
 
 
 def test_run_timers_makes_the_order_of_a_committed_outage(
-    settings: Settings, committed_dispatch: Engine
+    settings: Settings, cycled: Engine
 ) -> None:
     ticking = settings.model_copy(update={"cycle_interval_s": 0.01})
     stop = threading.Event()
     stop.set()
     assert run_timers(ticking, stop) == 0, "asked to stop before the first round"
-    account = _two_accounts(committed_dispatch)[0]
-    with Session(committed_dispatch) as session:
+    account = _two_accounts(cycled)[0]
+    with Session(cycled) as session:
         answer = file(session, settings, account=account)
         session.commit()
     assert answer.outage_id
-    assert _orders_for(committed_dispatch, answer.outage_id) == 0
+    assert _orders_for(cycled, answer.outage_id) == 0
     assert run_timers(ticking, threading.Event(), rounds=2) == 2
-    assert _orders_for(committed_dispatch, answer.outage_id) == 1, "one order, not one per round"
+    assert _orders_for(cycled, answer.outage_id) == 1, "one order, not one per round"
 
 
 def test_serve_and_timers_refuse_settings_that_cannot_work(monkeypatch: pytest.MonkeyPatch) -> None:
