@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from routing import sisr
 from routing.decompose import improve_by_regions
 from routing.model import (
     SearchSettings,
@@ -56,8 +57,10 @@ def solve(
     """Plan routes for the crews, serving the most urgent work first.
 
     A global OR-Tools search builds the first plan and improves it for a share of the time;
-    then regions of a few neighbouring routes are re-solved one at a time (see
-    ``routing.decompose``); last, a repair pass enforces the strict urgency rule exactly.
+    then, when that plan serves every job and no job has an SLA deadline, the SISR polish
+    (``routing.sisr``) searches across routes until the deadline; otherwise regions of a few
+    neighbouring routes are re-solved one at a time (see ``routing.decompose``). Last, a
+    repair pass enforces the strict urgency rule exactly.
 
     Parameters
     ----------
@@ -116,8 +119,13 @@ def _search(
     settings: SearchSettings,
     on_solution: Callable[[], None],
 ) -> list[list[int]]:
-    """Global search for a share of the time, then regions until the deadline."""
+    """Global search for a share of the time, then the polish or regions until the deadline.
+
+    The polish needs a plan that serves every job; when the global search leaves some out
+    (an oversubscribed storm), the regions, which can bring dropped jobs in, take over.
+    """
     settings = long_route_settings(problem, settings)
+    polishing = settings.polish and sisr.applies(problem)
     remaining_s = deadline - time.monotonic()
     result = run_model(
         problem,
@@ -125,10 +133,12 @@ def _search(
         settings=settings,
         seed=seed,
         on_first_solution=on_solution,
-        soft_limit_s=remaining_s * settings.global_share,
+        soft_limit_s=remaining_s * (settings.polish_share if polishing else settings.global_share),
     )
     if result is None:
         return [[problem.job_index[j] for j in crew.frozen_job_ids] for crew in problem.crews]
+    if polishing and sum(len(order) for order in result[0]) == len(problem.jobs):
+        return sisr.polish(problem, result[0], deadline=deadline, seed=seed)[0]
     return improve_by_regions(
         problem, result[0], deadline=deadline, settings=settings, rng=np.random.default_rng(seed)
     )
