@@ -51,6 +51,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	# Compile the routing polish once here (about 20 s; numba caches it on disk), so the
+	# first plan a dispatcher asks for is not spent compiling.
+	$(BIN)/python -c "import routing.sisr"
 	touch $(STAMP)
 
 $(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json

@@ -138,3 +138,12 @@ def test_the_solver_hands_complete_plans_to_the_polish_and_every_plan_passes_the
     unpolished = solve(problem, time_limit_s=2.0, seed=0, settings=SearchSettings(polish=False))
     assert check_plan(problem, unpolished) == []
     assert plan.objective <= unpolished.objective
+
+
+def test_importing_the_polish_compiles_it_so_no_plan_spends_its_time_limit_compiling() -> None:
+    # The demo's first plan took 22 s for a 10 s limit while numba compiled inside the
+    # solve; the import (and `make install`) compiles instead.
+    from routing import sisr_kernel
+
+    assert sisr_kernel.search.signatures
+    assert sisr_kernel.recompute.signatures
