@@ -328,7 +328,8 @@ def print_vrptw(rows: list[VrptwRow], time_limit_s: float, solvers: Sequence[str
     print(f"\nVRPTW, distance objective, {time_limit_s:g} s per solver and instance")
     header = " | ".join(f"{s} | ours/{s}" for s in solvers)
     print(
-        f"| instance | ours (seed 0) | min / median / max over seeds | seed 0/median | {header} |"
+        "| instance | ours (seed 0) | min / median / max over seeds | seed 0/median | "
+        f"{header} | notes |"
     )
     print("|---|---|---|---|" + "---|---|" * len(solvers) + "---|")
     for row in rows:

@@ -57,7 +57,7 @@ def solve(
     """Plan routes for the crews, serving the most urgent work first.
 
     A global OR-Tools search builds the first plan and improves it for a share of the time;
-    then, when that plan serves every job and no job has an SLA deadline, the SISR polish
+    then, when that plan serves every job and no job has two time windows, the SISR polish
     (``routing.sisr``) searches across routes until the deadline; otherwise regions of a few
     neighbouring routes are re-solved one at a time (see ``routing.decompose``). Last, a
     repair pass enforces the strict urgency rule exactly.
