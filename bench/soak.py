@@ -215,12 +215,26 @@ def main(argv: list[str] | None = None) -> None:
             f"p99 {np.percentile(lat, 99):.0f} ms",
             f"- server memory (RSS, all processes): first fifth {np.mean(first) / 1024:,.0f} MB, "
             f"last fifth {np.mean(last) / 1024:,.0f} MB "
-            f"(min {min(warm) / 1024:,.0f}, max {max(warm) / 1024:,.0f})",
+            f"(min {min(warm) / 1024:,.0f}, max {max(warm) / 1024:,.0f}); "
+            f"trend over the second half {_slope_mb_per_10min(soak.memory):+,.1f} MB per 10 min",
         ]
     )
     print(report)
     if not args.no_record:
         record("Soak with a database restart", "bench.soak", report)
+
+
+def _slope_mb_per_10min(samples: list[tuple[float, int]]) -> float:
+    """The least-squares trend of RSS over the run's second half, after the restart too:
+    "flat" is a slope near zero there, which first and last fifths alone cannot show."""
+    if not samples:
+        return float("nan")
+    half = [(t, kb) for t, kb in samples if t >= samples[-1][0] / 2]
+    if len(half) < 2:
+        return float("nan")
+    times, kbs = np.array([t for t, _ in half]), np.array([kb for _, kb in half])
+    slope_kb_per_s = float(np.polyfit(times, kbs, 1)[0])
+    return slope_kb_per_s * 600 / 1024
 
 
 if __name__ == "__main__":

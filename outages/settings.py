@@ -81,6 +81,12 @@ class OutageSettings(GeoSettings):
         description="Write concurrent single reports together, one transaction per group, "
         "through the batch path (outages/intake/group_commit.py).",
     )
+    intake_warm_topology: bool = Field(
+        default=True,
+        description="Load every feeder's device tree and the premises on its transformers "
+        "when the group writer starts, so the first storm reports do not pay for them and the "
+        "worker's memory is steady from the start (bench/RESULTS.md, soak).",
+    )
     intake_group_max: int = Field(
         default=500, ge=1, le=10_000, description="Most reports one group commit writes."
     )

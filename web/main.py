@@ -152,7 +152,12 @@ def start_group_writer(settings: Settings) -> tuple[GroupWriter | None, Engine |
     if not settings.intake_group_commit:
         return None, None
     engine = make_engine(settings.resolved_database_url(), pool_size=1)
-    writer = GroupWriter(make_sessionmaker(engine), settings, max_group=settings.intake_group_max)
+    writer = GroupWriter(
+        make_sessionmaker(engine),
+        settings,
+        max_group=settings.intake_group_max,
+        warm=settings.intake_warm_topology,
+    )
     writer.start()
     return writer, engine
 

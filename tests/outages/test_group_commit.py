@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from sqlalchemy import Engine, event, func, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo.exceptions import InvalidInput
-from geo.models import Premise
+from geo.models import Device, Feeder, Premise
 from outages.exceptions import AddressNotFound
 from outages.intake.group_commit import GroupWriter, Pending, form_group
 from outages.intake.single import file_report
@@ -59,16 +61,23 @@ def _alone(session: Session, settings: Settings, index: int, item: BatchReport) 
 
 
 def file_grouped(
-    session: Session, settings: Settings, items: Sequence[BatchReport], size: int
+    session: Session,
+    settings: Settings,
+    items: Sequence[BatchReport],
+    size: int,
+    *,
+    warm: bool = False,
 ) -> tuple[list[Answer], list[int], GroupWriter]:
     """The writer's loop, played in order: groups of ``size`` arrivals (keys seen in a group
     wait for the next), each written, then its handed-back reports filed alone.
 
     Returns the answers by item, the order the reports were filed in (a report that waited
     for the next group is filed after its later neighbours, as if it had arrived later),
-    and the writer.
+    and the writer. ``warm`` preloads the territory first, as the served writer does.
     """
     writer = _writer(session, settings)
+    if warm:
+        writer.warm_up()
     pending = [Pending(item, item.idempotency_key, ACTOR, True, NOW) for item in items]
     index = {id(p): i for i, p in enumerate(pending)}
     answers: list[Answer | None] = [None] * len(items)
@@ -93,14 +102,18 @@ def file_grouped(
     return answers, order, writer  # type: ignore[return-value]
 
 
+@pytest.mark.parametrize("warm", [False, True], ids=["lazy", "preloaded"])
 def test_group_commit_answers_and_stores_what_the_single_path_does(
-    engine: Engine, settings: Settings
+    engine: Engine, settings: Settings, warm: bool
 ) -> None:
     """The same reports, in the order the writer filed them, one by one: equal answers
-    and equal stored state (ids up to renumbering)."""
+    and equal stored state (ids up to renumbering), whether the writer's trees were
+    loaded group by group or preloaded for the whole territory."""
     with rolled_back(engine) as session:
         items = prelude(session, settings)
-        grouped, order, writer = file_grouped(session, settings, items, GROUP)
+        grouped, order, writer = file_grouped(session, settings, items, GROUP, warm=warm)
+        if warm:
+            assert writer.stats.warmed_feeders > 0
         got_answers = canonical_answers(session, [grouped[i] for i in order])
         got_state = canonical_state(session)
     assert sorted(order) == list(range(len(items)))
@@ -239,3 +252,63 @@ def test_the_writer_keeps_feeder_trees_until_the_territory_changes(
         assert reopened.device_id == transformers[0]
         assert reopened.customers_affected == len(premises) + 1
         assert writer.topology.drops == 1 and writer.topology.token != token
+
+
+def test_a_preloaded_writer_holds_the_whole_territory_and_loads_nothing_more(
+    engine: Engine, settings: Settings
+) -> None:
+    """After ``warm_up`` every feeder's tree and every premise below a transformer is held,
+    and a report on any feeder sends no device or premises-below query."""
+    with rolled_back(engine) as session:
+        writer = _writer(session, settings)
+        writer.warm_up()
+        feeders = set(session.scalars(select(Feeder.id)))
+        with_devices = set(session.scalars(select(Device.feeder_id).distinct()))
+        assert writer.stats.warmed_feeders == len(feeders)
+        assert with_devices - {None} <= set(writer.topology.trees)
+        held = {
+            pid
+            for premises in writer.topology.premises_by_transformer.values()
+            for pid, _ in premises
+        }
+        below = set(session.scalars(select(Premise.id).where(Premise.transformer_id.is_not(None))))
+        assert held == below
+        statements: list[str] = []
+        record = lambda *args: statements.append(args[2])  # noqa: E731
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", record)
+        account = session.scalars(
+            select(Premise.account).where(Premise.transformer_id.is_not(None)).limit(1)
+        ).one()
+        pending = Pending(BatchReport(account=account, category="no_power"), None, ACTOR, True, NOW)
+        writer.write_group([pending])
+        event.remove(connection, "before_cursor_execute", record)
+        assert isinstance(pending.future.result(timeout=0), ReportAnswer)
+        assert not [s for s in statements if "FROM device" in s]
+        assert not [s for s in statements if "WHERE transformer_id = ANY" in s]
+
+
+def test_a_writer_that_cannot_preload_still_files(engine: Engine, settings: Settings) -> None:
+    """The database down when the writer starts: the preload gives up with an empty cache,
+    the writer lives on, and its first group loads the trees it needs as before."""
+    with rolled_back(engine) as session:
+        writer = _writer(session, settings)
+        real = writer.factory
+        calls = {"n": 0}
+
+        def down_at_first() -> Session:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database down"))
+            return real()
+
+        writer.factory = down_at_first  # type: ignore[assignment]
+        writer.warm_up()
+        assert writer.stats.warmed_feeders == 0 and writer.topology.trees == {}
+        account = session.scalars(
+            select(Premise.account).where(Premise.transformer_id.is_not(None)).limit(1)
+        ).one()
+        pending = Pending(BatchReport(account=account, category="no_power"), None, ACTOR, True, NOW)
+        writer.write_group([pending])
+        assert isinstance(pending.future.result(timeout=0), ReportAnswer)
+        assert writer.topology.trees  # loaded for that report's feeder
