@@ -1,7 +1,9 @@
 """The solve, run in a separate worker process so the web server keeps answering.
 
 This module imports only ``routing`` (pure: numpy, scipy, OR-Tools), so a fresh worker
-process starts without SQLAlchemy, FastAPI or a database connection. The pool is created on
+process starts without SQLAlchemy, FastAPI or a database connection. The solver itself
+(OR-Tools and the numba polish, about 170 MB) is imported in the worker only: the web
+process that submits the solves never loads it. The pool is created on
 first use with the ``spawn`` start method: forking a server that holds database connections
 and threads would copy both into the child (see ``bench/RESULTS.md``, section Dispatch, for the
 start-up cost measured).
@@ -19,7 +21,6 @@ from dataclasses import dataclass
 from routing.check import check_plan
 from routing.plan import RoutePlan
 from routing.problem import Problem
-from routing.solver import solve
 
 START_METHOD = "spawn"
 
@@ -38,6 +39,8 @@ class SolveResult:
 
 def solve_and_check(problem: Problem, time_limit_s: float, seed: int) -> SolveResult:
     """Solve, then audit with ``routing.check.check_plan`` (one checker everywhere)."""
+    from routing.solver import solve  # in the worker process only, see the module docstring
+
     started = time.perf_counter()
     plan = solve(problem, time_limit_s=time_limit_s, seed=seed)
     violations = check_plan(problem, plan)
@@ -45,7 +48,9 @@ def solve_and_check(problem: Problem, time_limit_s: float, seed: int) -> SolveRe
 
 
 def _warm() -> float:
-    """Imports are done at module load; this only proves the worker is up."""
+    """Load the solver in the worker, so the first plan does not pay for its import."""
+    import routing.solver  # noqa: F401
+
     return time.perf_counter()
 
 
@@ -72,7 +77,7 @@ def submit(problem: Problem, *, time_limit_s: float, seed: int = 0) -> Future[So
 
 
 def warm_up() -> float:
-    """Start the worker now (it imports OR-Tools); returns the seconds it took."""
+    """Start the worker now (it imports the solver); returns the seconds it took."""
     started = time.perf_counter()
     pool().submit(_warm).result()
     return time.perf_counter() - started

@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 
 from routing.formats import FORMATS, FormatError, plan_summary, read_instance
-from routing.solver import solve
 
 app = typer.Typer(
     help="Plan crew routes: solve JSON, VRPLIB or Solomon problem files.",
@@ -48,6 +47,8 @@ def solve_command(
     except FormatError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=2) from None
+    from routing.solver import solve  # the solver's 170 MB only for this command
+
     plan = solve(instance.problem, time_limit_s=time_limit, seed=seed)
     summary = plan_summary(instance, plan)
     if as_json:

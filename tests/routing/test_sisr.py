@@ -131,13 +131,19 @@ def test_the_polish_leaves_plans_it_cannot_price_alone() -> None:
 
 
 def test_the_solver_hands_complete_plans_to_the_polish_and_every_plan_passes_the_audit() -> None:
+    """``solve`` with the polish keeps every rule, and the polish never returns a plan
+    dearer than the OR-Tools plan it was handed. (Comparing two time-limited solves, with
+    and without it, is a race on a loaded machine, not a property: it failed at load 4.)"""
     problem = fitting_problem(4)
     plan = solve(problem, time_limit_s=2.0, seed=0)
     assert check_plan(problem, plan) == []
     assert not plan.dropped
-    unpolished = solve(problem, time_limit_s=2.0, seed=0, settings=SearchSettings(polish=False))
-    assert check_plan(problem, unpolished) == []
-    assert plan.objective <= unpolished.objective
+    start = run_model(problem, time_limit_s=0.5, settings=SearchSettings(), seed=0)
+    assert start is not None
+    polished, stats = sisr.polish(problem, start[0], deadline=time.monotonic() + 0.5, seed=0)
+    assert stats.iterations > 0
+    assert sisr._plan_cost(problem, polished) <= sisr._plan_cost(problem, start[0])
+    assert sorted(j for order in polished for j in order) == list(range(len(problem.jobs)))
 
 
 def test_importing_the_polish_compiles_it_so_no_plan_spends_its_time_limit_compiling() -> None:
