@@ -116,11 +116,31 @@ def _facts(row: Any) -> PremiseStatus:
 
 
 def _answer(row: Any, settings: OutageSettings, now: dt.datetime) -> StatusAnswer:
-    """The worded answer with the crew's stage and the ETR range when the premise is out."""
-    answer = status_answer(_facts(row), settings=settings, now=now)
+    return worded_status(
+        _facts(row),
+        order_status=row.order_status,
+        order_crew_id=row.order_crew_id,
+        settings=settings,
+        now=now,
+    )
+
+
+def worded_status(
+    facts: PremiseStatus,
+    *,
+    order_status: str | None,
+    order_crew_id: int | None,
+    settings: OutageSettings,
+    now: dt.datetime,
+) -> StatusAnswer:
+    """The worded answer with the crew's stage and the ETR range when the premise is out.
+
+    Shared with ``dispatch.status_memory``, which gathers the same facts from memory: one
+    wording, so both answers are the same bytes."""
+    answer = status_answer(facts, settings=settings, now=now)
     if answer.state != "outage":
         return answer
-    stage = stage_of(row.order_status, row.order_crew_id)
+    stage = stage_of(order_status, order_crew_id)
     span = etr_range(etr_at=answer.etr, stage=stage, now=now)
     answer.crew_stage = stage
     if span is not None:
@@ -168,7 +188,7 @@ def public_status(
             msg = f"account {where.account!r} is not known: check the number on your bill"
             raise InvalidInput(msg)
         answer = _answer(row, settings, now)
-        return answer if staff else _without_place(answer)
+        return answer if staff else without_place(answer)
     located = locate_report(
         session=session, data=where, settings=settings, may_file_unlocated=False
     )
@@ -180,11 +200,11 @@ def public_status(
         answer.address, answer.premise_id = None, None
         answer.lon, answer.lat = located.lon, located.lat
     elif located.located_by == "phone" and not staff:
-        return _without_place(answer)
+        return without_place(answer)
     return answer
 
 
-def _without_place(answer: StatusAnswer) -> StatusAnswer:
+def without_place(answer: StatusAnswer) -> StatusAnswer:
     """The answer without where the premise is: an account number alone must not tell."""
     answer.address, answer.premise_id, answer.lon, answer.lat = None, None, None, None
     return answer
