@@ -220,6 +220,7 @@ class StatusMemory:
         self.conninfo = conninfo
         self.history = dt.timedelta(hours=history_h)
         self.min_interval_s = min_interval_s
+        self.reconnect_s = RECONNECT_S
         self.premises: Premises | None = None
         self.facts: Facts | None = None
         self.loads: Counter[str] = Counter()
@@ -279,7 +280,7 @@ class StatusMemory:
                 log.exception("status memory lost its database connection; reconnecting")
             finally:
                 self._connected = False
-            self._stop.wait(RECONNECT_S)
+            self._stop.wait(self.reconnect_s)
 
     def _listen(self) -> None:
         with (
