@@ -296,9 +296,12 @@ class StatusMemory:
             pending: set[str] = set()
             while not self._stop.is_set():
                 self._beat = time.monotonic()
-                due = last + self.min_interval_s - self._beat
-                wait = max(0.01, due) if pending else POLL_S
-                for notice in listener.notifies(timeout=wait):
+                if pending:  # gather what else comes until the next reload is due
+                    due = last + self.min_interval_s - self._beat
+                    notices = listener.notifies(timeout=max(0.01, due))
+                else:  # wake at the first notice
+                    notices = listener.notifies(timeout=POLL_S, stop_after=1)
+                for notice in notices:
                     pending.add(notice.payload)
                 if pending and time.monotonic() >= last + self.min_interval_s:
                     changed, pending = pending, set()
