@@ -7,7 +7,9 @@ outage's live order (the crew's stage, never the crew), its latest restoration a
 scheduled work of the coming week. ``outages.status`` words the facts; the ETR range comes
 from ``outages.etr_range``. It lives in ``dispatch`` because the crew's stage is a work
 order's status. ``tests/dispatch/status_reference.py`` keeps the query-by-query lookup this
-replaced, and ``tests/dispatch/test_status_equivalence.py`` holds the two equal.
+replaced, and ``tests/dispatch/test_status_equivalence.py`` holds the two equal. By account,
+each API worker answers the same from memory (``dispatch.status_memory``, worded by
+``worded_status`` here) and asks this statement only when its memory cannot be sure.
 
 Where an account lives is personal data: an answer found by account (or phone) carries no
 address, premise id or coordinates unless the caller is staff (``staff=True``). An answer

@@ -2,7 +2,8 @@
 
 The scene of ``test_status_equivalence`` (outages waiting for a crew, assigned, en route
 and on site; one partly restored, one restored an hour before; planned work now, one over
-an outage, and in 2, 5 and 9 days; a cancelled one) is loaded into ``Premises`` and
+an outage, and in 2, 5 and 9 days; a cancelled one), with one more outage that has no order
+yet, is loaded into ``Premises`` and
 ``Facts`` from the test's own connection, and every premise of the touched feeders and a
 sample of the rest is asked by account at twelve clocks: before, inside and at the end of
 the planned work now, at the moment a restoration ages out of ``restored_recently_h`` and
@@ -21,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from dispatch.public_status import public_status
 from dispatch.status_memory import Facts, Premises, answer_from, load_facts, load_premises
+from geo.models import Device
 from outages.schemas import StatusAnswer, Where
-from tests.dispatch.helpers import NOW
+from tests.dispatch.helpers import NOW, outage_on
 from tests.dispatch.test_status_equivalence import _scene
 from web.settings import Settings
 
@@ -57,7 +59,13 @@ def test_memory_answers_as_the_one_statement(
     db_session: Session, settings: Settings, seed: int
 ) -> None:
     premises_seen = _scene(db_session, settings, seed)
+    # And an outage no order follows yet (the scene's orders were made before it).
+    lone = db_session.get(Device, premises_seen[-1].transformer_id)
+    assert lone is not None
+    outage_on(db_session, settings, lone, at=NOW - HOUR)
+    db_session.flush()
     premises, facts = _load(db_session, NOW - 30 * DAY)
+    assert any(o not in facts.orders for o in facts.outages), "an outage without an order"
     seen: set[str] = set()
     for premise in premises_seen:
         for now in CLOCKS:
