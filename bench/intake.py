@@ -27,8 +27,10 @@ shipped, and behind the admission gate this benchmark proposes, see ``gated_app`
     fresh copies fed the same reports in the same order.
 
 ``--phases`` runs some of the phases after the healthz baseline (``--phases status`` for the
-lookup rate alone). ``--profile N`` instead files N reports in-process with ``file_report``
-under cProfile and prints the statements per report by classification and the top functions.
+lookup rate alone; ``--apps memory-off:1,shipped:1 --phases status`` compares the status
+memory off and on in one run, with the server's RSS and the memory's reload times).
+``--profile N`` instead files N reports in-process with ``file_report`` under cProfile and
+prints the statements per report by classification and the top functions.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -84,11 +87,14 @@ GATE = 24
 BATCH_PATH = "/api/v1/reports/batch"
 # ``ungrouped``: the shipped app with group commit and region quotas off, the baseline of
 # what they change (every report then files alone, in its request's transaction).
+# ``memory-off``: the shipped app with the status memory off (dispatch/status_memory.py), so
+# every status lookup is the one statement: ``--apps memory-off:1,shipped:1`` is the A/B.
 APP_ENV = {
     "ungrouped": {
         "STORMDESK_INTAKE_GROUP_COMMIT": "false",
         "STORMDESK_REGION_QUOTAS": "false",
-    }
+    },
+    "memory-off": {"STORMDESK_STATUS_MEMORY": "false"},
 }
 # ``worker-timers``: the shipped app with the dispatch cycle and hotline timers inside each
 # worker, as before ``stormdesk serve`` gave them a process of their own (web/timers.py).
@@ -150,6 +156,8 @@ class PhaseResult:
     unsent: int = 0
     stored: int | None = None
     items_per_request: int = 1
+    server_rss_mb: float | None = None
+    """The serving process's resident memory after the phase (one worker: the worker)."""
 
     @property
     def ok(self) -> int:
@@ -612,7 +620,9 @@ def run_workers(
             intake.stored = count_reports(cluster, dbname) - before
             results.append(intake)
         if "status" in phases:
-            results.append(run_phase("status", base, lookups, clients=args.clients, **on)[0])
+            lookup, _ = run_phase("status", base, lookups, clients=args.clients, **on)
+            lookup.server_rss_mb = serving_rss_mb(base)
+            results.append(lookup)
             low = lookups[: min(LOW_CONCURRENCY_LOOKUPS, len(lookups))]
             results.append(run_phase("status", base, low, clients=1, **on)[0])
         if shape is not None and "batch" in phases:
@@ -629,8 +639,45 @@ def run_workers(
             )
             batch.stored = count_reports(cluster, dbname) - before
             results.append(batch)
+    if "status" in phases and app == "shipped":
+        STATUS_NOTES.append(status_memory_loads(conninfo(cluster, dbname)))
     cluster.drop_database(dbname)
     return results, storm, shape
+
+
+# What the status memory's reloads cost on the run's database (printed after the summary).
+STATUS_NOTES: list[str] = []
+
+
+def serving_rss_mb(base: str) -> float:
+    """Resident memory of the server process serving ``base`` (with one worker, the worker:
+    the timers process and the workers of several are its children, not counted)."""
+    from bench.soak import uvicorn_pid  # bench.soak builds on this module
+
+    pid = uvicorn_pid(base.rsplit(":", 1)[1])
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def status_memory_loads(info: str, repeats: int = 3) -> str:
+    """The status memory's two loads timed in this process on the run's database: what a
+    worker spends on a reload (the premises only when the premise table changed)."""
+    from dispatch.status_memory import load_facts, load_premises
+
+    premises_s, facts_s = [], []
+    with psycopg.connect(info, autocommit=True) as conn:
+        horizon = dt.datetime.now(dt.UTC) - dt.timedelta(hours=24)
+        for _ in range(repeats):
+            premises = load_premises(conn)
+            premises_s.append(premises.seconds)
+            facts = load_facts(conn, horizon=horizon)
+            facts_s.append(facts.seconds)
+    return (
+        f"Status memory reloads on this database (best of {repeats}, in the bench process): "
+        f"premises {min(premises_s) * 1000:,.0f} ms ({len(premises.ids):,} premises), facts "
+        f"{min(facts_s) * 1000:,.0f} ms ({len(facts.outage_of):,} premises out, "
+        f"{len(facts.outages):,} outages, {len(facts.orders):,} orders)."
+    )
 
 
 def table(results: Sequence[PhaseResult]) -> list[str]:
@@ -674,8 +721,10 @@ def summary(results: Sequence[PhaseResult]) -> list[str]:
                 line += f"; answers: {mix}"
             if r.errors:
                 line += f"; errors: {dict(r.errors)}"
+            if r.server_rss_mb is not None:
+                line += f"; server RSS after it {r.server_rss_mb:,.0f} MB"
             lines.append(line)
-    return lines
+    return lines + STATUS_NOTES
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -689,7 +738,8 @@ def main(argv: list[str] | None = None) -> None:
         "--apps",
         default="shipped:1,gated:1,gated:2",
         help="app:workers runs, comma-separated; app is shipped (stormdesk serve), "
-        "ungrouped, worker-timers (the timers inside each worker) or gated",
+        "ungrouped, worker-timers (the timers inside each worker), memory-off (the status "
+        "memory off: --apps memory-off:1,shipped:1 is its A/B) or gated",
     )
     parser.add_argument(
         "--phases",

@@ -7,7 +7,9 @@ outage's live order (the crew's stage, never the crew), its latest restoration a
 scheduled work of the coming week. ``outages.status`` words the facts; the ETR range comes
 from ``outages.etr_range``. It lives in ``dispatch`` because the crew's stage is a work
 order's status. ``tests/dispatch/status_reference.py`` keeps the query-by-query lookup this
-replaced, and ``tests/dispatch/test_status_equivalence.py`` holds the two equal.
+replaced, and ``tests/dispatch/test_status_equivalence.py`` holds the two equal. By account,
+each API worker answers the same from memory (``dispatch.status_memory``, worded by
+``worded_status`` here) and asks this statement only when its memory cannot be sure.
 
 Where an account lives is personal data: an answer found by account (or phone) carries no
 address, premise id or coordinates unless the caller is staff (``staff=True``). An answer
@@ -116,11 +118,31 @@ def _facts(row: Any) -> PremiseStatus:
 
 
 def _answer(row: Any, settings: OutageSettings, now: dt.datetime) -> StatusAnswer:
-    """The worded answer with the crew's stage and the ETR range when the premise is out."""
-    answer = status_answer(_facts(row), settings=settings, now=now)
+    return worded_status(
+        _facts(row),
+        order_status=row.order_status,
+        order_crew_id=row.order_crew_id,
+        settings=settings,
+        now=now,
+    )
+
+
+def worded_status(
+    facts: PremiseStatus,
+    *,
+    order_status: str | None,
+    order_crew_id: int | None,
+    settings: OutageSettings,
+    now: dt.datetime,
+) -> StatusAnswer:
+    """The worded answer with the crew's stage and the ETR range when the premise is out.
+
+    Shared with ``dispatch.status_memory``, which gathers the same facts from memory: one
+    wording, so both answers are the same bytes."""
+    answer = status_answer(facts, settings=settings, now=now)
     if answer.state != "outage":
         return answer
-    stage = stage_of(row.order_status, row.order_crew_id)
+    stage = stage_of(order_status, order_crew_id)
     span = etr_range(etr_at=answer.etr, stage=stage, now=now)
     answer.crew_stage = stage
     if span is not None:
@@ -168,7 +190,7 @@ def public_status(
             msg = f"account {where.account!r} is not known: check the number on your bill"
             raise InvalidInput(msg)
         answer = _answer(row, settings, now)
-        return answer if staff else _without_place(answer)
+        return answer if staff else without_place(answer)
     located = locate_report(
         session=session, data=where, settings=settings, may_file_unlocated=False
     )
@@ -180,11 +202,11 @@ def public_status(
         answer.address, answer.premise_id = None, None
         answer.lon, answer.lat = located.lon, located.lat
     elif located.located_by == "phone" and not staff:
-        return _without_place(answer)
+        return without_place(answer)
     return answer
 
 
-def _without_place(answer: StatusAnswer) -> StatusAnswer:
+def without_place(answer: StatusAnswer) -> StatusAnswer:
     """The answer without where the premise is: an account number alone must not tell."""
     answer.address, answer.premise_id, answer.lon, answer.lat = None, None, None, None
     return answer

@@ -89,6 +89,10 @@ def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         # The in-process client serves requests inside the test's rolled-back transaction,
         # which a group-commit writer (its own connection) cannot join; its tests enable it.
         intake_group_commit=False,
+        # Likewise the status memory reads committed data on connections of its own; its
+        # tests (tests/dispatch/test_status_memory.py, tests/web/test_status_memory_live.py)
+        # turn it on, every other status test exercises the SQL path.
+        status_memory=False,
     )
 
 

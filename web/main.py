@@ -50,6 +50,7 @@ from web.pages import reports as reports_pages
 from web.region_index import RegionIndex
 from web.region_quota import QuotaPlan
 from web.settings import Settings
+from web.status_index import start_status_memory
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Smaller answers gain little from gzip and cost a deflate stream each.
@@ -76,10 +77,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             index = RegionIndex(app.state.sessionmaker, libpq_url(settings))
             index.start()
         app.state.region_index = index
+        memory = start_status_memory(settings, libpq_url(settings))
+        app.state.status_memory = memory
         try:
             async with heartbeat(app):
                 yield
         finally:
+            if memory is not None:
+                memory.stop()
             if index is not None:
                 index.stop()
             if writer is not None:

@@ -63,14 +63,14 @@ class RegionIndex:
             self._thread.join(timeout=5)
 
     def _listen(self) -> None:
-        reconnecting = False
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True) as conn:
                     conn.execute(f"LISTEN {TERRITORY_CHANNEL}")
-                    if reconnecting or self.lookup is None:
-                        self.load()  # notices sent while we were away are lost
-                    reconnecting = True
+                    # Always, once LISTEN holds: a change committed after the load in
+                    # start() but before this LISTEN (or while we were away) sent its
+                    # notice to nobody.
+                    self.load()
                     while not self._stop.is_set():
                         changed = False
                         for _ in conn.notifies(timeout=0.5):

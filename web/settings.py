@@ -55,6 +55,24 @@ class Settings(HotlineSettings):
     region_queue_limit: int = Field(
         default=200, ge=1, description="Requests of one region waiting at most; then 429."
     )
+    status_memory: bool = Field(
+        default=True,
+        description="Answer status lookups by account from memory per worker "
+        "(dispatch/status_memory.py), reloaded on NOTIFY within about a second; the "
+        "database answers while the memory is loading or its listener is disconnected.",
+    )
+    status_memory_history_h: float = Field(
+        default=24.0,
+        gt=0,
+        description="Hours of restorations and planned work the status memory holds: "
+        "lookups at clocks older than this less restored_recently_h ask the database.",
+    )
+    status_memory_min_interval_s: float = Field(
+        default=0.5,
+        ge=0,
+        description="Least seconds between two reloads of the status memory (notices in "
+        "between are coalesced): bounds the reload work in a storm of changes.",
+    )
     max_body_bytes: int = Field(default=2_000_000, description="Largest request body.")
     max_batch_body_bytes: int = Field(
         default=20_000_000, description="Largest body of POST /api/v1/reports/batch."
