@@ -223,6 +223,7 @@ def main(argv: list[str] | None = None) -> None:
             f"last fifth {np.mean(last) / 1024:,.0f} MB "
             f"(min {min(warm) / 1024:,.0f}, max {max(warm) / 1024:,.0f}); "
             f"trend over the second half {_slope_mb_per_10min(soak.memory):+,.1f} MB per 10 min",
+            f"- server memory every 5 minutes (MB): {_every_5min(soak.memory)}",
         ]
     )
     print(report)
@@ -241,6 +242,16 @@ def _slope_mb_per_10min(samples: list[tuple[float, int]]) -> float:
     times, kbs = np.array([t for t, _ in half]), np.array([kb for _, kb in half])
     slope_kb_per_s = float(np.polyfit(times, kbs, 1)[0])
     return slope_kb_per_s * 600 / 1024
+
+
+def _every_5min(samples: list[tuple[float, int]]) -> str:
+    """RSS at each 5-minute mark, to see when memory moved (a step at the restart is not a
+    leak; a steady climb is)."""
+    marks = []
+    for minute in range(0, int(samples[-1][0] // 60) + 1, 5) if samples else []:
+        t, kb = min(samples, key=lambda sample: abs(sample[0] - minute * 60))
+        marks.append(f"{t / 60:.0f} min {kb / 1024:,.0f}")
+    return ", ".join(marks)
 
 
 if __name__ == "__main__":
