@@ -254,3 +254,68 @@ def test_what_a_customer_is_told_at_a_frozen_clock(
     code, body = from_memory["unknown"]
     assert code == 422
     assert b"account 'NO-SUCH-ACCOUNT' is not known: check the number on your bill" in body
+
+
+def test_a_customer_follows_the_crew_step_by_step_from_memory(
+    live: tuple[TestClient, StatusMemory], committed_dispatch: Engine, settings: Settings
+) -> None:
+    """The storm night as the customer sees it: each of the crew's taps (assigned, on the
+    way, on site, restored) reaches the status by account within a second, answered from
+    the worker's memory and never naming the crew."""
+    client, memory = live
+    with Session(committed_dispatch) as session, session.begin():
+        ((device, account),) = _devices_with_customers(session, 1)
+        outage = outage_on(session, settings, device, at=utc_now())
+        sync(session, settings, at=utc_now())
+        outage_id = outage.id
+        order = order_of(session, outage_id)
+        crew = _crew_for(session, order.required_skills)
+        order_id, crew_code = order.id, crew.code
+        assign(
+            session=session,
+            order=order,
+            crew=crew,
+            lock=False,
+            actor="dispatcher",
+            now=utc_now(),
+            settings=settings,
+        )
+
+    def stage() -> str | None:
+        answer = memory.answer(account, settings=settings, now=utc_now(), staff=False)
+        return answer.crew_stage if answer is not None and answer.state == "outage" else None
+
+    assert _wait(lambda: stage() == "assigned", 1.0) < 1.0
+    for step in ("en_route", "on_site"):
+        with Session(committed_dispatch) as session, session.begin():
+            order = order_of(session, outage_id)
+            assert order.id == order_id
+            transition(
+                session=session,
+                order=order,
+                to=step,
+                actor="crew",
+                now=utc_now(),
+                settings=settings,
+                made_safe=True,
+            )
+        assert _wait(lambda step=step: stage() == step, 1.0) < 1.0
+        answered = memory.answered
+        told = client.get("/api/v1/status", params={"account": account})
+        assert memory.answered == answered + 1  # from memory, not the database
+        assert told.json()["crew_stage"] == step
+        assert crew_code not in told.text  # the stage, never which crew
+    with Session(committed_dispatch) as session, session.begin():
+        order = order_of(session, outage_id)
+        transition(
+            session=session,
+            order=order,
+            to="restored",
+            actor="crew",
+            now=utc_now(),
+            settings=settings,
+            made_safe=True,
+        )
+    assert _wait(lambda: _state(memory, settings, account) == "restored", 1.0) < 1.0
+    told = client.get("/api/v1/status", params={"account": account}).json()
+    assert told["state"] == "restored" and told["message"].startswith("Power was restored at")
