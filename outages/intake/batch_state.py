@@ -47,7 +47,11 @@ class MemReport:
 
 @dataclass(slots=True)
 class MemOutage:
-    """An outage in memory; ``rows`` (premise -> restored, critical) when loaded."""
+    """An outage in memory; ``rows`` (premise -> restored, critical) when loaded.
+
+    A suspected outage of a touched feeder is loaded with ``rows_pending``: its affected
+    premises are read only if the batch changes it (``BatchStore.rows_of``).
+    """
 
     id: int
     status: str
@@ -65,6 +69,7 @@ class MemOutage:
     explanation: dict[str, Any]
     is_new: bool = False
     rows: dict[int, tuple[bool, bool]] | None = None
+    rows_pending: bool = False
     added: set[int] = field(default_factory=set)
     report_ids: list[int] | None = None
     unrestored: int = 0

@@ -203,8 +203,10 @@ class BatchStore:
             self.loaded_values[outage.id] = outage_values(outage)
 
     def _load_suspected(self) -> None:
-        """Affected premises, reports and roll-up evidence of the touched feeders' suspected
-        outages: the state a roll-up reads and changes."""
+        """Reports and roll-up evidence of the touched feeders' suspected outages: what a
+        roll-up plans over. Their affected premises wait for ``rows_of``: a storm's group
+        meets dozens of suspected outages and changes few, and the batch's own premises
+        already know what covers them (``_lock_covering``)."""
         suspected = sorted(
             o.id
             for o in self.outages_by_id.values()
@@ -213,21 +215,8 @@ class BatchStore:
         for oid in suspected:
             outage = self.outages_by_id[oid]
             outage.rows = {}
+            outage.rows_pending = True
             outage.report_ids = []
-        self.cur.execute(
-            "SELECT op.outage_id, op.premise_id, op.restored_at IS NOT NULL, "
-            "p.critical IS NOT NULL FROM outage_premise op JOIN premise p ON p.id = op.premise_id "
-            "WHERE op.outage_id = ANY(%s)",
-            [suspected],
-        )
-        for oid, pid, restored, critical in self.cur.fetchall():
-            outage = self.outages_by_id[oid]
-            assert outage.rows is not None
-            outage.rows[pid] = (restored, critical)
-            if not restored:
-                outage.unrestored += 1
-                outage.critical_unrestored += critical
-                self.covering.setdefault(pid, set()).add(oid)
         self.cur.execute(
             "SELECT outage_id, id, premise_id, premise_id IS NOT NULL AND received_at >= %s "
             "AND category = ANY(%s) FROM report WHERE outage_id = ANY(%s)",
@@ -240,6 +229,28 @@ class BatchStore:
             if evidence:
                 self.groups.setdefault(outage.feeder_id, {}).setdefault(oid, set()).add(pid)
         self.dirty = set(self.groups)
+
+    def rows_of(self, outages: Iterable[MemOutage]) -> None:
+        """Read the affected premises of these outages where still pending, in one query."""
+        pending = {o.id: o for o in outages if o.rows_pending}
+        if not pending:
+            return
+        self.cur.execute(
+            "SELECT op.outage_id, op.premise_id, op.restored_at IS NOT NULL, "
+            "p.critical IS NOT NULL FROM outage_premise op JOIN premise p ON p.id = op.premise_id "
+            "WHERE op.outage_id = ANY(%s)",
+            [sorted(pending)],
+        )
+        for oid, pid, restored, critical in self.cur.fetchall():
+            outage = pending[oid]
+            assert outage.rows is not None
+            outage.rows[pid] = (restored, critical)
+            if not restored:
+                outage.unrestored += 1
+                outage.critical_unrestored += critical
+                self.covering.setdefault(pid, set()).add(oid)
+        for outage in pending.values():
+            outage.rows_pending = False
 
     def _trees_needed(self, located: Sequence[tuple[MemReport, Located]]) -> set[int]:
         """Feeders whose trees a report can need: where it may open or roll up an outage.
@@ -452,6 +463,7 @@ class BatchStore:
 
     def mark_affected(self, outage: OutageLike) -> None:
         assert isinstance(outage, MemOutage) and outage.rows is not None
+        self.rows_of([outage])
         tree = self.tree(outage.feeder_id)
         devices = (
             tree.below(outage.device_id) if outage.device_id in tree.graph else {outage.device_id}
@@ -519,6 +531,7 @@ class BatchStore:
         assert isinstance(survivor, MemOutage) and survivor.report_ids is not None
         groups = self.groups.setdefault(survivor.feeder_id, {})
         evidence = groups.setdefault(survivor.id, set())
+        self.rows_of(o for o in others if isinstance(o, MemOutage))
         for other in others:
             assert isinstance(other, MemOutage)
             assert other.report_ids is not None and other.rows is not None

@@ -2,9 +2,12 @@
 
 Accounts and phones take one ``= ANY(array)`` query each; points take the in-memory
 ``BulkLocator`` (the same GEOS predicates and lowest-id rule as PostGIS, see
-``geo.locator``) for region and feeder and one nearest-premise query over all points;
-addresses go through the geocoder one by one (a few ms each; gateways mostly send
-accounts, phones and points).
+``geo.locator``) for region and feeder and one nearest-premise query over all points.
+Addresses written as the register writes them (a gateway's stored address, a caller's
+exact words) take one ``address_norm = ANY(array)`` query together; only those it does
+not match exactly go through the geocoder one by one (a few ms each: its fuzzy search).
+The exact answer is the geocoder's: of the premises at that normalized address, the
+first by address text, then id.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from geo.exceptions import InvalidInput
 from geo.locator import NOT_FOUND, BulkLocator, check_coordinates
+from geo.normalize import normalize_address
 from geo.phones import normalize_phone, phone_keys
 from outages.intake.locate import Located, locate_report
 from outages.schemas import ReportCreate
@@ -88,20 +92,15 @@ def locate_many(
     out: list[Located | InvalidInput | None] = [None] * len(items)
     by_account: dict[str, list[int]] = {}
     by_phone: dict[str, list[int]] = {}
+    by_address: dict[str, list[int]] = {}
     points: list[int] = []
     for i, item in enumerate(items):
         if item.account:
             by_account.setdefault(item.account, []).append(i)
         elif item.address:
-            try:
-                out[i] = locate_report(
-                    session=session,
-                    data=item,
-                    settings=settings,
-                    may_file_unlocated=is_agent and item.allow_unlocated,
-                )
-            except InvalidInput as exc:
-                out[i] = exc
+            norm = normalize_address(item.address)
+            # Without a house number the geocoder has no exact match to offer.
+            by_address.setdefault(norm.full if norm.house else "", []).append(i)
         elif item.lon is not None and item.lat is not None:
             points.append(i)
         else:
@@ -128,12 +127,50 @@ def locate_many(
             msg = f"account {account!r} is not known: check the number on your bill"
             for i in indexes:
                 out[i] = InvalidInput(msg)
+    if by_address:
+        _locate_addresses(session, cursor, items, by_address, out, settings, is_agent)
     if by_phone:
         _locate_phones(cursor, by_phone, out, settings.phone_region)
     if points:
         _locate_points(session, cursor, items, points, out, settings)
     assert all(o is not None for o in out)
     return out  # type: ignore[return-value]
+
+
+def _locate_addresses(
+    session: Session,
+    cursor: psycopg.Cursor[Any],
+    items: Sequence[ReportCreate],
+    by_address: dict[str, list[int]],
+    out: list[Located | InvalidInput | None],
+    settings: OutageSettings,
+    is_agent: bool,
+) -> None:
+    """Exact normalized addresses in one query; the geocoder for the rest, one by one."""
+    cursor.execute(
+        f"SELECT address_norm, {_PREMISE_COLUMNS} FROM premise WHERE address_norm = ANY(%s)",
+        [[full for full in by_address if full]],
+    )
+    best: dict[str, Located] = {}
+    for full, *row in sorted(cursor.fetchall(), key=lambda r: (r[4], r[1])):
+        if full not in best:  # rows come by (address text, id): the geocoder's first
+            best[full] = _from_row(row, "address")
+    for full, indexes in by_address.items():
+        exact = best.get(full)
+        for i in indexes:
+            if exact is not None:
+                out[i] = exact
+                continue
+            item = items[i]
+            try:
+                out[i] = locate_report(
+                    session=session,
+                    data=item,
+                    settings=settings,
+                    may_file_unlocated=is_agent and item.allow_unlocated,
+                )
+            except InvalidInput as exc:
+                out[i] = exc
 
 
 def _locate_phones(

@@ -24,6 +24,7 @@ from dispatch.public_status import public_status
 from dispatch.status_memory import Facts, Premises, answer_from, load_facts, load_premises
 from geo.models import Device
 from outages.schemas import StatusAnswer, Where
+from outages.service import restore_outage
 from tests.dispatch.helpers import NOW, outage_on
 from tests.dispatch.test_status_equivalence import _scene
 from web.settings import Settings
@@ -31,6 +32,7 @@ from web.settings import Settings
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 SECOND = dt.timedelta(seconds=1)
+MINUTE = dt.timedelta(minutes=1)
 # The planned work now runs NOW - 1 h .. NOW + 2 h; the restoration was at NOW - 1 h and
 # restored_recently_h is 6; planned work starts at NOW + 2, 5 and 9 days.
 CLOCKS = (
@@ -63,9 +65,35 @@ def test_memory_answers_as_the_one_statement(
     lone = db_session.get(Device, premises_seen[-1].transformer_id)
     assert lone is not None
     outage_on(db_session, settings, lone, at=NOW - HOUR)
+    # And one above it: the lone transformer's premises are under two outages, and the
+    # statement names the lower id.
+    above = db_session.get(Device, lone.upstream_id)
+    assert above is not None
+    outage_on(db_session, settings, above, at=NOW - HOUR)
+    # And a transformer away from the scene out and restored twice: memory holds the later
+    # restoration (the scene's sample ends with 40 premises it did not touch).
+    twice = next(
+        d
+        for p in premises_seen[-40:]
+        if (d := db_session.get(Device, p.transformer_id)) is not None
+        and d.id != lone.id
+        and d.upstream_id != lone.upstream_id
+    )
+    for out, back in ((3 * HOUR, 2 * HOUR), (90 * MINUTE, 75 * MINUTE)):
+        outage = outage_on(db_session, settings, twice, at=NOW - out)
+        restore_outage(
+            session=db_session,
+            outage=outage,
+            device_code=None,
+            settings=settings,
+            now=NOW - back,
+            actor="crew",
+        )
     db_session.flush()
+    twice_premise = next(p for p in premises_seen if p.transformer_id == twice.id)
     premises, facts = _load(db_session, NOW - 30 * DAY)
     assert any(o not in facts.orders for o in facts.outages), "an outage without an order"
+    assert facts.restored[twice_premise.id] == NOW - 75 * MINUTE
     seen: set[str] = set()
     for premise in premises_seen:
         for now in CLOCKS:

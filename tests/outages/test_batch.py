@@ -392,11 +392,17 @@ def test_batch_answers_and_stores_what_the_single_path_does(
     assert any(o[1] == "merged" for o in single_state["outages"])
 
 
-def test_two_consecutive_batches_answer_as_one(
-    engine: Engine, settings: Settings, single_run: tuple[list[tuple[Any, ...]], Any]
+@pytest.mark.parametrize("splits", [2, 40])
+def test_consecutive_batches_answer_as_one(
+    engine: Engine,
+    settings: Settings,
+    single_run: tuple[list[tuple[Any, ...]], Any],
+    splits: int,
 ) -> None:
+    """Later batches roll up and merge outages earlier ones opened, whose affected
+    premises they read only when they change them."""
     single_answers, single_state = single_run
-    split_answers, split_state = run(engine, settings, _batch(settings, splits=2))
+    split_answers, split_state = run(engine, settings, _batch(settings, splits=splits))
     assert split_answers == single_answers
     _same(single_state, split_state)
 
