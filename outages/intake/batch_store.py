@@ -296,12 +296,12 @@ class BatchStore:
             "WHERE transformer_id = ANY(%s)",
             [missing],
         )
+        # New lists: a list another store shares (``TopologyCache.copy``) is never changed.
         by_transformer = self.premises_by_transformer
+        for transformer in missing:
+            by_transformer[transformer] = []
         for transformer, pid, critical in self.cur.fetchall():
-            held = by_transformer.get(transformer)
-            if held is None:
-                held = by_transformer[transformer] = []
-            held.append((pid, critical))
+            by_transformer[transformer].append((pid, critical))
         self.loaded_transformers.update(missing)
 
     def tree(self, feeder_id: int) -> CachedTree:

@@ -9,8 +9,12 @@ triggers on device, premise and feeder replace it in the changing transaction), 
 held is dropped when the token differs, so a group never uses a tree older than the
 territory it reads.
 
-Only one thread uses a cache: the writer's (the batch route and the single path load per
-call, as their batches amortise the loads anyway).
+Only one thread changes a cache: the writer's. The batch route files with a ``copy`` of
+it, taken in one step under the GIL (the dicts are copied in C): what the route's batch
+loads stays in its copy, and the trees and premise lists it shares are never changed in
+place (a transformer's list is replaced, not appended to, when loaded). Batches of 500
+of a storm filed 1,652 reports/s loading their trees and 2,540/s from the warm cache
+(bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -35,6 +39,16 @@ class TopologyCache:
         self.device_codes: dict[int, str] = {}
         self.premises_by_transformer: dict[int, list[tuple[int, bool]]] = {}
         self.loaded_transformers: set[int] = set()
+
+    def copy(self) -> TopologyCache:
+        """A cache of its own holding what this one holds now, for another thread."""
+        other = TopologyCache()
+        other.token = self.token
+        other.trees = dict(self.trees)
+        other.device_codes = dict(self.device_codes)
+        other.premises_by_transformer = dict(self.premises_by_transformer)
+        other.loaded_transformers = set(self.loaded_transformers)
+        return other
 
     def check(self, cursor: psycopg.Cursor[Any]) -> None:
         """Drop what is held if the territory changed since it was loaded."""

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from geo.exceptions import InvalidInput
 from geo.models import Device, Feeder, Premise
 from outages.exceptions import AddressNotFound
+from outages.intake.batch import file_batch
 from outages.intake.group_commit import GroupWriter, Pending, form_group
 from outages.intake.single import file_report
 from outages.models import Outage, OutagePremise, Report
@@ -312,3 +313,42 @@ def test_a_writer_that_cannot_preload_still_files(engine: Engine, settings: Sett
         writer.write_group([pending])
         assert isinstance(pending.future.result(timeout=0), ReportAnswer)
         assert writer.topology.trees  # loaded for that report's feeder
+
+
+def test_a_batch_filed_with_a_copy_of_the_writers_topology_leaves_the_writers_alone(
+    engine: Engine, settings: Settings
+) -> None:
+    """The batch route files with ``writer.topology.copy()``: it answers what a batch that
+    loads its own trees answers, the trees it loads stay in its copy, and the writer's
+    trees and premise lists are the same objects with the same contents afterwards."""
+    runs: dict[str, list[tuple[object, ...]]] = {}
+    for mode in ("own", "copy"):
+        with rolled_back(engine) as session:
+            items = prelude(session, settings)
+            writer = _writer(session, settings)
+            # The writer has met one feeder so far: the batch needs trees it does not hold.
+            first = next(i for i in items if i.account)
+            writer.write_group([Pending(first, None, ACTOR, True, NOW)])
+            session.expire_all()
+            held_trees = dict(writer.topology.trees)
+            held_lists = {
+                t: (id(ps), list(ps)) for t, ps in writer.topology.premises_by_transformer.items()
+            }
+            copy = writer.topology.copy() if mode == "copy" else None
+            answers = file_batch(
+                session=session,
+                items=items,
+                settings=settings,
+                now=NOW,
+                actor=ACTOR,
+                is_agent=True,
+                topology=copy,
+            )
+            runs[mode] = canonical_answers(session, answers)
+            assert writer.topology.trees == held_trees
+            assert {
+                t: (id(ps), list(ps)) for t, ps in writer.topology.premises_by_transformer.items()
+            } == held_lists
+            if copy is not None:
+                assert set(copy.trees) > set(held_trees), "the batch loaded trees into its copy"
+    assert runs["copy"] == runs["own"]

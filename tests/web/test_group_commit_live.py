@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from geo.cluster import Cluster
 from geo.models import Device, Premise
+from outages.intake import batch_store
 from outages.service import open_outage
 from tests.outages.helpers import NOW
 from web.main import create_app
@@ -113,6 +114,41 @@ def test_a_new_outage_is_seen_by_the_next_report(
     assert answer.status_code == 201, answer.text
     assert answer.json()["classification"] == "known"
     assert answer.json()["outage_id"] == outage_id
+
+
+def test_a_batch_files_with_the_warm_writers_trees_and_loads_none(
+    served: Served, committed_intake: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch route takes a copy of the group writer's topology, preloaded when the
+    writer started: a batch of callers on every feeder reads no device tree."""
+    base, app = served
+    writer = app.state.group_writer
+    deadline = time.monotonic() + 30
+    while writer.stats.warmed_feeders == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert writer.stats.warmed_feeders > 0, "the writer did not preload the territory"
+    loads: list[list[int]] = []
+    real = batch_store.load_feeder_trees
+
+    def counting(*, session: Session, feeder_ids: list[int]) -> Any:
+        loads.append(list(feeder_ids))
+        return real(session=session, feeder_ids=feeder_ids)
+
+    monkeypatch.setattr(batch_store, "load_feeder_trees", counting)
+    with Session(committed_intake) as session:
+        rows = session.execute(
+            select(Premise.feeder_id, Premise.account)
+            .where(Premise.transformer_id.is_not(None))
+            .order_by(Premise.feeder_id, Premise.id)
+        )
+        # The first premise of each feeder: later rows of a feeder overwrite, so go backwards.
+        accounts = list(dict(reversed([tuple(r) for r in rows.all()])).values())
+    assert len(accounts) > 1
+    body = {"reports": [{"account": a, "category": "no_power"} for a in accounts]}
+    answer = httpx.post(f"{base}/api/v1/reports/batch", json=body, timeout=60)
+    assert answer.status_code == 200, answer.text
+    assert [a["classification"] for a in answer.json()] == ["new"] * len(accounts)
+    assert loads == []
 
 
 def test_the_region_index_reloads_when_the_territory_changes(

@@ -102,8 +102,13 @@ def post_batch(
     settings: SettingsDep,
     now: NowDep,
     user: Annotated[User | None, Depends(optional_user)],
+    writer: GroupWriterDep,
 ) -> Response:
-    """File up to 10,000 reports at once; answers in order, as if filed one by one."""
+    """File up to 10,000 reports at once; answers in order, as if filed one by one.
+
+    The feeder trees come from a copy of the group writer's topology (warm from its start)
+    rather than from the database: in a storm, loading them was a third of a batch's time.
+    """
     is_agent = admit.is_agent(user.role if user else None)
     admit.check_phone_lookup(batch.reports, is_agent=is_agent, numbered=True)
     answers = file_batch(
@@ -113,6 +118,7 @@ def post_batch(
         now=now,
         actor=user.username if user else "public",
         is_agent=is_agent,
+        topology=writer.topology.copy() if writer is not None else None,
     )
     # Serialized once by pydantic-core: 10,000 answers need no second validation.
     return Response(_batch_answers.dump_json(answers), media_type="application/json")
