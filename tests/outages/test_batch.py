@@ -540,3 +540,57 @@ def test_outages_opened_one_group_after_another_are_numbered_without_gaps(
         assert answer.outage_id is not None
         opened.append(answer.outage_id)
     assert opened[1] == opened[0] + 1 and opened[2] == opened[1] + 1, opened
+
+
+def test_a_gateway_batch_by_address_in_a_storm_is_answered_with_the_known_outage(
+    client: TestClient, db_session: Session, settings: Settings
+) -> None:
+    """The app gateway posts its customers' stored addresses while a fuse is out: each
+    caller below it hears the known outage and its ETR, a misspelt street still finds the
+    premise, the same address twice is one premise, and an address that matches nothing is
+    refused naming it, with nothing stored for it."""
+    fuse, transformers = fuse_with_transformers(db_session)
+    outage = open_outage(
+        session=db_session,
+        device_code=fuse.code,
+        cause="weather",
+        confirmed=True,
+        settings=settings,
+        now=NOW,
+        actor="dispatcher",
+    )
+    db_session.flush()
+    below = [p for t in transformers for p in premises_of(db_session, t)][:4]
+    street, house = below[1].address.split(",")[0].rsplit(" ", 1)
+    misspelt = f"{street[:2]}{street[3:]} {house}"  # one letter dropped
+    before = _count(db_session)
+    body = {
+        "reports": [
+            {"address": below[0].address, "category": "no_power", "channel": "app"},
+            {"address": misspelt, "category": "no_power", "channel": "app"},
+            {"address": below[2].address, "category": "wire_down", "channel": "app"},
+            {"address": below[2].address, "category": "no_power", "channel": "app"},
+            {"address": "Nowhere Street 9999", "category": "no_power", "channel": "app"},
+        ]
+    }
+    response = client.post("/api/v1/reports/batch", json=body)
+    assert response.status_code == 200, response.text
+    answers = response.json()
+    for answer in answers[:4]:
+        assert answer["classification"] in ("known", "duplicate"), answer
+        assert answer["outage_id"] == outage.id
+        assert "Expected back by" in answer["message"]
+    assert [a["classification"] for a in answers[:3]] == ["known"] * 3
+    # The premise at each address (OSM may hold several at one: any of them is right).
+    at: dict[int, str] = {}
+    for r in db_session.scalars(select(Report).where(Report.outage_id == outage.id)):
+        premise = db_session.get(Premise, r.premise_id)
+        assert premise is not None
+        at[r.id] = premise.address_norm
+    assert at[answers[0]["id"]] == below[0].address_norm
+    assert at[answers[1]["id"]] == below[1].address_norm  # found through the misspelling
+    assert at[answers[2]["id"]] == at[answers[3]["id"]] == below[2].address_norm
+    assert (
+        answers[4]["error"] == "AddressNotFound" and "Nowhere Street 9999" in answers[4]["detail"]
+    )
+    assert _count(db_session) == before + 4
