@@ -147,14 +147,16 @@ def _locate_addresses(
     is_agent: bool,
 ) -> None:
     """Exact normalized addresses in one query; the geocoder for the rest, one by one."""
-    cursor.execute(
-        f"SELECT address_norm, {_PREMISE_COLUMNS} FROM premise WHERE address_norm = ANY(%s)",
-        [[full for full in by_address if full]],
-    )
     best: dict[str, Located] = {}
-    for full, *row in sorted(cursor.fetchall(), key=lambda r: (r[4], r[1])):
-        if full not in best:  # rows come by (address text, id): the geocoder's first
-            best[full] = _from_row(row, "address")
+    candidates = [full for full in by_address if full]
+    if candidates:  # not a round trip for a group whose addresses have no house number
+        cursor.execute(
+            f"SELECT address_norm, {_PREMISE_COLUMNS} FROM premise WHERE address_norm = ANY(%s)",
+            [candidates],
+        )
+        for full, *row in sorted(cursor.fetchall(), key=lambda r: (r[4], r[1])):
+            if full not in best:  # rows come by (address text, id): the geocoder's first
+                best[full] = _from_row(row, "address")
     for full, indexes in by_address.items():
         exact = best.get(full)
         for i in indexes:
