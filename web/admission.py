@@ -7,7 +7,10 @@ needs a thread too. Under a few hundred clients every thread can be a request wa
 a connection while every connection waits for a thread: the server wedges until the
 pool's 30 s timeout answers 500s (found by bench/intake.py). Requests beyond the limits
 wait here, in the event loop, holding neither a thread nor a connection; the lanes add up
-to the pool's 30 connections.
+to the pool's 30 connections. Single reports have a lane of their own when group commit is
+on (``outages.intake.group_commit``): they wait for the group writer on the event loop,
+holding neither, so the lane is sized for the writer's groups rather than the pool, and the
+few the writer hands back are filed alone in threads of their own (``web.api.reports``).
 
 A slot is taken only once the body is in: a client trickling its body a byte at a time
 (or sending 100 MB) would otherwise hold a slot for as long as it likes. ``BodyLimits``
@@ -59,9 +62,11 @@ class Limits:
     main_slots: int
     health_slots: int
     public_read_slots: int
+    intake_slots: int | None = None  # None: single reports take main slots
 
 
 BATCH_PATH = "/api/v1/reports/batch"
+INTAKE_PATH = "/api/v1/reports"
 HEALTH_PATHS = frozenset({"/healthz"})
 # Public reads of one premise or point: a few indexed queries each.
 PUBLIC_READ_PATHS = frozenset(
@@ -73,8 +78,9 @@ UNGATED_PREFIXES = ("/static/",)  # files from disk: no thread, no connection
 UNGATED_PATHS = frozenset({"/api/v1/wallboard/stream"})
 
 
-def lane_of(scope: Scope) -> str | None:
-    """Which slots a request takes: ``health``, ``public``, ``main``, or None (no gate)."""
+def lane_of(scope: Scope, *, intake: bool = False) -> str | None:
+    """Which slots a request takes: ``health``, ``public``, ``intake`` (a single report,
+    when that lane exists), ``main``, or None (no gate)."""
     path: str = scope["path"]
     if path.startswith(UNGATED_PREFIXES) or path in UNGATED_PATHS:
         return None
@@ -82,6 +88,8 @@ def lane_of(scope: Scope) -> str | None:
         return "health"
     if scope["method"] in ("GET", "HEAD") and path in PUBLIC_READ_PATHS:
         return "public"
+    if intake and scope["method"] == "POST" and path == INTAKE_PATH:
+        return "intake"
     return "main"
 
 
@@ -98,6 +106,8 @@ class AdmissionGate:
             "health": limits.health_slots,
             "public": limits.public_read_slots,
         }
+        if limits.intake_slots is not None:
+            sizes["intake"] = limits.intake_slots
         for lane, size in sizes.items():
             if size < 1:
                 msg = f"admission limit of lane {lane} must be at least 1, got {size}"
@@ -108,7 +118,7 @@ class AdmissionGate:
         self._gates: dict[str, asyncio.Semaphore | LaneQuota] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        lane = lane_of(scope) if scope["type"] == "http" else None
+        lane = lane_of(scope, intake="intake" in self.sizes) if scope["type"] == "http" else None
         if lane is None:
             await self.app(scope, receive, send)
             return

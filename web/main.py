@@ -195,4 +195,5 @@ def admission_limits(settings: Settings) -> Limits:
         main_slots=settings.max_inflight_requests,
         health_slots=settings.health_slots,
         public_read_slots=settings.public_read_slots,
+        intake_slots=settings.intake_slots if settings.intake_group_commit else None,
     )

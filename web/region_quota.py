@@ -108,7 +108,7 @@ class _Seat:
 class QuotaPlan:
     """Which admission lanes are shared by region, and how (``web.settings.Settings``)."""
 
-    lanes: tuple[str, ...] = ("main", "public")
+    lanes: tuple[str, ...] = ("main", "public", "intake")
     lendable_share: float = 0.5
     borrowing_share: float = 10.0
     queue_limit: int = 200
@@ -154,6 +154,8 @@ def lane_gates(
         return gates
     weights = {code: float(max(n, 1)) for code, n in index.lookup.customers.items()}
     for lane in plan.lanes:
+        if lane not in sizes:  # the intake lane without group commit
+            continue
         if sizes[lane] < 2:
             log.warning("lane %s has one slot: a plain limit, no region quotas", lane)
             continue

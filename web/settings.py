@@ -18,6 +18,15 @@ class Settings(HotlineSettings):
             "(10 + 20) and anyio's 40 threads (see web/admission.py)."
         ),
     )
+    intake_slots: int = Field(
+        default=200,
+        ge=1,
+        description="Single reports (POST /api/v1/reports) inside the app at once per worker "
+        "while group commit is on. They wait for the group writer on the event loop, holding "
+        "no thread and no connection, so the writer's next group takes all that came in while "
+        "it wrote the last: with the 24 main slots a storm's groups were 24 and the writer and "
+        "the requests took turns (bench/RESULTS.md). Without group commit they take main slots.",
+    )
     health_slots: int = Field(
         default=2, description="Requests to /healthz inside the app at once, beside the others."
     )
@@ -38,11 +47,11 @@ class Settings(HotlineSettings):
         "(web/region_quota.py): each region keeps a guaranteed share in another's surge.",
     )
     region_quota_lanes: list[str] = Field(
-        default_factory=lambda: ["main", "public"],
-        description="Lanes (main, public, health) whose slots are shared by region (public: "
-        "status lookups by account or point); a lane with fewer slots than regions + 1 "
-        "pools its smallest regions into the other share, one with a single slot keeps a "
-        "plain limit.",
+        default_factory=lambda: ["main", "public", "intake"],
+        description="Lanes (main, public, intake, health) whose slots are shared by region "
+        "(public: status lookups by account or point; intake: single reports); a lane with "
+        "fewer slots than regions + 1 pools its smallest regions into the other share, one "
+        "with a single slot keeps a plain limit.",
     )
     region_lendable_share: float = Field(
         default=0.5, ge=0, le=1, description="Share of a region's seats it lends while idle."

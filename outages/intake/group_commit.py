@@ -118,6 +118,11 @@ class GroupWriter:
             self._thread.join(timeout=WAIT_S)
             self._thread = None
 
+    @property
+    def queued(self) -> int:
+        """Reports waiting for the writer's next group (approximate, as ``qsize`` is)."""
+        return self._queue.qsize()
+
     def submit(self, pending: Pending) -> Future[ReportAnswer | None]:
         if self._thread is None:
             pending.future.set_result(None)  # not running: the request files it alone

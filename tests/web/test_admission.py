@@ -54,6 +54,56 @@ def test_each_lane_lets_at_most_its_slots_in() -> None:
     assert sum(inside.values()) == 0
 
 
+def test_single_reports_have_a_lane_of_their_own_only_with_intake_slots() -> None:
+    """With group commit a single report waits for the writer holding no thread, so it
+    takes an intake slot; the batch route and other posts keep to the main lane."""
+    from dataclasses import replace
+
+    async def run(limits: Limits) -> Counter[str]:
+        inside: Counter[str] = Counter()
+        most: Counter[str] = Counter()
+
+        async def slow_app(scope: Scope, receive: Receive, send: Send) -> None:
+            key = f"{scope['method']} {scope['path']}"
+            for k in (key, "all"):
+                inside[k] += 1
+                most[k] = max(most[k], inside[k])
+            await asyncio.sleep(0.01)
+            for k in (key, "all"):
+                inside[k] -= 1
+
+        gate = AdmissionGate(slow_app, limits)
+
+        async def noop_receive() -> dict[str, object]:
+            return {}
+
+        async def noop_send(message: object) -> None:
+            return None
+
+        calls = [
+            gate({"type": "http", "path": path, "method": method}, noop_receive, noop_send)  # type: ignore[arg-type]
+            for method, path in (
+                ("POST", "/api/v1/reports"),
+                ("POST", "/api/v1/reports/batch"),
+                ("GET", "/api/v1/reports"),
+            )
+            for _ in range(20)
+        ]
+        await asyncio.gather(*calls)
+        return most
+
+    with_lane = asyncio.run(run(replace(LIMITS, intake_slots=12)))
+    assert with_lane == {
+        "POST /api/v1/reports": 12,
+        "POST /api/v1/reports/batch": 3,
+        "GET /api/v1/reports": 3,
+        "all": 15,
+    }
+    # Without the lane the single reports share the main lane's 3 slots with the others.
+    without = asyncio.run(run(LIMITS))
+    assert without["all"] == 3 and without["POST /api/v1/reports"] >= 1
+
+
 def test_limits_must_be_positive() -> None:
     from dataclasses import replace
 

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from geo.cluster import Cluster
+from geo.locks import LockSpace
 from geo.models import Device, Premise
 from outages.intake import batch_store
 from outages.service import open_outage
@@ -85,6 +86,48 @@ def test_concurrent_reports_are_grouped_and_every_answer_is_stored(
     stats = app.state.group_writer.stats
     assert stats.grouped == len(accounts) and stats.failed_groups == 0
     assert stats.groups <= len(accounts)
+
+
+def test_a_storm_of_reports_waits_for_one_group_not_for_the_main_slots(
+    served: Served, committed_intake: Engine
+) -> None:
+    """While the writer is held up, more reports come in than the app's 24 main slots: on
+    the intake lane they all reach the writer and its next group writes them together (on
+    the main lane at most 23 could be waiting and the rest took turns with the writer)."""
+    base, app = served
+    writer = app.state.group_writer
+    with Session(committed_intake) as session:
+        rows = session.execute(
+            select(Premise.account, Premise.feeder_id).order_by(Premise.id).limit(90)
+        ).all()
+    first_account, feeder = rows[0]
+    others = [account for account, _ in rows[1:]]
+    held = committed_intake.connect()
+    lock = {"ns": int(LockSpace.FEEDER), "f": feeder}
+    held.execute(text("SELECT pg_advisory_lock(:ns, :f)"), lock)
+
+    def post(account: str) -> httpx.Response:
+        body = {"account": account, "category": "no_power"}
+        return httpx.post(f"{base}/api/v1/reports", json=body, timeout=60)
+
+    with ThreadPoolExecutor(len(rows)) as pool:
+        blocked = pool.submit(post, first_account)
+        time.sleep(0.3)  # it reaches the writer's queue (or waits there while the writer warms)
+        deadline = time.monotonic() + 20
+        while writer.queued and time.monotonic() < deadline:
+            time.sleep(0.02)  # then the writer takes it and waits for the feeder's lock
+        storm = [pool.submit(post, account) for account in others]
+        while writer.queued < len(others) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        queued = writer.queued
+        held.execute(text("SELECT pg_advisory_unlock_all()"))
+        held.close()
+        answers = [blocked.result(), *(f.result() for f in storm)]
+    assert queued == len(others)
+    assert [a.status_code for a in answers] == [201] * len(rows)
+    assert writer.stats.largest == len(others) > app.state.settings.max_inflight_requests
+    ids = [a.json()["id"] for a in answers]
+    assert _stored(committed_intake, ids) == set(ids)
 
 
 def test_a_new_outage_is_seen_by_the_next_report(

@@ -65,6 +65,12 @@ def test_the_public_lane_is_shared_by_region_by_default() -> None:
     assert public.quota.book.share_of("R5") == OTHER
     assert isinstance(gates["main"], LaneQuota)
     assert isinstance(gates["health"], asyncio.Semaphore)
+    assert "intake" not in gates  # no group commit: single reports take main slots
+    sizes = {"main": 8, "health": 1, "public": 4, "intake": 200}
+    with_intake = lane_gates(sizes, QuotaPlan(), _scope(_index(), "x"))
+    intake = with_intake["intake"]
+    assert isinstance(intake, LaneQuota)
+    assert set(intake.quota.book.shares) == set(CUSTOMERS) | {OTHER}
 
 
 def _flood(quotas: QuotaPlan | None) -> list[str]:

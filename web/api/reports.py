@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -38,6 +39,11 @@ from web.deps import (
 )
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+# A report the group writer hands back came in on the intake lane, which holds up to 200
+# per worker and no threads: filed alone, at most this many at once take a thread (and a
+# pooled connection), so a failed group of 200 cannot take every thread the other routes
+# need to close their sessions (web/admission.py).
+FILED_ALONE = anyio.CapacityLimiter(4)
 LocatedBy = Literal["address", "point", "account", "phone", "unlocated"]
 IdempotencyKey = Annotated[
     Text | None,
@@ -65,7 +71,8 @@ async def post_report(
     async: in a storm, a request waits for its group's commit on the event loop rather
     than in a pool thread, and the route's dependencies cost no thread hops. A report the
     group hands back (or every report, without a writer) is filed alone in a unit of work
-    of its own, committed before the answer is sent, as ``SessionDep`` does.
+    of its own, committed before the answer is sent, as ``SessionDep`` does: in one of
+    ``FILED_ALONE``'s threads when it came in on the intake lane.
     """
     is_agent = admit.is_agent(user.role if user else None)
     admit.check_phone_lookup([data], is_agent=is_agent, numbered=False)
@@ -88,7 +95,9 @@ async def post_report(
                 idempotency_key=idempotency_key,
             )
 
-    return await run_in_threadpool(alone)
+    if writer is None:
+        return await run_in_threadpool(alone)
+    return await anyio.to_thread.run_sync(alone, limiter=FILED_ALONE)
 
 
 BatchAnswers = list[ReportAnswer | BatchItemError]
