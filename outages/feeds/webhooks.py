@@ -4,7 +4,10 @@ Events come from the public outage feed itself (``outages.feeds.geojson``): each
 cycle compares the feed with the last published state (``feed_item_state``) and queues one
 delivery per subscribed webhook for every item that started, changed or ended. So a partner
 hears exactly what the public feed shows, with the same generalization and no personal
-data, and the domain code that changes outages needs no hooks. Deliveries are an outbox
+data, and the domain code that changes outages needs no hooks. While no webhook is active
+the cycle computes nothing (the feed of a storm's outages is over a second of database
+work); the first registration takes the feed's state instead, so a partner hears of
+changes from its registration on, not of the whole past. Deliveries are an outbox
 like customer notifications: queued in the cycle's transaction, posted by ``deliver_due``,
 retried with exponential backoff, every attempt kept in the delivery's ``log``.
 """
@@ -72,8 +75,14 @@ def register_webhook(
     description: str | None,
     actor: str,
     now: dt.datetime,
+    settings: OutageSettings,
 ) -> Registered:
-    """Register a partner endpoint (http or https) for ``events`` (empty: all of them)."""
+    """Register a partner endpoint (http or https) for ``events`` (empty: all of them).
+
+    The first active webhook takes a snapshot of the feed (``snapshot_feed``): cycles
+    before it kept no state, and it should hear what changes from now, not every outage
+    already out as "started" (nor "ended" for those of a state left from earlier partners).
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         msg = f"url must be an absolute http(s) URL, got {url!r}"
@@ -82,6 +91,9 @@ def register_webhook(
     if unknown:
         msg = f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(EVENT_TYPES)}"
         raise InvalidInput(msg)
+    first = session.scalar(select(Webhook.id).where(Webhook.active).limit(1)) is None
+    if first:
+        snapshot_feed(session=session, now=now, settings=settings)
     secret = secrets.token_urlsafe(32)
     webhook = Webhook(
         url=url,
@@ -129,10 +141,15 @@ def deliveries_of(*, session: Session, webhook: Webhook, limit: int = 100) -> li
 
 
 def _queue(
-    session: Session, event: str, event_id: str, payload: dict[str, Any], now: dt.datetime
+    session: Session,
+    hooks: list[Webhook],
+    event: str,
+    event_id: str,
+    payload: dict[str, Any],
+    now: dt.datetime,
 ) -> int:
     queued = 0
-    for webhook in session.scalars(select(Webhook).where(Webhook.active)):
+    for webhook in hooks:
         if webhook.events and event not in webhook.events:
             continue
         exists = session.scalar(
@@ -157,18 +174,41 @@ def _queue(
     return queued
 
 
-def queue_feed_events(*, session: Session, now: dt.datetime, settings: OutageSettings) -> int:
-    """Compare the outage feed with its last published state; queue an event per change.
-
-    Returns how many deliveries were queued. The state is updated even without webhooks,
-    so a partner registered later hears of changes from then on, not of the whole past.
-    """
-    # Workers' cycles take turns: two could otherwise both see an item as new.
+def _current_feed(
+    session: Session, now: dt.datetime, settings: OutageSettings
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The public feed's items by id, each with its digest; under the feed-events lock, so
+    workers' cycles (and a registration's snapshot) take turns."""
     xact_lock(session, LockSpace.FEED_EVENTS, 0)
-    current = {
+    return {
         fid: (hashlib.sha256(text.encode()).hexdigest(), json.loads(text))
         for fid, text in outage_features(session=session, now=now, cell_m=settings.feed_cell_m)
     }
+
+
+def snapshot_feed(*, session: Session, now: dt.datetime, settings: OutageSettings) -> int:
+    """Replace the published state with the feed as it is, queueing nothing; returns how
+    many items it holds."""
+    current = _current_feed(session, now, settings)
+    session.execute(delete(FeedItemState))
+    session.add_all(
+        FeedItemState(item_id=item_id, digest=digest, feature=feature, updated_at=now)
+        for item_id, (digest, feature) in current.items()
+    )
+    session.flush()
+    return len(current)
+
+
+def queue_feed_events(*, session: Session, now: dt.datetime, settings: OutageSettings) -> int:
+    """Compare the outage feed with its last published state; queue an event per change.
+
+    Returns how many deliveries were queued. Without an active webhook nothing is computed:
+    the state waits, as it was, for the next registration's snapshot.
+    """
+    hooks = list(session.scalars(select(Webhook).where(Webhook.active).order_by(Webhook.id)))
+    if not hooks:
+        return 0
+    current = _current_feed(session, now, settings)
     published = {s.item_id: s for s in session.scalars(select(FeedItemState))}
     queued = 0
     for item_id, (digest, feature) in current.items():
@@ -177,7 +217,7 @@ def queue_feed_events(*, session: Session, now: dt.datetime, settings: OutageSet
             continue
         event = "outage.started" if state is None else "outage.updated"
         payload = _payload(event, f"{item_id}:{digest[:16]}", now, feature)
-        queued += _queue(session, event, payload["id"], payload, now)
+        queued += _queue(session, hooks, event, payload["id"], payload, now)
         if state is None:
             session.add(
                 FeedItemState(item_id=item_id, digest=digest, feature=feature, updated_at=now)
@@ -189,7 +229,7 @@ def queue_feed_events(*, session: Session, now: dt.datetime, settings: OutageSet
             payload = _payload(
                 "outage.ended", f"{item_id}:ended:{state.digest[:16]}", now, state.feature
             )
-            queued += _queue(session, "outage.ended", payload["id"], payload, now)
+            queued += _queue(session, hooks, "outage.ended", payload["id"], payload, now)
             session.delete(state)
     session.flush()
     return queued

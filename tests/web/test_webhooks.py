@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from dispatch.cycle import run_cycle
 from outages.feeds.signing import sign, verify
 from outages.notify import LoggingSender
-from outages.service import restore_outage
+from outages.service import open_outage, restore_outage
 from tests.web.feed_helpers import (
     NOW,
     Receiver,
@@ -163,3 +163,57 @@ def test_unreachable_endpoint_gives_up_after_the_last_attempt(
     delivery = client.get(f"/api/v1/webhooks/{webhook_id}/deliveries", headers=admin).json()[0]
     assert delivery["status"] == "failed" and delivery["attempts"] == 2
     assert delivery["last_status_code"] is None and "Error" in delivery["last_error"]
+
+
+def test_a_partner_registered_in_a_storm_hears_what_changes_from_then_on(
+    client: TestClient,
+    db_session: Session,
+    settings: Settings,
+    admin: dict[str, str],
+    receiver: Receiver,
+) -> None:
+    """Cycles with no webhook compute no feed; the first registration snapshots it, so the
+    partner is not told that the outage already out "started", but hears the next one start
+    and the first one end."""
+    first = fuse_outage(db_session, settings)
+    _cycle(db_session, settings, NOW)
+    _cycle(db_session, settings, NOW + dt.timedelta(seconds=15))
+    assert db_session.scalar(text("SELECT count(*) FROM feed_item_state")) == 0
+    _register(client, admin, receiver)
+    states = db_session.scalars(text("SELECT item_id FROM feed_item_state")).all()
+    assert states == [f"outage-{first.id}"]
+    _cycle(db_session, settings, NOW + dt.timedelta(seconds=30))
+    assert receiver.received == []
+    other = db_session.execute(
+        text(
+            "SELECT code FROM device WHERE kind = 'transformer' AND feeder_id <> :f "
+            "ORDER BY id LIMIT 1"
+        ),
+        {"f": first.feeder_id},
+    ).scalar_one()
+    second = open_outage(
+        session=db_session,
+        device_code=other,
+        cause="equipment",
+        confirmed=True,
+        settings=settings,
+        now=NOW + dt.timedelta(minutes=5),
+        actor="dispatcher",
+    )
+    _cycle(db_session, settings, NOW + dt.timedelta(minutes=5))
+    device = db_session.execute(
+        text("SELECT code FROM device WHERE id = :d"), {"d": first.device_id}
+    ).scalar_one()
+    restore_outage(
+        session=db_session,
+        outage=first,
+        device_code=device,
+        settings=settings,
+        now=NOW + dt.timedelta(minutes=40),
+        actor="crew",
+    )
+    _cycle(db_session, settings, NOW + dt.timedelta(minutes=40))
+    heard = [(r["body"]["type"], r["body"]["feature"]["id"]) for r in receiver.received]
+    assert ("outage.started", f"outage-{second.id}") in heard
+    assert ("outage.ended", f"outage-{first.id}") in heard
+    assert ("outage.started", f"outage-{first.id}") not in heard

@@ -24,7 +24,9 @@ WebhookDep = Annotated[Webhook, Depends(valid_webhook_id)]
 
 
 @router.post("", response_model=WebhookCreated, status_code=201)
-def register(data: WebhookCreate, user: Admin, session: SessionDep, now: NowDep) -> WebhookCreated:
+def register(
+    data: WebhookCreate, user: Admin, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> WebhookCreated:
     """Register a partner endpoint; the answer holds its signing secret, shown only here."""
     made = webhooks.register_webhook(
         session=session,
@@ -33,6 +35,7 @@ def register(data: WebhookCreate, user: Admin, session: SessionDep, now: NowDep)
         description=data.description,
         actor=user.username,
         now=now,
+        settings=settings,
     )
     read = WebhookRead.model_validate(made.webhook)
     return WebhookCreated(**read.model_dump(), secret=made.secret)
