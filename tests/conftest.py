@@ -93,6 +93,9 @@ def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         # tests (tests/dispatch/test_status_memory.py, tests/web/test_status_memory_live.py)
         # turn it on, every other status test exercises the SQL path.
         status_memory=False,
+        # gc.freeze() is process-wide: in the test process it would freeze pytest's heap at
+        # every app start (tests/web/test_heap.py freezes a worker of its own).
+        freeze_startup_heap=False,
     )
 
 

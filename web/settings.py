@@ -27,6 +27,13 @@ class Settings(HotlineSettings):
         "it wrote the last: with the 24 main slots a storm's groups were 24 and the writer and "
         "the requests took turns (bench/RESULTS.md). Without group commit they take main slots.",
     )
+    freeze_startup_heap: bool = Field(
+        default=True,
+        description="Once the worker's caches are loaded (the writer's trees, the region "
+        "index, the status memory), move them out of the cyclic garbage collector "
+        "(gc.freeze, web/heap.py): in a storm its full collections walked them every 0.7 s "
+        "for 220-260 ms, the GIL held.",
+    )
     health_slots: int = Field(
         default=2, description="Requests to /healthz inside the app at once, beside the others."
     )

@@ -106,6 +106,9 @@ class GroupWriter:
         self._queue: queue.Queue[Pending | None] = queue.Queue()
         self._carry: list[Pending] = []
         self._thread: threading.Thread | None = None
+        # Set once the writer is ready for its first group (its cache preloaded, or not
+        # wanted): the worker then freezes its start-up heap (web/heap.py).
+        self.ready = threading.Event()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="intake-group-writer", daemon=True)
@@ -157,6 +160,7 @@ class GroupWriter:
     def _run(self) -> None:
         if self.warm:
             self.warm_up()
+        self.ready.set()
         while True:
             group, stopping = self._next_group()
             if group:
