@@ -15,8 +15,9 @@ A batch is admitted, located, loaded, decided and written in five steps:
    reports, outages, affected premises, ETR history and events; one UPDATE each for
    outages and moved reports.
 
-Ids are drawn from the sequences up front (reports) or in small blocks (outages), so
-answers carry them; they are equal to the single path's up to renumbering.
+Report ids are drawn from the sequence up front, so answers carry them; outages opened
+take provisional numbers until all are drawn in one statement before the write
+(``outages.intake.batch_ids``). Both are equal to the single path's up to renumbering.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from geo.exceptions import InvalidInput
 from outages.exceptions import AddressNotFound
 from outages.intake import rules
 from outages.intake.admit import admit_batch
+from outages.intake.batch_ids import number_outages
 from outages.intake.batch_state import MemReport
 from outages.intake.batch_store import BatchStore
 from outages.intake.batch_write import write_batch
@@ -226,6 +228,7 @@ def _decide(
             actor=actor,
         )
         store.register(report)
+    number_outages(store, reports, [sorting.out[i] for i, _ in sorting.filed])
     write_batch(store, reports)
     # The ORM did not see these writes: objects it holds must be read again.
     session.expire_all()

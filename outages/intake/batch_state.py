@@ -9,11 +9,11 @@ bookkeeping the batch needs to write set-based afterwards.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from outages.feeder_tree import FeederTree
+from outages.intake.pg_text import json_text
 
 # The outage columns as COPY writes them and as a batch reads them back.
 OUTAGE_COLUMNS = (
@@ -76,6 +76,23 @@ class MemOutage:
     critical_unrestored: int = 0
     refreshed: bool = False
     marked: set[int] = field(default_factory=set)
+
+
+PROVISIONAL_BASE = 2**31
+"""The first provisional outage number of a batch, one past the largest ``integer`` id
+PostgreSQL stores (``outages.intake.batch_ids`` explains)."""
+
+
+@dataclass(slots=True)
+class MemEvent:
+    """An event to append; its detail is written as JSON once outages have their numbers."""
+
+    at: dt.datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: int
+    detail: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -153,5 +170,5 @@ UPDATABLE = (
 def outage_values(o: MemOutage) -> dict[str, Any]:
     """The updatable columns as written: kept at load, compared before writing."""
     values = {c: getattr(o, c) for c in UPDATABLE}
-    values["explanation"] = json.dumps(o.explanation)
+    values["explanation"] = json_text(o.explanation)
     return values

@@ -13,7 +13,6 @@ in memory until ``outages.intake.batch_write`` writes it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -25,7 +24,9 @@ from outages.feeder_tree import FeederTree, Group, RollUp, RollUpRule, plan_roll
 from outages.intake.admit import lock_feeders
 from outages.intake.batch_state import (
     OUTAGE_COLUMNS,
+    PROVISIONAL_BASE,
     CachedTree,
+    MemEvent,
     MemOutage,
     MemPlanned,
     MemPremise,
@@ -34,6 +35,7 @@ from outages.intake.batch_state import (
     outage_values,
 )
 from outages.intake.locate import Located
+from outages.intake.pg_text import int_array
 from outages.intake.rules import (
     DUPLICATE_OF_CLASSIFICATIONS,
     OUTAGE_CATEGORIES,
@@ -73,6 +75,8 @@ class BatchStore:
         self.by_premise: dict[int, MemReport] = {}
         self.by_phone: dict[str, MemReport] = {}
         self.groups: dict[int, dict[int, set[int]]] = {}
+        # Suspected outages whose affected premises ``rows_of`` has not read, by feeder.
+        self.pending_on: dict[int, set[int]] = {}
         self.dirty: set[int] = set()
         self.trees: dict[int, CachedTree] = {}
         self.premises_by_transformer: dict[int, list[tuple[int, bool]]] = {}
@@ -80,7 +84,8 @@ class BatchStore:
         self.feeders: set[int] = set()
         self.merged_now: dict[int, int] = {}
         self.etr_rows: list[tuple[Any, ...]] = []
-        self.events: list[tuple[Any, ...]] = []
+        self.events: list[MemEvent] = []
+        self.opened = 0
         if topology is not None:  # the writer's trees, still valid for this territory
             topology.check(cursor)
             self.trees = topology.trees
@@ -110,7 +115,7 @@ class BatchStore:
         self.cur.execute(
             "SELECT p.id, p.transformer_id, p.feeder_id, p.region_id, d.feeder_id, d.code "
             "FROM premise p LEFT JOIN device d ON d.id = p.transformer_id WHERE p.id = ANY(%s)",
-            [proxies],
+            [int_array(proxies)],
         )
         feeders: set[int] = set()
         for pid, transformer, feeder, region, transformer_feeder, code in self.cur.fetchall():
@@ -131,13 +136,14 @@ class BatchStore:
             "JOIN outage o ON o.id = op.outage_id WHERE op.premise_id = ANY(%s) "
             "AND op.restored_at IS NULL AND o.status IN ('suspected', 'confirmed')"
         )
-        self.cur.execute(covering_sql, [proxies])
+        proxy_ids = int_array(proxies)
+        self.cur.execute(covering_sql, [proxy_ids])
         feeders.update(f for _, _, f in self.cur.fetchall())
         while True:
             new = feeders - self.feeders
             lock_feeders(session=self.session, feeder_ids=new)
             self.feeders.update(new)
-            self.cur.execute(covering_sql, [proxies])
+            self.cur.execute(covering_sql, [proxy_ids])
             covering = self.cur.fetchall()
             extra = {f for _, _, f in covering} - self.feeders
             if not extra:
@@ -150,7 +156,9 @@ class BatchStore:
     def _load_codes(self) -> None:
         self.cur.execute("SELECT id, code, region_class FROM region")
         self.regions = {rid: (code, rclass) for rid, code, rclass in self.cur.fetchall()}
-        self.cur.execute("SELECT id, code FROM feeder WHERE id = ANY(%s)", [sorted(self.feeders)])
+        self.cur.execute(
+            "SELECT id, code FROM feeder WHERE id = ANY(%s)", [int_array(sorted(self.feeders))]
+        )
         self.feeder_codes = dict(self.cur.fetchall())
 
     def _load_planned(self, proxies: Sequence[int]) -> None:
@@ -161,7 +169,7 @@ class BatchStore:
             "WHERE pp.premise_id = ANY(%s) AND p.status = 'scheduled' "
             "AND p.starts_at <= %s AND p.ends_at > %s "
             "ORDER BY pp.premise_id, p.ends_at DESC, p.id",
-            [proxies, self.now, self.now],
+            [int_array(proxies), self.now, self.now],
         )
         for pid, planned_id, ends_at, reason in self.cur.fetchall():
             planned = self.planned_by_id.setdefault(
@@ -177,7 +185,12 @@ class BatchStore:
             "SELECT id, received_at, premise_id, caller_phone, outage_id FROM report "
             "WHERE (premise_id = ANY(%s) OR caller_phone = ANY(%s)) AND status = 'open' "
             "AND classification = ANY(%s) AND received_at >= %s",
-            [premise_ids, phones, list(DUPLICATE_OF_CLASSIFICATIONS), self.duplicate_since],
+            [
+                int_array(premise_ids),
+                phones,
+                list(DUPLICATE_OF_CLASSIFICATIONS),
+                self.duplicate_since,
+            ],
         )
         referenced: set[int] = set()
         for rid, received_at, pid, phone, oid in self.cur.fetchall():
@@ -196,7 +209,7 @@ class BatchStore:
         self.cur.execute(
             f"SELECT {OUTAGE_COLUMNS} FROM outage WHERE (feeder_id = ANY(%s) "
             "AND status = 'suspected') OR id = ANY(%s)",
-            [sorted(self.feeders), sorted(outage_ids)],
+            [int_array(sorted(self.feeders)), int_array(sorted(outage_ids))],
         )
         for row in self.cur.fetchall():
             outage = self.outages_by_id[row[0]] = MemOutage(*row)
@@ -217,10 +230,11 @@ class BatchStore:
             outage.rows = {}
             outage.rows_pending = True
             outage.report_ids = []
+            self.pending_on.setdefault(outage.feeder_id, set()).add(oid)
         self.cur.execute(
             "SELECT outage_id, id, premise_id, premise_id IS NOT NULL AND received_at >= %s "
             "AND category = ANY(%s) FROM report WHERE outage_id = ANY(%s)",
-            [self.rollup_since, list(OUTAGE_CATEGORIES), suspected],
+            [self.rollup_since, list(OUTAGE_CATEGORIES), int_array(suspected)],
         )
         for oid, rid, pid, evidence in self.cur.fetchall():
             outage = self.outages_by_id[oid]
@@ -231,15 +245,23 @@ class BatchStore:
         self.dirty = set(self.groups)
 
     def rows_of(self, outages: Iterable[MemOutage]) -> None:
-        """Read the affected premises of these outages where still pending, in one query."""
-        pending = {o.id: o for o in outages if o.rows_pending}
-        if not pending:
+        """Read the affected premises of these outages where still pending, in one query,
+        and those of every other pending outage on their feeders: a roll-up that changed
+        one suspected outage of a feeder is likely to merge its neighbours next (a batch of
+        10,000 storm reports otherwise read them in 849 queries, 0.2-1.0 s)."""
+        feeders = {o.feeder_id for o in outages if o.rows_pending}
+        if not feeders:
             return
+        pending = {
+            oid: self.outages_by_id[oid] for f in feeders for oid in self.pending_on.pop(f, ())
+        }
+        # The critical flag by key, row by row: a storm's COPYs leave the statistics stale,
+        # and a join planned on them read all 100,000 premises per call (55 ms; this 3 ms).
         self.cur.execute(
             "SELECT op.outage_id, op.premise_id, op.restored_at IS NOT NULL, "
-            "p.critical IS NOT NULL FROM outage_premise op JOIN premise p ON p.id = op.premise_id "
-            "WHERE op.outage_id = ANY(%s)",
-            [sorted(pending)],
+            "(SELECT p.critical IS NOT NULL FROM premise p WHERE p.id = op.premise_id) "
+            "FROM outage_premise op WHERE op.outage_id = ANY(%s)",
+            [int_array(sorted(pending))],
         )
         for oid, pid, restored, critical in self.cur.fetchall():
             outage = pending[oid]
@@ -294,7 +316,7 @@ class BatchStore:
         self.cur.execute(
             "SELECT transformer_id, id, critical IS NOT NULL FROM premise "
             "WHERE transformer_id = ANY(%s)",
-            [missing],
+            [int_array(missing)],
         )
         # New lists: a list another store shares (``TopologyCache.copy``) is never changed.
         by_transformer = self.premises_by_transformer
@@ -310,14 +332,10 @@ class BatchStore:
         return self.trees[feeder_id]
 
     def new_outage_id(self) -> int:
-        """One id per outage opened, drawn when it opens. Dispatchers and customers quote
-        outage numbers; drawing blocks of them left gaps of 31 after every group commit
-        (outages 1, 33, 65, ...), and a batch opens few outages, so one round trip each is
-        cheap."""
-        self.cur.execute("SELECT nextval('outage_id_seq')")
-        row = self.cur.fetchone()
-        assert row is not None
-        return int(row[0])
+        """A provisional number, in the order opened; ``outages.intake.batch_ids`` draws
+        the final ones in one statement before the batch is written."""
+        self.opened += 1
+        return PROVISIONAL_BASE + self.opened - 1
 
     def resolve(self, outage_id: int | None) -> int | None:
         while outage_id in self.merged_now:
@@ -554,4 +572,4 @@ class BatchStore:
         detail: dict[str, Any],
         at: dt.datetime,
     ) -> None:
-        self.events.append((at, actor, action, object_type, str(object_id), json.dumps(detail)))
+        self.events.append(MemEvent(at, actor, action, object_type, object_id, detail))

@@ -8,7 +8,6 @@ The ORM sees none of this: ``outages.intake.batch.file_batch`` expires what it h
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from outages.intake.batch_state import (
     outage_values,
 )
 from outages.intake.batch_store import BatchStore
+from outages.intake.pg_text import int_array, json_text
 from outages.intake.session_store import HULL_SQL
 
 _REPORT_COPY = (
@@ -70,7 +70,7 @@ def _move_merged(store: BatchStore, old: Sequence[MemOutage]) -> None:
     if not gone:
         return
     cur = store.cur
-    cur.execute("DELETE FROM outage_premise WHERE outage_id = ANY(%s)", [gone])
+    cur.execute("DELETE FROM outage_premise WHERE outage_id = ANY(%s)", [int_array(gone)])
     moves = [(oid, store.resolve(oid)) for oid in gone]
     cur.execute(
         "UPDATE report r SET outage_id = m.survivor "
@@ -103,8 +103,10 @@ def _write_rows(
     with cur.copy(
         "COPY event (occurred_at, actor, action, object_type, object_id, detail) FROM STDIN"
     ) as copy:
-        for event in store.events:
-            copy.write_row(event)
+        for e in store.events:
+            copy.write_row(
+                (e.at, e.actor, e.action, e.object_type, str(e.object_id), json_text(e.detail))
+            )
 
 
 def _write_hulls(store: BatchStore, hulls: Sequence[MemOutage]) -> None:
@@ -118,7 +120,7 @@ def _write_hulls(store: BatchStore, hulls: Sequence[MemOutage]) -> None:
         f"UPDATE outage o SET geom = h.hull FROM (SELECT x.o, {HULL_SQL} AS hull "
         "FROM unnest(%s::int[], %s::int[]) AS x(o, pid) JOIN premise p ON p.id = x.pid "
         "GROUP BY x.o) h WHERE o.id = h.o",
-        [[o for o, _ in pairs], [p for _, p in pairs]],
+        [int_array(o for o, _ in pairs), int_array(p for _, p in pairs)],
     )
 
 
@@ -145,7 +147,7 @@ def _report_row(r: MemReport, outage_id: int | None) -> tuple[Any, ...]:
         "open",
         c["idempotency_key"],
         c["filed_by"],
-        json.dumps(r.answer),
+        json_text(r.answer),
         None if r.lon is None else f"SRID=4326;POINT({r.lon!r} {r.lat!r})",
         r.token,
     )
@@ -166,5 +168,5 @@ def _outage_row(o: MemOutage) -> tuple[Any, ...]:
         o.etr_at,
         o.confirmed_at,
         o.merged_into_id,
-        json.dumps(o.explanation),
+        json_text(o.explanation),
     )

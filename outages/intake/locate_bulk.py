@@ -27,6 +27,7 @@ from geo.locator import NOT_FOUND, BulkLocator, check_coordinates
 from geo.normalize import normalize_address
 from geo.phones import normalize_phone, phone_keys
 from outages.intake.locate import Located, locate_report
+from outages.intake.pg_text import float_array, int_array
 from outages.schemas import ReportCreate
 from outages.settings import OutageSettings
 
@@ -253,7 +254,9 @@ def _locate_points(
             inside.append(k)
     if not inside:
         return
-    cur.execute(_NEAREST, [[lons[k] for k in inside], [lats[k] for k in inside]])
+    cur.execute(
+        _NEAREST, [float_array(lons[k] for k in inside), float_array(lats[k] for k in inside)]
+    )
     nearest = {int(n) - 1: (pid, d) for n, pid, d in cur.fetchall()}
     near: dict[int, int] = {}
     far: list[int] = []
@@ -266,7 +269,8 @@ def _locate_points(
             far.append(k)
     if near:
         cur.execute(
-            f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE id = ANY(%s)", [list(set(near.values()))]
+            f"SELECT {_PREMISE_COLUMNS} FROM premise WHERE id = ANY(%s)",
+            [int_array(set(near.values()))],
         )
         premises = {row[0]: row for row in cur.fetchall()}
         for k, premise_id in near.items():
@@ -275,7 +279,11 @@ def _locate_points(
     if far:
         cur.execute(
             _NEAREST_ON_FEEDER,
-            [[lons[k] for k in far], [lats[k] for k in far], [int(feeders[k]) for k in far]],
+            [
+                float_array(lons[k] for k in far),
+                float_array(lats[k] for k in far),
+                int_array(int(feeders[k]) for k in far),
+            ],
         )
         proxies = {int(n) - 1: pid for n, pid in cur.fetchall()}
         for j, k in enumerate(far):

@@ -542,6 +542,44 @@ def test_outages_opened_one_group_after_another_are_numbered_without_gaps(
     assert opened[1] == opened[0] + 1 and opened[2] == opened[1] + 1, opened
 
 
+def test_a_batch_numbers_its_new_outages_once_and_names_them_so_everywhere(
+    engine: Engine, settings: Settings
+) -> None:
+    """A batch opens outages under provisional numbers and draws the final ones together
+    before writing: the opened outages are numbered consecutively, and every answer,
+    report, ETR change, event and roll-up explanation names a stored outage."""
+    with rolled_back(engine) as session:
+        items = prelude(session, settings)
+        before = session.scalar(text("SELECT coalesce(max(id), 0) FROM outage"))
+        answers = _batch(settings)(session, items)
+        session.flush()
+        stored = set(session.scalars(text("SELECT id FROM outage")))
+        opened = sorted(i for i in stored if i > before)
+        merged = session.scalar(text("SELECT count(*) FROM outage WHERE status = 'merged'"))
+        assert len(opened) >= 3 and merged, (opened, merged)
+        assert opened == list(range(opened[0], opened[0] + len(opened)))
+        named = {a.outage_id for a in answers if isinstance(a, ReportAnswer) and a.outage_id}
+        assert named & set(opened) and named <= stored
+        for sql in (
+            "SELECT outage_id FROM report WHERE outage_id IS NOT NULL",
+            "SELECT (answer->>'outage_id')::bigint FROM report WHERE answer->>'outage_id' <> ''",
+            "SELECT outage_id FROM etr_change",
+            "SELECT object_id::bigint FROM event WHERE object_type = 'outage'",
+            "SELECT (detail->>'outage_id')::bigint FROM event WHERE detail->>'outage_id' <> ''",
+            "SELECT jsonb_array_elements_text(detail->'merged_outages')::bigint FROM event "
+            "WHERE detail ? 'merged_outages'",
+            "SELECT jsonb_array_elements_text(explanation->'merged_outages')::bigint FROM outage "
+            "WHERE explanation ? 'merged_outages'",
+            "SELECT merged_into_id FROM outage WHERE merged_into_id IS NOT NULL",
+        ):
+            ids = set(session.scalars(text(sql)))
+            assert ids <= stored, (sql, sorted(ids - stored)[:5])
+        rolled = session.scalar(
+            text("SELECT count(*) FROM event WHERE action = 'outage.rolled_up'")
+        )
+        assert rolled, "the scenario rolls up outages the batch opened"
+
+
 def test_a_gateway_batch_by_address_in_a_storm_is_answered_with_the_known_outage(
     client: TestClient, db_session: Session, settings: Settings
 ) -> None:
