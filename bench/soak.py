@@ -11,6 +11,8 @@ the app as shipped (group commit and region quotas on) under ``--workers`` uvico
   (arrivals at a fixed rate, whatever the answers), each report with its own
   ``Idempotency-Key``;
 - halfway, the benchmark cluster is restarted (stopped, ``--down-s`` seconds, started);
+  ``--restarts N`` restarts it N times, evenly spaced (two restarts tell a step that
+  repeats at every restart from one that happens once);
 - every 10 s the resident memory of the server's processes is sampled.
 
 Checked at the end: every report answered 2xx is stored exactly once (by key), no answer
@@ -25,6 +27,7 @@ import asyncio
 import os
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,27 +146,35 @@ async def sample_memory(pid: int, seconds: float, soak: Soak) -> None:
         await asyncio.sleep(SAMPLE_S)
 
 
-async def restart_later(cluster: object, at_s: float, down_s: float) -> tuple[float, float]:
-    await asyncio.sleep(at_s)
-    stopped = time.perf_counter()
-    await asyncio.to_thread(cluster.stop)  # type: ignore[attr-defined]
-    await asyncio.sleep(down_s)
-    await asyncio.to_thread(cluster.start)  # type: ignore[attr-defined]
-    return stopped, time.perf_counter()
+async def restart_at(
+    cluster: object, at_s: Sequence[float], down_s: float, started: float
+) -> list[tuple[float, float]]:
+    """Stop and start the cluster at each of these times (s from ``started``); returns
+    when each stop began and each start ended, in s from ``started``."""
+    windows = []
+    for at in at_s:
+        await asyncio.sleep(max(0.0, started + at - time.perf_counter()))
+        stopped = time.perf_counter()
+        await asyncio.to_thread(cluster.stop)  # type: ignore[attr-defined]
+        await asyncio.sleep(down_s)
+        await asyncio.to_thread(cluster.start)  # type: ignore[attr-defined]
+        windows.append((stopped - started, time.perf_counter() - started))
+    return windows
 
 
 async def run(
     base: str, pid: int, cluster: object, bodies: list[dict[str, object]], args: argparse.Namespace
-) -> tuple[Soak, float, float]:
+) -> tuple[Soak, list[tuple[float, float]]]:
     soak = Soak()
     seconds = args.minutes * 60
     started = time.perf_counter()
-    _, (stopped, back), _ = await asyncio.gather(
+    at = [seconds * (k + 1) / (args.restarts + 1) for k in range(args.restarts)]
+    _, windows, _ = await asyncio.gather(
         drive(base, bodies, args.rate, seconds, soak),
-        restart_later(cluster, seconds / 2, args.down_s),
+        restart_at(cluster, at, args.down_s, started),
         sample_memory(pid, seconds, soak),
     )
-    return soak, stopped - started, back - started
+    return soak, windows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -174,6 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--down-s", type=float, default=5.0)
+    parser.add_argument("--restarts", type=int, default=1, help="database restarts, evenly spaced")
     parser.add_argument("--rate", type=float, default=None, help="reports/s (default 2x peak)")
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--no-record", action="store_true")
@@ -190,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     bodies = report_bodies(territory, storm, np.random.default_rng(args.seed + 40), 20_000)
     with app_server(url, args.workers) as base:
         pid = uvicorn_pid(base.rsplit(":", 1)[1])
-        soak, stopped_s, back_s = asyncio.run(run(base, pid, cluster, bodies, args))
+        soak, windows = asyncio.run(run(base, pid, cluster, bodies, args))
     with psycopg.connect(conninfo(cluster, "soak")) as conn:
         rows = conn.execute(
             "SELECT idempotency_key, count(*) FROM report WHERE idempotency_key LIKE 'soak-%' "
@@ -201,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     lost = len(soak.accepted - set(stored))
     doubled = sum(1 for n in stored.values() if n > 1)
     bad_5xx = [(t, s) for t, s in soak.errors_at if s not in ("503",)]
-    near = [(t, s) for t, s in bad_5xx if not stopped_s - 1 <= t <= back_s + 30]
+    near = [(t, s) for t, s in bad_5xx if not any(a - 1 <= t <= b + 30 for a, b in windows)]
     warm = [kb for t, kb in soak.memory if t >= 60] or [kb for _, kb in soak.memory]
     first, last = warm[: max(1, len(warm) // 5)], warm[-max(1, len(warm) // 5) :]
     lat = np.array(soak.latencies_ms) if soak.latencies_ms else np.array([np.nan])
@@ -209,8 +221,10 @@ def main(argv: list[str] | None = None) -> None:
         [
             f"{args.minutes:g} min at {args.rate:,.1f} reports/s (2x the simulator's peak "
             f"minute for a storm leaving {len(storm.affected):,} premises dark: "
-            f"{peak:,.1f}/s), {args.workers} workers, database stopped at "
-            f"{stopped_s:.0f} s for {args.down_s:g} s (back at {back_s:.0f} s).",
+            f"{peak:,.1f}/s), {args.workers} workers, database stopped for "
+            f"{args.down_s:g} s at "
+            + ", ".join(f"{a:.0f} s (back at {b:.0f} s)" for a, b in windows)
+            + ".",
             "",
             f"- answers: {dict(soak.statuses.most_common())}",
             f"- accepted (2xx) {len(soak.accepted):,}, stored {len(stored):,} keys; accepted "
