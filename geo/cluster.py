@@ -24,6 +24,9 @@ SUPERUSER = "stormdesk"
 EXTENSIONS = ("postgis", "pg_trgm")
 # Durability is traded for speed only where losing the cluster costs nothing (tests, benches).
 FAST_UNSAFE_OPTIONS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+# Every cluster: autovacuum looks every 10 s, not every minute, so the tables a storm grows
+# are analyzed while it grows them (migration 0020 explains; docs/deploy.md for production).
+ALWAYS_OPTIONS = ("autovacuum_naptime=10s",)
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class Cluster:
         if self.running():
             return
         options = [f"-k {self.socket_dir}", "-c listen_addresses=''"]
-        options += [f"-c {opt}" for opt in self.server_options]
+        options += [f"-c {opt}" for opt in (*ALWAYS_OPTIONS, *self.server_options)]
         self._run(
             [
                 "pg_ctl",
