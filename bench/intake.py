@@ -627,14 +627,14 @@ def run_workers(
             results.append(run_phase("status", base, low, clients=1, **on)[0])
         if shape is not None and "batch" in phases:
             bodies = report_bodies(territory, storm, rng, args.requests)
-            calls = batch_calls(bodies, shape, BATCH_SIZE)
+            calls = batch_calls(bodies, shape, args.batch_size)
             before = count_reports(cluster, dbname)
             batch, _ = run_phase(
                 "reports/batch",
                 base,
                 calls,
                 clients=BATCH_CLIENTS,
-                items_per_request=BATCH_SIZE,
+                items_per_request=args.batch_size,
                 **on,
             )
             batch.stored = count_reports(cluster, dbname) - before
@@ -751,6 +751,13 @@ def main(argv: list[str] | None = None) -> None:
         "--profile", type=int, default=0, help="profile N in-process reports instead"
     )
     parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=BATCH_SIZE,
+        help="reports per batch request in the batch phase (a gateway flushing every second "
+        "in a storm sends thousands)",
+    )
+    parser.add_argument(
         "--skip-identity",
         action="store_true",
         help="skip comparing batch answers with the single path (tests/outages prove it)",
@@ -788,7 +795,7 @@ def main(argv: list[str] | None = None) -> None:
         batch_note = "`POST /api/v1/reports/batch`: identity with the single path not checked here."
     elif shape is not None:
         identity = compare_batch_with_single(cluster, template, territory, args.seed, shape)
-        batch_note = f"`POST /api/v1/reports/batch` (batches of {BATCH_SIZE}): {identity}."
+        batch_note = f"`POST /api/v1/reports/batch` (batches of {args.batch_size}): {identity}."
     grid = generate_grid(territory, seed=args.seed)
     load_note = f"loaded in {load_s:.1f} s" if load_s is not None else "reused"
     lines = [

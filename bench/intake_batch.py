@@ -8,7 +8,10 @@ same gateway mix of reports (accounts and GPS points; ``--addresses`` adds addre
 as ``bench.intake`` does):
 
 - ``single``: ``file_report`` one by one, one transaction each (as the route commits);
-- ``batch N``: ``file_batch`` in batches of N, one transaction each;
+- ``batch N``: ``file_batch`` in batches of N, one transaction each, as a served worker
+  files them: from the group writer's trees (a ``TopologyCache`` warmed over every feeder
+  by ``warm_topology``) and with the start-up heap frozen (``web.heap``); ``--cold`` loads
+  each batch's trees and leaves the collector as it is, the figures before 2026-12-05;
 - ``http 10000``: the same batches through ``POST /api/v1/reports/batch`` of the app
   (in-process ``TestClient``: JSON parsing, validation and serialization included).
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import gc
 import io
 import pstats
 import time
@@ -38,12 +42,15 @@ from geo import migrate
 from geo.cluster import Cluster
 from geo.database import make_engine
 from outages.intake.batch import file_batch
+from outages.intake.group_commit import warm_topology
 from outages.intake.single import file_report
+from outages.intake.topology_cache import TopologyCache
 from outages.schemas import BatchReport, ReportCreate
 from outages.service import open_outage
 from scenarios.demo_city import build_demo_city
 from scenarios.demo_city.loader import load_demo_city
 from scenarios.synth import generate_grid
+from web.heap import freeze_now
 from web.main import create_app
 from web.settings import Settings
 
@@ -145,7 +152,11 @@ def _run_single(engine: Engine, settings: Settings, bodies: list[dict[str, Any]]
 
 
 def _run_batches(
-    engine: Engine, settings: Settings, bodies: list[dict[str, Any]], size: int
+    engine: Engine,
+    settings: Settings,
+    bodies: list[dict[str, Any]],
+    size: int,
+    topology: TopologyCache | None = None,
 ) -> tuple[float, Counter[str]]:
     chunks = [
         [BatchReport.model_validate(b) for b in bodies[i : i + size]]
@@ -162,6 +173,7 @@ def _run_batches(
                 now=dt.datetime.now(dt.UTC),
                 actor="bench",
                 is_agent=True,
+                topology=topology,
             )
         kinds.update(getattr(a, "classification", "error") for a in answers)
     return time.perf_counter() - started, kinds
@@ -199,6 +211,18 @@ def _phase(
     return rate, note, len(bodies)
 
 
+def _served(engine: Engine, settings: Settings, *, cold: bool) -> TopologyCache | None:
+    """What a served worker files batches with: the group writer's trees, every feeder's
+    (``warm_topology``), and the heap frozen once they are loaded (``web.heap``)."""
+    if cold:
+        return None
+    topology = TopologyCache()
+    with Session(engine) as session, session.begin():
+        warm_topology(session, topology, settings)
+    freeze_now()
+    return topology
+
+
 def bench_territory(
     cluster: Cluster,
     template: str,
@@ -206,6 +230,8 @@ def bench_territory(
     sizes: list[int],
     n: int,
     n_single: int,
+    *,
+    cold: bool = False,
 ) -> list[tuple[str, float, int]]:
     rows = []
 
@@ -221,7 +247,11 @@ def bench_territory(
         def batch(
             engine: Engine, settings: Settings, bodies: list[dict[str, Any]], size: int = size
         ) -> Any:
-            elapsed, kinds = _run_batches(engine, settings, bodies, size)
+            topology = _served(engine, settings, cold=cold)
+            try:
+                elapsed, kinds = _run_batches(engine, settings, bodies, size, topology)
+            finally:
+                gc.unfreeze()
             return elapsed, dict(kinds.most_common())
 
         rate, _, count = _phase(cluster, template, prepare, batch, f"batch {size}")
@@ -248,6 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--cold", action="store_true", help="batches load their own trees")
     args = parser.parse_args(argv)
     if args.quick:
         args.reports, args.single = 10_000, 500
@@ -282,7 +313,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(f"{machine_note()}; {revision()}")
     print(f"synthetic territory: {args.premises:,} premises, {args.feeders} feeders")
-    results = bench_territory(cluster, template, synth_bodies, sizes, args.reports, args.single)
+    served = "as served (warm trees, frozen heap)"
+    print(f"batches {'loading their own trees' if args.cold else served}")
+    results = bench_territory(
+        cluster, template, synth_bodies, sizes, args.reports, args.single, cold=args.cold
+    )
     if not args.skip_demo:
         demo = _demo_template(cluster)
 
@@ -295,7 +330,7 @@ def main(argv: list[str] | None = None) -> None:
         results += [
             (f"demo: {name}", rate, n)
             for name, rate, n in bench_territory(
-                cluster, demo, demo_bodies, sizes, args.reports, args.single
+                cluster, demo, demo_bodies, sizes, args.reports, args.single, cold=args.cold
             )
         ]
     print()

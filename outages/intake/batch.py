@@ -173,7 +173,8 @@ def _new_reports(
     cursor.execute("SELECT nextval('report_id_seq') FROM generate_series(1, %s)", [len(filed)])
     ids = sorted(r[0] for r in cursor.fetchall())
     reports = []
-    for report_id, (i, located) in zip(ids, filed, strict=True):
+    tokens = rules.tracking_tokens(len(filed))
+    for report_id, token, (i, located) in zip(ids, tokens, filed, strict=True):
         item = items[i]
         columns = rules.report_fields(
             data=item,
@@ -184,6 +185,7 @@ def _new_reports(
             now=now,
             actor=actor,
             idempotency_key=item.idempotency_key,
+            token=token,
         )
         reports.append(
             MemReport(

@@ -14,6 +14,7 @@ and psycopg out), so the rules read as what they are and run the same over eithe
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import secrets
 from collections.abc import Sequence
@@ -177,6 +178,17 @@ class Where:
     address: str | None
 
 
+def tracking_tokens(n: int) -> list[str]:
+    """``n`` tracking tokens from one read of the system's random source: a storm batch
+    read it once per report, 50 us a call on a virtual machine and 10% of an HTTP batch's
+    time. The same bytes ``secrets.token_urlsafe`` draws, cut in ``TOKEN_BYTES``."""
+    pool = secrets.token_bytes(TOKEN_BYTES * n)
+    return [
+        base64.urlsafe_b64encode(pool[i : i + TOKEN_BYTES]).rstrip(b"=").decode()
+        for i in range(0, TOKEN_BYTES * n, TOKEN_BYTES)
+    ]
+
+
 def report_fields(
     *,
     data: ReportCreate,
@@ -187,13 +199,15 @@ def report_fields(
     now: dt.datetime,
     actor: str,
     idempotency_key: str | None,
+    token: str | None = None,
 ) -> dict[str, Any]:
     """The columns of a report as filed, before classification (geometry aside).
 
-    The tracking token is drawn here, so both paths (single and batch) answer it.
+    The tracking token is drawn here, so both paths (single and batch) answer it; a batch
+    passes the ``tracking_tokens`` it drew at once.
     """
     return {
-        "token": secrets.token_urlsafe(TOKEN_BYTES),
+        "token": token or secrets.token_urlsafe(TOKEN_BYTES),
         "received_at": now,
         "channel": data.channel,
         "category": data.category,

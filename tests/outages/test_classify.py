@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import secrets
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo.models import Device, Premise, Region
+from outages.intake.rules import TOKEN_BYTES, tracking_tokens
 from outages.models import EtrChange, Outage, OutagePremise, Report
 from outages.planned import create_planned
 from outages.schemas import PlannedOutageCreate
@@ -202,3 +205,12 @@ def test_no_power_after_a_flicker_report_is_new_not_duplicate(
     dark = file(db_session, settings, account=premise.account, at=NOW + dt.timedelta(minutes=20))
     assert dark.classification == "new"
     assert dark.outage_id is not None
+
+
+def test_a_batch_draws_its_tracking_tokens_at_once_as_unguessable_as_one_by_one() -> None:
+    """Tokens drawn in one read of the random source have the single path's length and
+    alphabet, and no two are alike."""
+    tokens = tracking_tokens(2_000)
+    assert len(tokens) == 2_000 and len(set(tokens)) == 2_000
+    assert {len(t) for t in tokens} == {len(secrets.token_urlsafe(TOKEN_BYTES))} == {16}
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{16}", t) for t in tokens)
