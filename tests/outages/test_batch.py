@@ -551,6 +551,12 @@ def test_a_batch_numbers_its_new_outages_once_and_names_them_so_everywhere(
     with rolled_back(engine) as session:
         items = prelude(session, settings)
         before = session.scalar(text("SELECT coalesce(max(id), 0) FROM outage"))
+        # Other tests on this database leave events and reports naming outages they
+        # removed: only what this batch wrote is checked.
+        marks = {
+            t: session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {t}"))
+            for t in ("report", "etr_change", "event")
+        }
         answers = _batch(settings)(session, items)
         session.flush()
         stored = set(session.scalars(text("SELECT id FROM outage")))
@@ -560,22 +566,44 @@ def test_a_batch_numbers_its_new_outages_once_and_names_them_so_everywhere(
         assert opened == list(range(opened[0], opened[0] + len(opened)))
         named = {a.outage_id for a in answers if isinstance(a, ReportAnswer) and a.outage_id}
         assert named & set(opened) and named <= stored
-        for sql in (
-            "SELECT outage_id FROM report WHERE outage_id IS NOT NULL",
-            "SELECT (answer->>'outage_id')::bigint FROM report WHERE answer->>'outage_id' <> ''",
-            "SELECT outage_id FROM etr_change",
-            "SELECT object_id::bigint FROM event WHERE object_type = 'outage'",
-            "SELECT (detail->>'outage_id')::bigint FROM event WHERE detail->>'outage_id' <> ''",
-            "SELECT jsonb_array_elements_text(detail->'merged_outages')::bigint FROM event "
-            "WHERE detail ? 'merged_outages'",
-            "SELECT jsonb_array_elements_text(explanation->'merged_outages')::bigint FROM outage "
-            "WHERE explanation ? 'merged_outages'",
-            "SELECT merged_into_id FROM outage WHERE merged_into_id IS NOT NULL",
+        for sql, mark in (
+            ("SELECT outage_id FROM report WHERE outage_id IS NOT NULL AND id > :m", "report"),
+            (
+                "SELECT (answer->>'outage_id')::bigint FROM report "
+                "WHERE answer->>'outage_id' <> '' AND id > :m",
+                "report",
+            ),
+            ("SELECT outage_id FROM etr_change WHERE id > :m", "etr_change"),
+            (
+                "SELECT object_id::bigint FROM event WHERE object_type = 'outage' AND id > :m",
+                "event",
+            ),
+            (
+                "SELECT (detail->>'outage_id')::bigint FROM event "
+                "WHERE detail->>'outage_id' <> '' AND id > :m",
+                "event",
+            ),
+            (
+                "SELECT jsonb_array_elements_text(detail->'merged_outages')::bigint FROM event "
+                "WHERE detail ? 'merged_outages' AND id > :m",
+                "event",
+            ),
+            (
+                "SELECT jsonb_array_elements_text(explanation->'merged_outages')::bigint "
+                "FROM outage WHERE explanation ? 'merged_outages' AND id > :m",
+                "outage",
+            ),
+            (
+                "SELECT merged_into_id FROM outage WHERE merged_into_id IS NOT NULL AND id > :m",
+                "outage",
+            ),
         ):
-            ids = set(session.scalars(text(sql)))
+            floor = marks.get(mark, 0)
+            ids = set(session.scalars(text(sql), {"m": floor}))
             assert ids <= stored, (sql, sorted(ids - stored)[:5])
         rolled = session.scalar(
-            text("SELECT count(*) FROM event WHERE action = 'outage.rolled_up'")
+            text("SELECT count(*) FROM event WHERE action = 'outage.rolled_up' AND id > :m"),
+            {"m": marks["event"]},
         )
         assert rolled, "the scenario rolls up outages the batch opened"
 
