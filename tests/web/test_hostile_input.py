@@ -102,6 +102,17 @@ def test_deep_nesting_and_key_floods_are_refused_before_parsing(client: TestClie
     assert "keys" in answer.text  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/reports", "/api/v1/reports/batch"])
+def test_a_body_that_is_not_utf8_is_a_422_naming_the_byte(client: TestClient, path: str) -> None:
+    body = b'{"category": "no_power", "address": "Mannerheimintie \xff1"}'
+    answer = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "the JSON body is not UTF-8: byte 0xff at position 53"
+    # FastAPI parses a body that names no content type as JSON as well.
+    answer = client.post(path, content=body, headers={"content-type": ""})
+    assert answer.status_code == 422, answer.text
+
+
 def test_validation_answers_are_capped(client: TestClient) -> None:
     many = json.dumps({**REPORT, **{f"k{i}": 1 for i in range(5_000)}})
     answer = _raw(client, "/api/v1/reports", many)
