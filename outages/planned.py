@@ -106,6 +106,7 @@ def create_planned(
     if data.ends_at <= now:
         msg = "the planned window has already ended: ends_at must be in the future"
         raise InvalidInput(msg)
+    _check_window_length(data.starts_at, data.ends_at, settings)
     planned = PlannedOutage(
         reason=data.reason,
         starts_at=data.starts_at,
@@ -141,6 +142,19 @@ def create_planned(
     return read_planned(session=session, planned=planned, settings=settings, now=now)
 
 
+def _check_window_length(starts: dt.datetime, ends: dt.datetime, settings: OutageSettings) -> None:
+    """Refuse a window longer than ``planned_max_window_h``: inside it faults are answered
+    as planned work, so an end typed a year late must not pass as a long job."""
+    hours = (ends - starts).total_seconds() / 3600
+    if hours > settings.planned_max_window_h:
+        msg = (
+            f"the planned window is {hours:,.1f} h long (starts_at {starts.isoformat()}, "
+            f"ends_at {ends.isoformat()}): at most {settings.planned_max_window_h:g} h; "
+            "split longer work into several planned outages"
+        )
+        raise InvalidInput(msg)
+
+
 def update_planned(
     *,
     session: Session,
@@ -163,6 +177,7 @@ def update_planned(
     if ends <= starts:
         msg = "ends_at must be after starts_at"
         raise InvalidInput(msg)
+    _check_window_length(starts, ends, settings)
     planned.starts_at, planned.ends_at = starts, ends
     if data.reason:
         planned.reason = data.reason

@@ -18,6 +18,9 @@ class OutageSettings(GeoSettings):
     rollup_min_share: float = 0.02
     restored_recently_h: float = 6.0
     planned_notice_days: int = 7
+    # Callers inside a planned window are told "planned" and open no outage, so a window
+    # mistyped by a year would hide every fault there for a year: longer works are split.
+    planned_max_window_h: float = 72.0
     # 95598 commitments: power back within 3 h in cities, 4 h in the countryside.
     etr_hours_by_region_class: dict[str, float] = Field(
         default_factory=lambda: {"urban": 3.0, "rural": 4.0, "remote": 6.0}

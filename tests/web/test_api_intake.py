@@ -245,6 +245,15 @@ def test_planned_outage_api(
     status = client.get("/api/v1/status", params={"account": premise.account}).json()
     assert status["state"] == "normal"
     assert [p["id"] for p in status["upcoming_planned"]] == [planned["id"]]
+    # The end typed a year late: refused, naming the limit, and the window stays as it was.
+    late = (now + dt.timedelta(days=367, hours=4)).isoformat()
+    mistyped = client.patch(
+        f"/api/v1/planned-outages/{planned['id']}", json={"ends_at": late}, headers=dispatcher
+    )
+    assert mistyped.status_code == 422
+    assert "at most 72 h" in mistyped.json()["detail"]
+    kept = client.get(f"/api/v1/planned-outages/{planned['id']}", headers=dispatcher).json()
+    assert kept["ends_at"] == planned["ends_at"]
     cancelled = client.patch(
         f"/api/v1/planned-outages/{planned['id']}", json={"status": "cancelled"}, headers=dispatcher
     )
@@ -292,6 +301,15 @@ def test_planned_outage_api(
                 "ends_at": "2030-01-02T12:00:00+00:00",
             },
             "which area",
+        ),
+        (
+            {
+                "reason": "x work",
+                "starts_at": "2030-01-02T10:00:00+00:00",
+                "ends_at": "2031-01-02T12:00:00+00:00",
+                "feeders": ["HEL-F01"],
+            },
+            "8,762.0 h long",
         ),
     ],
 )
