@@ -246,3 +246,47 @@ def _lonlat(session: Session, premise: Premise) -> tuple[float, float]:
         select(Premise.geom.ST_X(), Premise.geom.ST_Y()).where(Premise.id == premise.id)
     ).one()
     return float(x), float(y)
+
+
+def test_an_end_typed_a_year_late_does_not_turn_a_year_of_faults_into_planned_work(
+    client: TestClient, db_session: Session
+) -> None:
+    """The dispatcher moves a 4-hour job's end to the same day next year by a slip: the
+    change is refused, naming the limit, so a customer whose power fails the evening after
+    the real work is told "new fault, we are investigating", not "planned work"."""
+    dispatcher = login(client, "dispatcher")
+    premise = premises_below(db_session, DEVICE)[3]
+    feeder = db_session.scalar(select(Feeder.code).where(Feeder.id == premise.feeder_id))
+    starts = NOW + dt.timedelta(days=2)
+    ends = starts + dt.timedelta(hours=4)
+    with frozen(client, NOW):
+        body = {"reason": "cable jointing", "starts_at": starts.isoformat(), "feeders": [feeder]}
+        created = client.post(
+            "/api/v1/planned-outages",
+            json={**body, "ends_at": ends.isoformat()},
+            headers=dispatcher,
+        )
+        assert created.status_code == 201, created.text
+        planned_id = created.json()["id"]
+        a_year_long = client.post(
+            "/api/v1/planned-outages",
+            json={**body, "ends_at": (ends + dt.timedelta(days=365)).isoformat()},
+            headers=dispatcher,
+        )
+        assert a_year_long.status_code == 422
+        assert "8,764.0 h long" in a_year_long.json()["detail"]
+    with frozen(client, NOW + MIN):
+        slip = client.patch(
+            f"/api/v1/planned-outages/{planned_id}",
+            json={"ends_at": (ends + dt.timedelta(days=365)).isoformat()},
+            headers=dispatcher,
+        )
+        assert slip.status_code == 422
+        assert "at most 72 h" in slip.json()["detail"]
+    with frozen(client, starts + dt.timedelta(hours=1)):
+        assert status_of(client, premise)["state"] == "planned"
+    with frozen(client, ends + dt.timedelta(hours=3)):
+        told = report(client, premise)
+        assert told["classification"] == "new" and told["planned_outage_id"] is None
+        assert "investigating" in told["message"]
+        assert status_of(client, premise)["state"] == "outage"
