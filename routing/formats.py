@@ -202,6 +202,7 @@ def problem_from_json(data: Mapping[str, Any]) -> Problem:
             demand=int(job.get("demand", 0)),
             score=float(job.get("score", 0.0)),
             crews=frozenset(str(c) for c in job.get("crews", [])),
+            wait_cost=int(job.get("wait_cost", 0)),
         )
         for job in data["jobs"]
     ]
@@ -268,6 +269,7 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
                 "demand": job.demand,
                 "score": job.score,
                 "crews": sorted(job.crews),
+                "wait_cost": job.wait_cost,
             }
             for job in problem.jobs
         ],

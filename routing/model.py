@@ -4,6 +4,14 @@ Urgency is lexicographic: the penalty for dropping a job exceeds the whole penal
 less urgent job plus any route cost it could save, so no amount of saved driving or lower
 priority work buys leaving an urgent job out. Inside a priority class penalties and lateness
 weights grow with the job's urgency score.
+
+The model does not price the customers' wait (``Job.wait_cost``). A second time dimension
+carrying it (OR-Tools allows one soft bound per cumul, and the time dimension's is the SLA
+deadline) was tried: on the 300- and 1,000-job dispatch storms at 5 s its plans were no
+better on the wait, within the run-to-run noise of a time-limited search, while the polish
+pricing it cut the priority-1 jobs' mean start from hours to minutes. So the wait is priced
+by the polish (``routing.sisr``, also run on the served jobs of a plan that leaves some out)
+and by the idle crew pass (``routing.idle``).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
+from routing.plan import Visit
 from routing.problem import Job, Problem
 from routing.schedule import can_serve
 
@@ -74,6 +83,12 @@ class SearchSettings:
         SLA lateness is priced as in the model) and the OR-Tools plan serves every job; the
         regions run otherwise. It
         closes most of the gap on long routes (R2_2_1 1.08 -> 1.02-1.04 of PyVRP at 5 s).
+    served_polish_share
+        When the plan leaves jobs out and some job's wait is priced (dispatch), the share of
+        the time after the global search that the polish gets on the jobs the regions serve,
+        after them: the only search that prices the wait. Measured on the 300- and 1,000-job
+        dispatch storms at 5 s (bench/RESULTS.md, section Dispatch): priority-1 jobs start
+        after 5-58 min on average instead of 92-224, with as many jobs served. 0 turns it off.
     """
 
     first_solution: str | None = None
@@ -94,6 +109,7 @@ class SearchSettings:
     long_route_metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     polish: bool = True
     polish_share: float = 0.3
+    served_polish_share: float = 0.5
 
 
 def routes_lower_bound(problem: Problem) -> int:
@@ -329,6 +345,11 @@ def lateness_weight(job: Job, max_score: float) -> int:
 
 def max_score(problem: Problem) -> float:
     return max((job.score for job in problem.jobs), default=0.0)
+
+
+def timing_cost(job: Job, visit: Visit, top_score: float) -> int:
+    """What the timing of one visit adds to the objective: its SLA lateness and its wait."""
+    return visit.lateness_s * lateness_weight(job, top_score) + job.wait_cost * visit.start_s
 
 
 def _drop_penalties(

@@ -21,6 +21,9 @@ PRIORITIES = (1, 2, 3, 4)
 
 EARTH_RADIUS_M = 6_371_008.8
 
+MAX_WAIT_COST = 1_000
+"""A bound on ``Job.wait_cost`` that keeps a day's wait of every job clear of int64 sums."""
+
 
 @dataclass(frozen=True, slots=True)
 class TimeWindow:
@@ -85,6 +88,12 @@ class Job:
     crews
         Only these crews (by id) may serve the job, for example the crew a dispatcher locked
         it to; empty means any crew with the skills.
+    wait_cost
+        Cost of each second from the plan's start (second 0) to the start of service, in
+        units of the cost matrix: the customers' wait (customer-minutes without power)
+        priced against driving. Without it only lateness past ``sla_deadline_s`` counts, and
+        a job due in two hours may wait behind another crew's work while a qualified crew
+        stands idle. 0 (the default, and the VRPTW benchmarks') leaves the wait unpriced.
     """
 
     id: str
@@ -97,6 +106,7 @@ class Job:
     demand: int = 0
     score: float = 0.0
     crews: frozenset[str] = frozenset()
+    wait_cost: int = 0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.score) and self.score >= 0):
@@ -116,6 +126,9 @@ class Job:
             raise ValueError(msg)
         if self.demand < 0:
             msg = f"job {self.id!r}: demand={self.demand} is negative"
+            raise ValueError(msg)
+        if not 0 <= self.wait_cost <= MAX_WAIT_COST:
+            msg = f"job {self.id!r}: wait_cost={self.wait_cost} must be 0..{MAX_WAIT_COST}"
             raise ValueError(msg)
         windows = sorted(self.time_windows, key=lambda w: w.start_s)
         for before, after in itertools.pairwise(windows):

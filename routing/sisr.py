@@ -7,9 +7,12 @@ with string removals across routes and cheapest re-insertion, which opens and cl
 
 It runs only where it cannot break the dispatch rules:
 - every job is served by the start plan, and only plans serving every job are accepted, so the
-  strict urgency rule (never drop a more urgent job for a less urgent one) holds throughout;
+  strict urgency rule (never drop a more urgent job for a less urgent one) holds throughout
+  (``routing.solver`` polishes a plan that leaves jobs out as the problem of the jobs it
+  serves, so the served set stays the search's; the repair pass after it checks the rule);
 - the kernel minimises what the OR-Tools model does: the cost matrix plus SLA lateness at
-  ``routing.model.lateness_weight`` per second;
+  ``routing.model.lateness_weight`` per second plus each job's ``wait_cost`` per second
+  until its service starts;
 - each job has at most one time window;
 - frozen visits (in progress or locked by a dispatcher) stay first on their crew, in order.
 
@@ -27,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from routing import sisr_kernel as kernel
-from routing.model import lateness_weight, max_score
+from routing.model import lateness_weight, max_score, timing_cost
 from routing.problem import Crew, Job, Problem, TimeWindow
 from routing.schedule import can_serve, is_feasible, schedule_route
 
@@ -134,20 +137,21 @@ def _checked(problem: Problem, start: list[list[int]], found: list[list[int]]) -
         return start
     if not all(is_feasible(problem, c, order) for c, order in enumerate(found)):
         return start
-    if _plan_cost(problem, found) > _plan_cost(problem, start):
+    if plan_cost(problem, found) > plan_cost(problem, start):
         return start
     return found
 
 
-def _plan_cost(problem: Problem, orders: Sequence[Sequence[int]]) -> int:
-    """Legs plus weighted lateness, the objective both OR-Tools and the kernel minimise."""
+def plan_cost(problem: Problem, orders: Sequence[Sequence[int]]) -> int:
+    """Legs plus weighted lateness and wait, the objective both OR-Tools and the kernel
+    minimise."""
     top = max_score(problem)
     total = 0
     for c, order in enumerate(orders):
         route = schedule_route(problem, c, order)
         assert route is not None  # callers pass feasible orders
         total += route.cost + sum(
-            visit.lateness_s * lateness_weight(problem.jobs[problem.job_index[visit.job_id]], top)
+            timing_cost(problem.jobs[problem.job_index[visit.job_id]], visit, top)
             for visit in route.visits[len(problem.crews[c].frozen_job_ids) :]
         )
     return total
@@ -196,6 +200,10 @@ class _Arrays:
             compat,
             np.array([_deadline(job, j in frozen) for j, job in enumerate(problem.jobs)]),
             np.array([weights[j] for j in range(n)], dtype=np.int64),
+            np.array(
+                [0 if j in frozen else job.wait_cost for j, job in enumerate(problem.jobs)],
+                dtype=np.int64,
+            ),
         )
         between = cost[np.ix_(locations, locations)].astype(np.float64)
         np.fill_diagonal(between, np.inf)
@@ -211,7 +219,9 @@ class _Arrays:
             route_of,
             cost[problem.crews[0].start_location, locations].astype(np.int64),
             _crew_classes(problem, compat),
-            np.array([int(any(weights))], dtype=np.int64),
+            np.array(
+                [int(any(weights) or any(job.wait_cost for job in problem.jobs))], dtype=np.int64
+            ),
         )
         routes = np.full((m, n + 1), -1, dtype=np.int64)
         lengths = np.zeros(m, dtype=np.int64)

@@ -39,7 +39,7 @@ def seed_random(seed: int) -> None:
 
 @nb.njit(cache=True)
 def recompute(r: int, st: Any, pr: Any) -> bool:
-    """Times, load and cost (legs plus weighted lateness) of route ``r`` from its order;
+    """Times, load and cost (legs, weighted lateness and wait) of route ``r`` from its order;
     whether it is feasible.
 
     ``est[r, i]`` is the earliest start of service at position i, ``lst[r, i]`` the latest
@@ -49,7 +49,7 @@ def recompute(r: int, st: Any, pr: Any) -> bool:
     routes, rlen, est, lst, load, rcost = st[0], st[1], st[2], st[3], st[4], st[5]
     loc, svc, tw_lo, tw_hi, dem = pr[0], pr[1], pr[2], pr[3], pr[4]
     start_loc, end_loc, sh_lo, sh_hi = pr[5], pr[6], pr[7], pr[8]
-    travel, cost_m, deadline, weight = pr[10], pr[11], pr[13], pr[14]
+    travel, cost_m, deadline, weight, wait = pr[10], pr[11], pr[13], pr[14], pr[15]
     n = rlen[r]
     t = sh_lo[r]
     prev = start_loc[r]
@@ -66,6 +66,7 @@ def recompute(r: int, st: Any, pr: Any) -> bool:
         cost += cost_m[prev, loc[j]]
         if s > deadline[j]:
             cost += weight[j] * (s - deadline[j])
+        cost += wait[j] * s
         t = s + svc[j]
         prev = loc[j]
         ld += dem[j]
@@ -108,6 +109,7 @@ def _best_place(
     cost_m: Any,
     deadline: Any,
     weight: Any,
+    wait: Any,
     late: bool,
 ) -> tuple[int, int]:
     """The cheapest feasible position from ``first`` on for job ``u`` in route ``r`` (of
@@ -115,8 +117,9 @@ def _best_place(
 
     Positions are tried in route order; once the visit before a position starts after
     ``u``'s window closes, no later position can meet it, so the scan stops there. With SLA
-    deadlines (``late``) the added cost includes the lateness the visit causes: its own and
-    that of the visits it pushes back, followed until waiting absorbs the push.
+    deadlines or wait costs (``late``) the added cost includes the lateness and wait the
+    visit causes: its own and that of the visits it pushes back, followed until waiting for
+    a window absorbs the push.
     """
     lu = loc[u]
     found = -1
@@ -153,6 +156,7 @@ def _best_place(
         if late and d < best:
             if s > deadline[u]:
                 d += weight[u] * (s - deadline[u])
+            d += wait[u] * s
             t = done
             at = lu
             for i in range(p, n):
@@ -166,6 +170,7 @@ def _best_place(
                 if moved > deadline[j]:
                     was = est[r, i] - deadline[j]
                     d += weight[j] * (moved - deadline[j] - (was if was > 0 else 0))
+                d += wait[j] * (moved - est[r, i])
                 t = moved + svc[j]
                 at = loc[j]
         if d < best:
@@ -311,6 +316,7 @@ def _recreate(
     loc, svc, tw_lo, tw_hi, dem = pr[0], pr[1], pr[2], pr[3], pr[4]
     start_loc, end_loc, sh_lo, sh_hi, cap = pr[5], pr[6], pr[7], pr[8], pr[9]
     travel, cost_m, compat, deadline, weight = pr[10], pr[11], pr[12], pr[13], pr[14]
+    wait = pr[15]
     late = aux[6][0] > 0
     nfz, route_of, crew_class = aux[0], aux[3], aux[5]
     n_routes = rlen.shape[0]
@@ -349,6 +355,7 @@ def _recreate(
                 cost_m,
                 deadline,
                 weight,
+                wait,
                 late,
             )
             if p >= 0:

@@ -20,13 +20,14 @@ import numpy as np
 
 from routing import sisr
 from routing.decompose import improve_by_regions
+from routing.idle import use_idle_crews
 from routing.model import (
     SearchSettings,
-    lateness_weight,
     long_route_settings,
     max_score,
     problem_penalties,
     run_model,
+    timing_cost,
 )
 from routing.plan import DroppedJob, Route, RoutePlan
 from routing.problem import Problem, TimeWindow
@@ -59,8 +60,10 @@ def solve(
     A global OR-Tools search builds the first plan and improves it for a share of the time;
     then, when that plan serves every job and no job has two time windows, the SISR polish
     (``routing.sisr``) searches across routes until the deadline; otherwise regions of a few
-    neighbouring routes are re-solved one at a time (see ``routing.decompose``). Last, a
-    repair pass enforces the strict urgency rule exactly.
+    neighbouring routes are re-solved one at a time (see ``routing.decompose``) and, when the
+    customers' wait is priced, the polish reorders the jobs they serve at the end. Then crews
+    left idle take jobs that wait behind other work where the customers' wait makes it worth
+    it (``routing.idle``). Last, a repair pass enforces the strict urgency rule exactly.
 
     Parameters
     ----------
@@ -105,6 +108,7 @@ def solve(
         sub_orders = _search(sub, deadline, seed, settings, on_solution)
         for c, sub_order in zip(workable, sub_orders, strict=True):
             orders[c] = [jobs[i] for i in sub_order] if overrun else sub_order
+    use_idle_crews(problem, orders)
     served = {j for order in orders for j in order}
     dropped = [j for j in range(len(problem.jobs)) if j not in served]
     _enforce_priority(problem, orders, dropped)
@@ -122,7 +126,9 @@ def _search(
     """Global search for a share of the time, then the polish or regions until the deadline.
 
     The polish needs a plan that serves every job; when the global search leaves some out
-    (an oversubscribed storm), the regions, which can bring dropped jobs in, take over.
+    (an oversubscribed storm), the regions, which can bring dropped jobs in, take over, and
+    when the customers' wait is priced the polish then reorders the jobs they serve for the
+    last ``served_polish_share`` of the time.
     """
     settings = long_route_settings(problem, settings)
     polishing = settings.polish and sisr.applies(problem)
@@ -139,9 +145,36 @@ def _search(
         return [[problem.job_index[j] for j in crew.frozen_job_ids] for crew in problem.crews]
     if polishing and sum(len(order) for order in result[0]) == len(problem.jobs):
         return sisr.polish(problem, result[0], deadline=deadline, seed=seed)[0]
-    return improve_by_regions(
-        problem, result[0], deadline=deadline, settings=settings, rng=np.random.default_rng(seed)
+    wait_priced = any(job.wait_cost for job in problem.jobs)
+    if not (polishing and wait_priced and settings.served_polish_share > 0):
+        return improve_by_regions(
+            problem,
+            result[0],
+            deadline=deadline,
+            settings=settings,
+            rng=np.random.default_rng(seed),
+        )
+    # Regions first, to bring dropped jobs in; then the polish on the jobs served, the only
+    # search that prices the customers' wait.
+    polish_from = deadline - (deadline - time.monotonic()) * settings.served_polish_share
+    orders = improve_by_regions(
+        problem, result[0], deadline=polish_from, settings=settings, rng=np.random.default_rng(seed)
     )
+    return _polish_served(problem, orders, deadline=deadline, seed=seed)
+
+
+def _polish_served(
+    problem: Problem, orders: list[list[int]], *, deadline: float, seed: int
+) -> list[list[int]]:
+    """The polish on the problem of the jobs ``orders`` serve: the served set stays as the
+    search chose it (so the strict urgency rule is untouched), their order and crews change."""
+    served = sorted(j for order in orders for j in order)
+    sub = _restrict(problem, served, list(range(len(problem.crews))))
+    position = {j: i for i, j in enumerate(served)}
+    polished, _ = sisr.polish(
+        sub, [[position[j] for j in order] for order in orders], deadline=deadline, seed=seed
+    )
+    return [[served[i] for i in order] for order in polished]
 
 
 def _restrict(problem: Problem, jobs: list[int], crews: list[int]) -> Problem:
@@ -219,8 +252,8 @@ def _build_plan(
     )
     penalties = problem_penalties(problem)
     top = max_score(problem)
-    lateness_cost = sum(
-        visit.lateness_s * lateness_weight(problem.jobs[problem.job_index[visit.job_id]], top)
+    timing = sum(
+        timing_cost(problem.jobs[problem.job_index[visit.job_id]], visit, top)
         for route in routes
         for visit in route.visits
     )
@@ -229,9 +262,7 @@ def _build_plan(
         routes=tuple(routes),
         dropped=tuple(dropped_jobs),
         cost=cost,
-        objective=cost
-        + lateness_cost
-        + sum(penalties[problem.job_index[d.job_id]] for d in dropped_jobs),
+        objective=cost + timing + sum(penalties[problem.job_index[d.job_id]] for d in dropped_jobs),
         solve_time_s=time.monotonic() - started,
         first_solution_s=first_solution_s,
     )

@@ -75,7 +75,7 @@ def test_the_polish_keeps_windows_skills_locks_capacity_and_serves_every_job(see
         assert all(can_serve(problem, c, j) for j in order), f"crew {crew.id} lacks a skill"
         first = [problem.jobs[j].id for j in order[: len(crew.frozen_job_ids)]]
         assert first == list(crew.frozen_job_ids)
-    assert sisr._plan_cost(problem, polished) <= sisr._plan_cost(problem, start)
+    assert sisr.plan_cost(problem, polished) <= sisr.plan_cost(problem, start)
     assert problem.job_index["j7"] in polished[problem.crew_index["c3"]]
 
 
@@ -89,9 +89,9 @@ def test_the_polish_opens_a_second_route_where_one_crew_zigzags() -> None:
     crews = tuple(Crew(f"c{k}", 0, TimeWindow(0, 10_000)) for k in range(2))
     problem = Problem(travel_s=travel, jobs=jobs, crews=crews)
     zigzag = [list(range(len(jobs))), []]
-    assert sisr._plan_cost(problem, zigzag) == 2_700
+    assert sisr.plan_cost(problem, zigzag) == 2_700
     polished, _ = sisr.polish(problem, zigzag, deadline=time.monotonic() + 0.3, seed=0)
-    assert sisr._plan_cost(problem, polished) == 700
+    assert sisr.plan_cost(problem, polished) == 700
     sides = sorted(sorted(int(positions[problem.jobs[j].location]) for j in o) for o in polished)
     assert sides == [[-300, -200, -100], [200, 300, 400]]
 
@@ -142,7 +142,7 @@ def test_the_solver_hands_complete_plans_to_the_polish_and_every_plan_passes_the
     assert start is not None
     polished, stats = sisr.polish(problem, start[0], deadline=time.monotonic() + 0.5, seed=0)
     assert stats.iterations > 0
-    assert sisr._plan_cost(problem, polished) <= sisr._plan_cost(problem, start[0])
+    assert sisr.plan_cost(problem, polished) <= sisr.plan_cost(problem, start[0])
     assert sorted(j for order in polished for j in order) == list(range(len(problem.jobs)))
 
 
