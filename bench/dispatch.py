@@ -15,8 +15,11 @@ their depot. About twice more work than crew time, as in the routing bench.
 Measured: ``dispatch.planning.propose`` from its call to the stored proposal (database reads,
 travel-time matrix on the stored roads, solve in the worker process, leg geometry, insert),
 cold (first request of the process: network build and worker start included) and warm.
-Baselines on the same problem: the usual OR-Tools set-up (``bench.routing``), and our solver
-given straight-line times (routes then timed on the road matrix).
+Baselines on the same problem: our solver with the customers' wait unpriced (every job's
+``wait_cost`` 0, as before it existed), the usual OR-Tools set-up (``bench.routing``), and our
+solver given straight-line times (routes then timed on the road matrix). Besides drops and
+clocks, each row gives the mean start of the priority-1 jobs and the score-weighted mean start
+of all served jobs: how long the customers wait.
 
 Usage::
 
@@ -27,6 +30,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import io
 import itertools
@@ -58,7 +62,7 @@ from outages.models import Outage
 from routing.check import check_plan
 from routing.network import ROAD_CLASS_SPEED_KMH, _parse_maxspeed, _project
 from routing.plan import RoutePlan
-from routing.problem import Problem, haversine_matrix_m
+from routing.problem import PRIORITIES, Problem, haversine_matrix_m
 from routing.schedule import schedule_route
 from routing.solver import solve
 from scenarios.synth import generate_grid, generate_territory, write_territory
@@ -68,6 +72,10 @@ TIMEZONE = "Europe/Stockholm"
 LOCAL_NOW = dt.datetime(2026, 11, 24, 10, 0)
 SKILLS = ("line", "cable", "transformer", "hv")
 PRIORITY_SHARE = (0.05, 0.15, 0.40, 0.40)
+SCORE_RANGE = {1: (450.0, 1500.0), 2: (200.0, 450.0), 3: (110.0, 200.0), 4: (20.0, 60.0)}
+"""Urgency scores drawn per class, in the ranges ``dispatch.urgency`` gives (a hazard or a
+hospital in class 1, a flicker in class 4): they set the drop penalties, lateness weights
+and wait costs inside a class."""
 
 
 def load_roads(url: str, conninfo_: str) -> tuple[int, tuple[float, float, float, float]]:
@@ -160,6 +168,7 @@ def seed_work(
     for k, (i, outage_id) in enumerate(zip(chosen.tolist(), outage_ids, strict=True)):
         _, feeder_id, kind, lon, lat = devices[i]
         priority = int(priorities[k])
+        score = float(rng.uniform(*SCORE_RANGE[priority]))
         skill = "transformer" if kind == "transformer" else "line"
         skills = [skill, "hv"] if rng.random() < 0.05 else [skill]
         onsite = now + dt.timedelta(minutes=float(rng.uniform(45, 240)))
@@ -171,6 +180,7 @@ def seed_work(
                 "status": "new",
                 "outage_id": outage_id,
                 "priority": priority,
+                "urgency_score": round(score, 1),
                 "feeder_id": feeder_id,
                 "required_skills": skills,
                 "repair_s": int(rng.integers(30, 151)) * 60,
@@ -219,13 +229,41 @@ def _onsite(problem: Problem, plan: RoutePlan) -> tuple[int, int]:
     return met, len(problem.jobs)
 
 
+def _onsite_by_class(problem: Problem, plan: RoutePlan) -> str:
+    """On-site clocks met per priority class, of the class's orders: "P1 / P2 / P3 / P4"."""
+    met = dict.fromkeys(PRIORITIES, 0)
+    for route in plan.routes:
+        for visit in route.visits:
+            if visit.lateness_s == 0:
+                met[problem.jobs[problem.job_index[visit.job_id]].priority] += 1
+    of = {p: sum(1 for job in problem.jobs if job.priority == p) for p in PRIORITIES}
+    return " / ".join(f"{met[p]}/{of[p]}" for p in PRIORITIES)
+
+
+def _waits(problem: Problem, plan: RoutePlan) -> tuple[float, float]:
+    """Mean start of service of the served priority-1 jobs, and of all served jobs weighted
+    by urgency score (the customers' wait the wait cost prices), in minutes from now."""
+    starts = [
+        (problem.jobs[problem.job_index[v.job_id]], v.start_s)
+        for r in plan.routes
+        for v in r.visits
+    ]
+    p1 = [start for job, start in starts if job.priority == 1]
+    weight = sum(job.score for job, _ in starts)
+    weighted = sum(job.score * start for job, start in starts) / weight if weight else 0.0
+    return (sum(p1) / len(p1) / 60 if p1 else 0.0), weighted / 60
+
+
 def _line(name: str, problem: Problem, plan: RoutePlan, violations: list[str]) -> str:
     met, total = _onsite(problem, plan)
     dropped = plan.dropped_by_priority()
     served = sum(len(r.visits) for r in plan.routes)
+    p1_wait, weighted_wait = _waits(problem, plan)
     return (
         f"| {name} | {served} | {dropped[1]} / {dropped[2]} / {dropped[3]} / {dropped[4]} | "
-        f"{met} ({met / total:.0%}) | {plan.travel_s / 3600:.0f} | "
+        f"{met} ({met / total:.0%}) | {_onsite_by_class(problem, plan)} | "
+        f"{p1_wait:.0f} | {weighted_wait:.0f} | "
+        f"{plan.travel_s / 3600:.0f} | "
         f"{'ok' if not violations else f'{len(violations)} violations'} |"
     )
 
@@ -282,6 +320,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     t0 = time.perf_counter()
     ours = solve(problem, time_limit_s=args.time_limit, seed=args.seed)
     ours_s = time.perf_counter() - t0
+    # The wait unpriced (wait_cost_per_point = 0): what the wait cost changes.
+    unpriced_problem = dataclasses.replace(
+        problem, jobs=tuple(dataclasses.replace(job, wait_cost=0) for job in problem.jobs)
+    )
+    unpriced = solve(unpriced_problem, time_limit_s=args.time_limit, seed=args.seed)
     usual_orders, _ = solve_usual_ortools(problem, args.time_limit)
     usual, usual_issues = plan_from_orders(problem, usual_orders)
     lon, lat = np.array(context.lon), np.array(context.lat)
@@ -335,9 +378,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"(ours again here: {ours_s:.1f} s):",
         "",
         "| solver | served | dropped P1 / P2 / P3 / P4 | on-site clock met (of all) "
+        "| met P1 / P2 / P3 / P4 | P1 mean start (min) | score-weighted mean start (min) "
         "| travel h | check_plan |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
         _line("ours (road matrix)", problem, ours, check_plan(problem, ours)),
+        _line(
+            "ours, wait unpriced",
+            problem,
+            unpriced,
+            check_plan(unpriced_problem, unpriced),
+        ),
         _line("usual OR-Tools (PATH_CHEAPEST_ARC + GLS)", problem, usual, usual_issues),
         _line(
             "ours on straight-line times, timed on roads",
