@@ -12,8 +12,9 @@ saves anything.
 
 It never changes which jobs are served (the strict urgency rule stays as the search left it),
 never moves a frozen visit, and gives each idle crew at most one job, so it ends after at most
-as many moves as there are idle crews. Priced at ``wait_cost`` 0 a move saves only driving and
-lateness, which the search has already weighed; the pass matters where the wait is priced.
+as many moves as there are idle crews. The solver runs it only when some job's wait is priced
+(dispatch): otherwise a move saves only driving and lateness, which the search has weighed,
+and the VRPTW benchmarks, with many unused vehicles, would pay for the pass past their limit.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from routing.model import max_score, timing_cost
+from routing.model import max_score, route_value
 from routing.problem import Problem
-from routing.schedule import can_serve, schedule_route
+from routing.schedule import can_serve
 
 
 @dataclass(frozen=True)
@@ -33,19 +34,6 @@ class _Move:
     source: int
     position: int
     target: int
-
-
-def route_value(problem: Problem, crew: int, order: Sequence[int], top: float) -> int | None:
-    """Legs, lateness and wait of one crew's route (frozen visits not priced, as in the
-    model and the polish); None when the order cannot be timed."""
-    route = schedule_route(problem, crew, order)
-    if route is None:
-        return None
-    n_frozen = len(problem.crews[crew].frozen_job_ids)
-    return route.cost + sum(
-        timing_cost(problem.jobs[problem.job_index[visit.job_id]], visit, top)
-        for visit in route.visits[n_frozen:]
-    )
 
 
 def use_idle_crews(problem: Problem, orders: list[list[int]]) -> int:

@@ -28,7 +28,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_p
 
 from routing.plan import Visit
 from routing.problem import Job, Problem
-from routing.schedule import can_serve
+from routing.schedule import can_serve, schedule_route
 
 LATENESS_COST_PER_S = {1: 8, 2: 4, 3: 2, 4: 1}
 """Cost of one second past the SLA deadline, by priority, in units of the cost matrix."""
@@ -350,6 +350,20 @@ def max_score(problem: Problem) -> float:
 def timing_cost(job: Job, visit: Visit, top_score: float) -> int:
     """What the timing of one visit adds to the objective: its SLA lateness and its wait."""
     return visit.lateness_s * lateness_weight(job, top_score) + job.wait_cost * visit.start_s
+
+
+def route_value(problem: Problem, crew: int, order: Sequence[int], top_score: float) -> int | None:
+    """Legs, lateness and wait of one crew's route, frozen visits not priced (as in the
+    model, which pins them without windows or deadlines); None when it cannot be timed.
+    What the polish and the idle-crew pass minimise, route by route."""
+    route = schedule_route(problem, crew, order)
+    if route is None:
+        return None
+    n_frozen = len(problem.crews[crew].frozen_job_ids)
+    return route.cost + sum(
+        timing_cost(problem.jobs[problem.job_index[visit.job_id]], visit, top_score)
+        for visit in route.visits[n_frozen:]
+    )
 
 
 def _drop_penalties(

@@ -30,9 +30,9 @@ import numpy as np
 import numpy.typing as npt
 
 from routing import sisr_kernel as kernel
-from routing.model import lateness_weight, max_score, timing_cost
+from routing.model import lateness_weight, max_score, route_value
 from routing.problem import Crew, Job, Problem, TimeWindow
-from routing.schedule import can_serve, is_feasible, schedule_route
+from routing.schedule import can_serve, is_feasible
 
 IntArray = npt.NDArray[np.int64]
 Arrays = tuple[npt.NDArray[np.int64] | npt.NDArray[np.bool_], ...]
@@ -143,17 +143,13 @@ def _checked(problem: Problem, start: list[list[int]], found: list[list[int]]) -
 
 
 def plan_cost(problem: Problem, orders: Sequence[Sequence[int]]) -> int:
-    """Legs plus weighted lateness and wait, the objective both OR-Tools and the kernel
-    minimise."""
+    """Legs plus weighted lateness and wait, the objective the kernel minimises."""
     top = max_score(problem)
     total = 0
     for c, order in enumerate(orders):
-        route = schedule_route(problem, c, order)
-        assert route is not None  # callers pass feasible orders
-        total += route.cost + sum(
-            timing_cost(problem.jobs[problem.job_index[visit.job_id]], visit, top)
-            for visit in route.visits[len(problem.crews[c].frozen_job_ids) :]
-        )
+        value = route_value(problem, c, order, top)
+        assert value is not None  # callers pass feasible orders
+        total += value
     return total
 
 

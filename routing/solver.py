@@ -108,7 +108,8 @@ def solve(
         sub_orders = _search(sub, deadline, seed, settings, on_solution)
         for c, sub_order in zip(workable, sub_orders, strict=True):
             orders[c] = [jobs[i] for i in sub_order] if overrun else sub_order
-    use_idle_crews(problem, orders)
+    if any(job.wait_cost for job in problem.jobs):
+        use_idle_crews(problem, orders)
     served = {j for order in orders for j in order}
     dropped = [j for j in range(len(problem.jobs)) if j not in served]
     _enforce_priority(problem, orders, dropped)
