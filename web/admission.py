@@ -26,6 +26,7 @@ import asyncio
 import json
 import re
 import time
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import anyio
@@ -68,6 +69,7 @@ class Limits:
 
 BATCH_PATH = "/api/v1/reports/batch"
 INTAKE_PATH = "/api/v1/reports"
+OPEN311_PREFIX = "/open311/"
 HEALTH_PATHS = frozenset({"/healthz"})
 # Public reads of one premise or point: a few indexed queries each.
 PUBLIC_READ_PATHS = frozenset(
@@ -133,7 +135,8 @@ class AdmissionGate:
         try:
             seat = await gate.enter(scope)
         except QueueFull as full:
-            await _refuse(send, BodyRefused(429, str(full), "RegionBusy"), retry_after_s=1)
+            refused = BodyRefused(429, str(full), "RegionBusy")
+            await _refuse(scope, send, refused, retry_after_s=1)
             return
         try:
             await self.app(scope, receive, send)
@@ -194,7 +197,7 @@ class BodyLimits:
             body = await self._read(scope, receive, rule)
             await _check_json(scope, body, rule)
         except BodyRefused as refused:
-            await _refuse(send, refused)
+            await _refuse(scope, send, refused)
             return
         delivered = False
 
@@ -273,15 +276,41 @@ async def _check_json(scope: Scope, body: bytes, rule: BodyRule) -> None:
         raise BodyRefused(422, problem)
 
 
-async def _refuse(send: Send, refused: BodyRefused, retry_after_s: int | None = None) -> None:
-    """The answer, and ``Connection: close``: what is left of the body is not read."""
-    body = json.dumps({"detail": refused.message, "error": refused.error}).encode()
+async def _refuse(
+    scope: Scope, send: Send, refused: BodyRefused, retry_after_s: int | None = None
+) -> None:
+    """The answer, and ``Connection: close``: what is left of the body is not read.
+
+    Open311 clients parse errors in the GeoReport v2 shape (a list of ``code`` and
+    ``description``, JSON or XML by the path's extension), so their routes get that shape
+    here too, as the routes' own errors do (``web.api.open311.Open311Route``).
+    """
+    path: str = scope["path"]
+    status = refused.status
+    if path.startswith(OPEN311_PREFIX):
+        status = 400 if status == 422 else status  # the spec's "bad request", as the routes
+        body, media = _open311_error(path, status, refused.message)
+    else:
+        body = json.dumps({"detail": refused.message, "error": refused.error}).encode()
+        media = b"application/json"
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", media),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
     ]
     if retry_after_s is not None:
         headers.append((b"retry-after", str(retry_after_s).encode()))
-    await send({"type": "http.response.start", "status": refused.status, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _open311_error(path: str, status: int, message: str) -> tuple[bytes, bytes]:
+    if path.endswith(".xml"):
+        root = ET.Element("errors")
+        error = ET.SubElement(root, "error")
+        ET.SubElement(error, "code").text = str(status)
+        ET.SubElement(error, "description").text = message
+        xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        return xml, b"text/xml; charset=utf-8"
+    body = [{"code": status, "description": message}]
+    return json.dumps(body).encode(), b"application/json"

@@ -96,12 +96,12 @@ def _document(path: str, method: str, operation: dict[str, Any]) -> None:
         # Answers in JSON or XML, as the path's .json / .xml asks.
         ok: dict[str, Any] = next(iter(responses.values()), {"description": "OK"})
         ok["content"] = {"application/json": {"schema": {}}, "text/xml": {"schema": {}}}
-        for code in ("400", "401", "403", "404", "409", "503"):
+        codes = ["400", "401", "403", "404", "409", "503"]
+        if method == "post":  # a body refused before the route: 422s are answered as 400
+            codes += ["408", "413"]
+        for code in codes:
             responses[code] = _response(code, _ref("Open311Errors"))
             responses[code]["content"]["text/xml"] = {"schema": {}}
-        if method == "post":  # refused before the route: the API's error body
-            for code in ("408", "413", "422"):
-                responses[code] = _response(code, _ref("ErrorBody"))
         return
     if not path.startswith("/api/"):
         responses["503"] = _response("503", _ref("ErrorBody"))

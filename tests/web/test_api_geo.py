@@ -18,6 +18,9 @@ def test_healthz_checks_the_database(client: TestClient) -> None:
     body = client.get("/healthz").json()
     assert body["status"] == "ok"
     assert body["postgis"].startswith("3.")
+    probe = client.head("/healthz")  # load balancers probe with HEAD
+    assert probe.status_code == 200
+    assert probe.content == b""
 
 
 def test_docs_and_openapi(client: TestClient) -> None:

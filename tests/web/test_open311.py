@@ -22,6 +22,7 @@ from outages.service import restore_outage
 from web.settings import Settings
 
 BASE = "/open311/v2"
+JSON = {"Content-Type": "application/json"}
 PII_KEYS = {"phone", "email", "first_name", "last_name", "account", "customer_name"}
 
 
@@ -352,6 +353,27 @@ def test_errors_in_xml_and_unknown_format(client: TestClient) -> None:
     assert root.findtext("error/code") == "404"
     assert "999999999" in root.findtext("error/description", "")
     assert_error(client.get(f"{BASE}/services.csv"), 400, "format: Input should be 'json' or 'xml'")
+
+
+def test_bodies_refused_before_the_route_answer_in_spec_format(client: TestClient) -> None:
+    """The admission middleware refuses these before the route runs; an Open311 client
+    still gets the spec's error list, and a 422 there is the spec's 400."""
+    deep = b'{"service_code": ' + b"[" * 40 + b"]" * 40 + b"}"
+    assert_error(
+        client.post(f"{BASE}/requests.json", content=deep, headers=JSON), 400, "nested 41 levels"
+    )
+    not_utf8 = b'{"service_code": "no_power", "description": "\xff"}'
+    assert_error(
+        client.post(f"{BASE}/requests.json", content=not_utf8, headers=JSON), 400, "byte 0xff"
+    )
+    big = b'{"description": "' + b"x" * 2_000_001 + b'"}'
+    assert_error(client.post(f"{BASE}/requests.json", content=big, headers=JSON), 413, "")
+    as_xml = client.post(f"{BASE}/requests.xml", content=deep, headers=JSON)
+    assert as_xml.status_code == 400
+    assert as_xml.headers["content-type"].startswith("text/xml")
+    root = ET.fromstring(as_xml.content)
+    assert root.findtext("error/code") == "400"
+    assert "nested" in root.findtext("error/description", "")
 
 
 def test_api_errors_keep_their_own_format(client: TestClient) -> None:

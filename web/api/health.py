@@ -12,8 +12,12 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
+@router.head("/healthz", include_in_schema=False)
 def healthz(request: Request) -> JSONResponse:
-    """Ok when the database answers with PostGIS; 503 otherwise."""
+    """Ok when the database answers with PostGIS; 503 otherwise.
+
+    HEAD too: load balancers and uptime probes often check with it (it answered 405).
+    """
     try:
         postgis = ping(request.app.state.engine)
     except DatabaseUnavailable as exc:
