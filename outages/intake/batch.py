@@ -38,6 +38,7 @@ from outages.intake.batch_ids import number_outages
 from outages.intake.batch_state import MemReport
 from outages.intake.batch_store import BatchStore
 from outages.intake.batch_write import write_batch
+from outages.intake.gc_pause import collector_paused
 from outages.intake.locate import Located
 from outages.intake.locate_bulk import locate_many
 from outages.intake.topology_cache import TopologyCache
@@ -89,25 +90,26 @@ def file_batch(
     report that could not be located (unknown account, unmatched address, point outside
     the territory), which is not stored.
     """
-    keys = [item.idempotency_key for item in items if item.idempotency_key]
-    stored = admit_batch(session=session, items=items, keys=keys, is_agent=is_agent)
-    session.flush()  # the raw cursor below must see what the ORM holds
-    sorting = _sort(session, items, stored, settings=settings, is_agent=is_agent)
-    if sorting.filed:
-        connection = session.connection().connection.driver_connection
-        assert isinstance(connection, psycopg.Connection)
-        cursor = connection.cursor()
-        reports = _new_reports(cursor, items, sorting.filed, now=now, actor=actor)
-        _decide(
-            session,
-            cursor,
-            reports,
-            sorting,
-            settings=settings,
-            now=now,
-            actor=actor,
-            topology=topology,
-        )
+    with collector_paused():  # its objects die with it, by reference count
+        keys = [item.idempotency_key for item in items if item.idempotency_key]
+        stored = admit_batch(session=session, items=items, keys=keys, is_agent=is_agent)
+        session.flush()  # the raw cursor below must see what the ORM holds
+        sorting = _sort(session, items, stored, settings=settings, is_agent=is_agent)
+        if sorting.filed:
+            connection = session.connection().connection.driver_connection
+            assert isinstance(connection, psycopg.Connection)
+            cursor = connection.cursor()
+            reports = _new_reports(cursor, items, sorting.filed, now=now, actor=actor)
+            _decide(
+                session,
+                cursor,
+                reports,
+                sorting,
+                settings=settings,
+                now=now,
+                actor=actor,
+                topology=topology,
+            )
     out = sorting.out
     for i, key in sorting.replays:
         out[i] = out[sorting.owner[key]]

@@ -36,6 +36,7 @@ from outages.intake.batch_state import (
 )
 from outages.intake.locate import Located
 from outages.intake.pg_text import int_array
+from outages.intake.premise_points import PremisePoints
 from outages.intake.rules import (
     DUPLICATE_OF_CLASSIFICATIONS,
     OUTAGE_CATEGORIES,
@@ -81,6 +82,7 @@ class BatchStore:
         self.trees: dict[int, CachedTree] = {}
         self.premises_by_transformer: dict[int, list[tuple[int, bool]]] = {}
         self.loaded_transformers: set[int] = set()
+        self.points = PremisePoints()
         self.feeders: set[int] = set()
         self.merged_now: dict[int, int] = {}
         self.etr_rows: list[tuple[Any, ...]] = []
@@ -92,6 +94,7 @@ class BatchStore:
             self.device_codes = topology.device_codes
             self.premises_by_transformer = topology.premises_by_transformer
             self.loaded_transformers = topology.loaded_transformers
+            self.points = topology.points
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -314,16 +317,18 @@ class BatchStore:
         if not missing:
             return
         self.cur.execute(
-            "SELECT transformer_id, id, critical IS NOT NULL FROM premise "
-            "WHERE transformer_id = ANY(%s)",
+            "SELECT transformer_id, id, critical IS NOT NULL, ST_X(geom), ST_Y(geom) "
+            "FROM premise WHERE transformer_id = ANY(%s)",
             [int_array(missing)],
         )
         # New lists: a list another store shares (``TopologyCache.copy``) is never changed.
         by_transformer = self.premises_by_transformer
         for transformer in missing:
             by_transformer[transformer] = []
-        for transformer, pid, critical in self.cur.fetchall():
+        rows = self.cur.fetchall()
+        for transformer, pid, critical, _, _ in rows:
             by_transformer[transformer].append((pid, critical))
+        self.points.add([(pid, x, y) for _, pid, _, x, y in rows])
         self.loaded_transformers.update(missing)
 
     def tree(self, feeder_id: int) -> CachedTree:

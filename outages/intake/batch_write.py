@@ -20,7 +20,8 @@ from outages.intake.batch_state import (
 )
 from outages.intake.batch_store import BatchStore
 from outages.intake.pg_text import int_array, json_text
-from outages.intake.session_store import HULL_SQL
+from outages.intake.premise_points import hull_wkbs
+from outages.intake.session_store import HULL_BUFFER_SQL
 
 _REPORT_COPY = (
     "COPY report (id, received_at, channel, category, description, hazard, address_text, "
@@ -110,17 +111,21 @@ def _write_rows(
 
 
 def _write_hulls(store: BatchStore, hulls: Sequence[MemOutage]) -> None:
-    """The area of each outage whose premises changed, from its premises still dark."""
-    if not hulls:
-        return
-    pairs = [
-        (o.id, pid) for o in hulls for pid, (restored, _) in (o.rows or {}).items() if not restored
+    """The area of each outage whose premises changed, from its premises still dark: their
+    convex hull drawn in memory (``outages.intake.premise_points``), buffered by PostGIS
+    as ``HULL_SQL`` buffers it. An outage with none dark keeps its area, as in SQL."""
+    drawn = [
+        (o.id, [pid for pid, (restored, _) in (o.rows or {}).items() if not restored])
+        for o in hulls
     ]
+    drawn = [(oid, pids) for oid, pids in drawn if pids]
+    if not drawn:
+        return
+    wkbs = hull_wkbs([pids for _, pids in drawn], store.points, store.cur)
     store.cur.execute(
-        f"UPDATE outage o SET geom = h.hull FROM (SELECT x.o, {HULL_SQL} AS hull "
-        "FROM unnest(%s::int[], %s::int[]) AS x(o, pid) JOIN premise p ON p.id = x.pid "
-        "GROUP BY x.o) h WHERE o.id = h.o",
-        [int_array(o for o, _ in pairs), int_array(p for _, p in pairs)],
+        f"UPDATE outage o SET geom = {HULL_BUFFER_SQL.format(hull='ST_GeomFromWKB(h.wkb, 4326)')} "
+        "FROM unnest(%s::int[], %s::bytea[]) AS h(o, wkb) WHERE o.id = h.o",
+        [[oid for oid, _ in drawn], wkbs],
     )
 
 

@@ -35,7 +35,10 @@ from outages.models import (
 from outages.topology import load_feeder_tree
 
 # The area of an outage: its premises still without power, hulled and buffered by 25 m.
-HULL_SQL = "ST_Buffer(ST_ConvexHull(ST_Collect(p.geom))::geography, 25)::geometry"
+HULL_BUFFER_SQL = "ST_Buffer(({hull})::geography, 25)::geometry"
+"""An outage's area around the hull of its premises still dark (the batch path draws the
+hull in memory: ``outages.intake.premise_points``)."""
+HULL_SQL = HULL_BUFFER_SQL.format(hull="ST_ConvexHull(ST_Collect(p.geom))")
 
 
 def planned_covering_query(premise_id: int, now: dt.datetime) -> Any:

@@ -1,4 +1,5 @@
-"""Feeder trees and the premises on their transformers, kept across groups of reports.
+"""Feeder trees and the premises on their transformers (with their coordinates, for the
+outage areas: ``outages.intake.premise_points``), kept across groups of reports.
 
 A storm's group of two dozen reports loaded the device trees of the feeders it touched and
 the premises below their transformers afresh every time: about a quarter of the group's
@@ -24,6 +25,7 @@ from typing import Any
 import psycopg
 
 from outages.intake.batch_state import CachedTree
+from outages.intake.premise_points import PremisePoints
 
 
 class TopologyCache:
@@ -39,6 +41,7 @@ class TopologyCache:
         self.device_codes: dict[int, str] = {}
         self.premises_by_transformer: dict[int, list[tuple[int, bool]]] = {}
         self.loaded_transformers: set[int] = set()
+        self.points = PremisePoints()
 
     def copy(self) -> TopologyCache:
         """A cache of its own holding what this one holds now, for another thread."""
@@ -48,6 +51,7 @@ class TopologyCache:
         other.device_codes = dict(self.device_codes)
         other.premises_by_transformer = dict(self.premises_by_transformer)
         other.loaded_transformers = set(self.loaded_transformers)
+        other.points = self.points.copy()
         return other
 
     def check(self, cursor: psycopg.Cursor[Any]) -> None:
