@@ -6,7 +6,9 @@ devices tripped, it files consecutive batches of the gateway mix of ``bench.inta
 (accounts and GPS points) through ``file_batch`` as a served worker does (the group writer's
 warm trees, the heap frozen; ``--cold`` without either), and prints each batch's wall time
 and what its phases took: the batch modules' functions and each COPY, wrapped with a timer
-(the wrapping costs a few percent; the totals are the batches' own).
+(the wrapping costs a few percent; the totals are the batches' own), and the CPU time the
+batch took in this process and in the cluster's processes: on a shared machine wall times
+of the same code vary by a third between runs, CPU times much less.
 
 Consecutive batches matter: the first batch's COPYs leave the statistics PostgreSQL plans
 on stale, and later batches meet the outages earlier ones opened. Two switches are for
@@ -21,10 +23,12 @@ import argparse
 import datetime as dt
 import functools
 import gc
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +36,7 @@ import psycopg
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from bench.common import bench_cluster, machine_note, revision
+from bench.common import BENCH_DIR, bench_cluster, machine_note, revision
 from bench.intake import fresh_copy, template_database, trip_devices
 from bench.intake_batch import WARMUP, _gateway_bodies
 from geo.database import make_engine
@@ -46,6 +50,7 @@ from web.settings import Settings
 
 TIMES: defaultdict[str, float] = defaultdict(float)
 CALLS: defaultdict[str, int] = defaultdict(int)
+CPU: dict[str, float] = {}
 PHASES: list[tuple[Any, str]] = [
     (batch, "locate_many"),
     (batch, "_new_reports"),
@@ -93,6 +98,21 @@ def instrument() -> None:
     psycopg.Cursor.copy = copy  # type: ignore[method-assign]
 
 
+def _server_cpu_s() -> float:
+    """CPU seconds used so far by the bench cluster's processes (the postmaster's children:
+    the backend filing, autovacuum, the WAL writer), from /proc."""
+    postmaster = int((BENCH_DIR / "data" / "postmaster.pid").read_text().split()[0])
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == postmaster:  # ppid
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _file(
     engine: Engine,
     settings: Settings,
@@ -102,6 +122,8 @@ def _file(
     no_fk: bool,
 ) -> float:
     items = [BatchReport.model_validate(b) for b in bodies]
+    CPU.clear()
+    server, client = _server_cpu_s(), time.process_time()
     started = time.perf_counter()
     with Session(engine) as session, session.begin():
         if no_fk:
@@ -115,7 +137,9 @@ def _file(
             is_agent=True,
             topology=topology,
         )
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    CPU.update(python=time.process_time() - client, server=_server_cpu_s() - server)
+    return elapsed
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -171,7 +195,10 @@ def main(argv: list[str] | None = None) -> None:
         chunk = bodies[WARMUP + n * args.size : WARMUP + (n + 1) * args.size]
         elapsed = _file(engine, settings, chunk, topology, no_fk=args.no_fk_triggers)
         total += elapsed
-        print(f"batch {n + 1}: {elapsed:.2f} s, {len(chunk) / elapsed:,.0f} reports/s")
+        print(
+            f"batch {n + 1}: {elapsed:.2f} s, {len(chunk) / elapsed:,.0f} reports/s; CPU: "
+            f"Python {CPU['python']:.2f} s, PostgreSQL {CPU['server']:.2f} s"
+        )
         for label, seconds in sorted(TIMES.items(), key=lambda kv: -kv[1]):
             print(f"  {label:<20} {seconds * 1000:8.1f} ms  x{CALLS[label]:,}")
     print(f"all: {total:.2f} s, {args.batches * args.size / total:,.0f} reports/s")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
+from outages.intake import gc_pause
 from outages.intake.gc_pause import collector_paused
 
 
@@ -60,3 +62,34 @@ def test_a_collector_switched_off_stays_off() -> None:
     with collector_paused():
         pass
     assert not gc.isenabled()
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the collector frees it
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_batches_overlapping_without_end_still_let_cycles_be_collected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gc_pause, "MAX_PAUSE_S", 0.0)
+    release = threading.Event()
+    held = threading.Event()
+
+    def long_batch() -> None:
+        with collector_paused():
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=long_batch)
+    thread.start()
+    assert held.wait(5)
+    dropped = weakref.ref(_Node())  # garbage the moment it is made, but a cycle
+    with collector_paused():
+        assert dropped() is not None, "no collection inside the pause"
+    assert dropped() is None, "a batch ending in an old pause ran a young collection"
+    assert not gc.isenabled()
+    release.set()
+    thread.join(5)
+    assert gc.isenabled()
