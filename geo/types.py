@@ -79,6 +79,21 @@ def _check_finite(value: float) -> float:
 Text = Annotated[str, AfterValidator(_check_text)]
 """Storable text: no NUL, no lone surrogates. The one string type of request models."""
 
+_KEY = re.compile("[ -~]+")
+
+
+def _check_key(value: str) -> str:
+    if not _KEY.fullmatch(value):
+        msg = "must be printable ASCII (letters, digits, punctuation, spaces), e.g. a UUID"
+        raise ValueError(msg)
+    return value
+
+
+IdempotencyKeyText = Annotated[Text, AfterValidator(_check_key)]
+"""An idempotency key as the Idempotency-Key header carries it (a structured-field string:
+printable ASCII): a header's bytes outside it were read as Latin-1 and stored as other
+characters than the client sent, so a retry from another client library missed them."""
+
 Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
 """An id of an ``integer`` primary key (regions, crews, work orders, outages, users...)."""
 

@@ -15,9 +15,9 @@ few the writer hands back are filed alone in threads of their own (``web.api.rep
 A slot is taken only once the body is in: a client trickling its body a byte at a time
 (or sending 100 MB) would otherwise hold a slot for as long as it likes. ``BodyLimits``
 reads it first, answers 413 past the cap and 408 past the deadline, and refuses with a 422
-JSON that is not UTF-8 (naming the first bad byte), nested deeper than ``MAX_JSON_DEPTH`` or
-with more keys than the route's limit (pydantic would build one error per unknown key, in
-the event loop).
+JSON that is not UTF-8 (naming the first bad byte), nested deeper than ``MAX_JSON_DEPTH``,
+with a number longer than ``MAX_JSON_DIGITS`` or with more keys than the route's limit
+(pydantic would build one error per unknown key, in the event loop).
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ from web.region_index import BODY_KEY
 from web.region_quota import LaneQuota, QueueFull, QuotaPlan, lane_gates
 
 MAX_JSON_DEPTH = 32
+MAX_JSON_DIGITS = 1000
+"""Longer numbers are refused: Python's JSON reader raises past 4,300 digits, and FastAPI
+answered that with a bare 400 "There was an error parsing the body"."""
+_LONG_NUMBER = re.compile(rb"[0-9]{%d,}" % (MAX_JSON_DIGITS + 1))
 # Strings (escapes included) are cut out before brackets are counted.
 _JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.S)
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b"[]{}:")
@@ -168,7 +172,12 @@ def json_problem(body: bytes, max_keys: int) -> str | None:
     except UnicodeDecodeError as bad:
         byte = body[bad.start : bad.start + 1].hex()
         return f"the JSON body is not UTF-8: byte 0x{byte} at position {bad.start}"
-    skeleton = _JSON_STRING.sub(b"", body).translate(None, _NOT_STRUCTURE)
+    outside_strings = _JSON_STRING.sub(b"", body)
+    long_number = _LONG_NUMBER.search(outside_strings)
+    if long_number is not None:
+        digits = long_number.end() - long_number.start()
+        return f"the JSON body has a number of {digits} digits: at most {MAX_JSON_DIGITS}"
+    skeleton = outside_strings.translate(None, _NOT_STRUCTURE)
     keys = skeleton.count(b":")
     if keys > max_keys:
         return f"the JSON body has {keys} keys: at most {max_keys} are accepted here"

@@ -102,6 +102,31 @@ def test_deep_nesting_and_key_floods_are_refused_before_parsing(client: TestClie
     assert "keys" in answer.text  # type: ignore[attr-defined]
 
 
+def test_numbers_too_long_for_the_json_reader_are_a_422_naming_them(client: TestClient) -> None:
+    # Python's JSON reader raises past 4,300 digits: that was a bare 400 "error parsing".
+    huge = '{"category": "no_power", "lon": 24.94, "lat": ' + "6" * 5000 + "}"
+    answer = _raw(client, "/api/v1/reports", huge)
+    assert answer.status_code == 422  # type: ignore[attr-defined]
+    assert answer.json()["detail"] == "the JSON body has a number of 5000 digits: at most 1000"  # type: ignore[attr-defined]
+    digits_in_text = {**REPORT, "description": "meter reading " + "7" * 1500}
+    assert client.post("/api/v1/reports", json=digits_in_text).status_code == 201
+
+
+def test_idempotency_keys_outside_printable_ascii_are_a_422_naming_them(
+    client: TestClient,
+) -> None:
+    answer = client.post("/api/v1/reports", json=REPORT, headers={"Idempotency-Key": b"k\xe9y"})
+    assert answer.status_code == 422, answer.text
+    assert _field_named(answer, "Idempotency-Key")
+    assert "printable ASCII" in answer.text
+    batch = {"reports": [{**REPORT, "idempotency_key": "kéy"}]}
+    answer = client.post("/api/v1/reports/batch", json=batch)
+    assert answer.status_code == 422, answer.text
+    assert _field_named(answer, "idempotency_key")
+    fine = client.post("/api/v1/reports", json=REPORT, headers={"Idempotency-Key": "ivr 7/a-1"})
+    assert fine.status_code == 201, fine.text
+
+
 @pytest.mark.parametrize("path", ["/api/v1/reports", "/api/v1/reports/batch"])
 def test_a_body_that_is_not_utf8_is_a_422_naming_the_byte(client: TestClient, path: str) -> None:
     body = b'{"category": "no_power", "address": "Mannerheimintie \xff1"}'

@@ -27,7 +27,7 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from geo.exceptions import InvalidInput, NotFound, OutsideTerritory, StormdeskError
-from geo.types import EARLIEST, LATEST, Text
+from geo.types import EARLIEST, LATEST, IdempotencyKeyText, Text
 from outages.exceptions import AddressNotFound
 from outages.intake import admit
 from outages.intake.single import file_report
@@ -308,7 +308,7 @@ def post_request(
     settings: SettingsDep,
     now: NowDep,
     idempotency_key: Annotated[
-        Text | None,
+        IdempotencyKeyText | None,
         Header(
             alias="Idempotency-Key",
             min_length=1,

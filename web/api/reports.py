@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter
 
 from geo.models import User
-from geo.types import Text
+from geo.types import IdempotencyKeyText, Text
 from outages import reports
 from outages.intake import admit
 from outages.intake.batch import file_batch
@@ -46,7 +46,7 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 FILED_ALONE = anyio.CapacityLimiter(4)
 LocatedBy = Literal["address", "point", "account", "phone", "unlocated"]
 IdempotencyKey = Annotated[
-    Text | None,
+    IdempotencyKeyText | None,
     Header(
         alias="Idempotency-Key",
         min_length=1,
