@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from geo.types import GeoJSONArea, Moment, Text
+from geo.types import GeoJSONArea, IdempotencyKeyText, Moment, Text
 
 Category = Literal[
     "no_power", "partial_power", "flicker", "wire_down", "pole_damage", "fire_smoke", "other"
@@ -68,7 +68,7 @@ MAX_BATCH_REPORTS = 10_000
 class BatchReport(ReportCreate):
     """One report of a batch: a report as for ``POST /api/v1/reports``, with its own key."""
 
-    idempotency_key: Text | None = Field(
+    idempotency_key: IdempotencyKeyText | None = Field(
         default=None,
         min_length=1,
         max_length=128,
