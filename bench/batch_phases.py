@@ -99,8 +99,9 @@ def instrument() -> None:
 
 
 def _server_cpu_s() -> float:
-    """CPU seconds used so far by the bench cluster's processes (the postmaster's children:
-    the backend filing, autovacuum, the WAL writer), from /proc."""
+    """CPU seconds used so far by the bench cluster: the postmaster, the children it has
+    reaped (an autovacuum worker that ended during the batch) and those still running (the
+    backend filing, autovacuum, the WAL writer), from /proc."""
     postmaster = int((BENCH_DIR / "data" / "postmaster.pid").read_text().split()[0])
     ticks = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -108,8 +109,11 @@ def _server_cpu_s() -> float:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == postmaster:  # ppid
-            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        pid = int(stat.parent.name)
+        if pid == postmaster:  # its own, and its reaped children's (cutime, cstime)
+            ticks += sum(int(f) for f in fields[11:15])
+        elif int(fields[1]) == postmaster:  # ppid: utime + stime
+            ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

@@ -93,3 +93,33 @@ def test_batches_overlapping_without_end_still_let_cycles_be_collected(
     release.set()
     thread.join(5)
     assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_cycles_that_outlive_a_young_collection_are_found_by_the_full_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gc_pause, "MAX_PAUSE_S", 0.0)
+    monkeypatch.setattr(gc_pause, "FULL_EVERY_S", 0.0)
+    release = threading.Event()
+    held = threading.Event()
+
+    def long_batch() -> None:
+        with collector_paused():
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=long_batch)
+    thread.start()
+    assert held.wait(5)
+    node = _Node()
+    dropped = weakref.ref(node)
+    with collector_paused():
+        pass  # a collection while the cycle is still in use: it moves to an older generation
+    assert dropped() is not None
+    del node
+    with collector_paused():
+        pass
+    assert dropped() is None, "the full collection found it"
+    release.set()
+    thread.join(5)

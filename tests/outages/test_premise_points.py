@@ -12,7 +12,9 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from outages.intake.premise_points import PremisePoints, hull_wkbs
+from outages.intake.premise_points import PremisePoints, _inside_octagons, hull_wkbs
+
+ORIGIN = np.array([24.9, 60.1])
 
 
 def _cursor(session: Session) -> psycopg.Cursor[Any]:
@@ -48,12 +50,57 @@ def test_a_copy_shares_what_is_held_but_not_what_is_added_later(db_session: Sess
     writer = PremisePoints()
     writer.add(rows[:2])
     route = writer.copy()
-    writer.add(rows[2:])
+    # Marked coordinates, so what each holder answers shows where it came from.
+    writer.add([(pid, -1.0, -1.0) for pid, _, _ in rows[2:]])
     route.add([(rows[0][0], 0.0, 0.0)])  # a premise held already keeps its coordinates
     cursor = _cursor(db_session)
     ids = np.array([r[0] for r in rows], dtype=np.int64)
-    assert writer.lookup(ids, cursor).tolist() == [[x, y] for _, x, y in rows]
-    assert route.lookup(ids[:1], cursor).tolist() == [[rows[0][1], rows[0][2]]]
+    assert writer.lookup(ids, cursor).tolist()[2:] == [[-1.0, -1.0]] * 2
+    seen_by_route = route.lookup(ids, cursor).tolist()
+    assert seen_by_route == [[x, y] for _, x, y in rows], "the writer's later adds stay its own"
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["uniform", "grid", "circle", "duplicates", "collinear", "near-collinear", "ties", "tiny"],
+)
+def test_the_octagon_cut_drops_inner_points_and_never_a_hull_corner(shape: str) -> None:
+    rng = np.random.default_rng(7)
+    groups = []
+    for size in rng.integers(1, 400, size=120):
+        if shape == "uniform":
+            xy = rng.random((size, 2)) * 0.02 + ORIGIN
+        elif shape == "grid":
+            xy = np.round(rng.random((size, 2)) * 0.02, 3) + ORIGIN
+        elif shape == "circle":
+            angle = rng.random(size) * 2 * np.pi
+            xy = np.c_[np.cos(angle), np.sin(angle)] * 0.01 + ORIGIN
+        elif shape == "duplicates":
+            xy = np.repeat(rng.random((max(size // 50, 1), 2)), 50, axis=0)[:size]
+        elif shape == "collinear":
+            t = rng.random(size)
+            xy = np.c_[24.9 + t * 0.01, 60.1 + t * 0.02]
+        elif shape == "near-collinear":
+            t = rng.random(size)
+            xy = np.c_[24.9 + t * 0.01, 60.1 + t * 0.01 + rng.random(size) * 1e-13]
+        elif shape == "ties":  # squares: several extreme directions hit one point, or two
+            xy = rng.integers(0, 3, size=(size, 2)).astype(float)
+        else:
+            xy = rng.random((size, 2)) * 1e-9 + ORIGIN
+        groups.append(xy)
+    xy = np.concatenate(groups)
+    sizes = np.array([len(g) for g in groups])
+    members = np.repeat(np.arange(len(groups)), sizes)
+    inside = _inside_octagons(xy, members, np.cumsum(sizes) - sizes)
+    cut = shapely.convex_hull(shapely.multipoints(xy[~inside], indices=members[~inside]))
+    whole = shapely.convex_hull(shapely.multipoints(xy, indices=members))
+    assert len(cut) == len(groups)
+    for ours, theirs in zip(shapely.normalize(cut), shapely.normalize(whole), strict=True):
+        assert ours.equals_exact(theirs, 0.0)
+    if shape in ("uniform", "grid"):
+        assert inside.mean() > 0.5, "most points are inside their octagon"
+    if shape == "circle":
+        assert inside.mean() < 0.01, "on a circle every point is a corner of the hull"
 
 
 def test_hulls_are_the_ones_postgis_draws(db_session: Session) -> None:
