@@ -13,7 +13,11 @@ the app as shipped (group commit and region quotas on) under ``--workers`` uvico
 - halfway, the benchmark cluster is restarted (stopped, ``--down-s`` seconds, started);
   ``--restarts N`` restarts it N times, evenly spaced (two restarts tell a step that
   repeats at every restart from one that happens once);
-- every 10 s the resident memory of the server's processes is sampled.
+- every 10 s the resident memory of the server's processes is sampled;
+- ``--batch-rate R`` also sends R reports/s as gateway batches of ``--batch-size`` to
+  ``POST /api/v1/reports/batch``, one batch in flight at a time, each item with its own
+  key: batches then overlap the group writer's groups, the case in which the collector's
+  pause during batches (``outages/intake/gc_pause.py``) has to collect by itself.
 
 Checked at the end: every report answered 2xx is stored exactly once (by key), no answer
 is a 5xx other than 503 (and 503s only around the restart), and memory is flat (the last
@@ -139,6 +143,48 @@ async def drive(
         await asyncio.gather(*tasks)
 
 
+async def drive_batches(
+    base: str,
+    bodies: list[dict[str, object]],
+    rate: float,
+    size: int,
+    seconds: float,
+    soak: Soak,
+) -> None:
+    """Batches of ``size`` at ``rate`` reports/s, one in flight; items keyed ``soak-b-N``."""
+    started = time.perf_counter()
+    timeout = aiohttp.ClientTimeout(total=60)
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEPALIVE_S)
+    sent = 0
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        while (elapsed := time.perf_counter() - started) < seconds:
+            if sent + size > elapsed * rate:
+                await asyncio.sleep(0.05)
+                continue
+            keys = [f"soak-b-{sent + j}" for j in range(size)]
+            items = [
+                {**bodies[(sent + j) % len(bodies)], "idempotency_key": key}
+                for j, key in enumerate(keys)
+            ]
+            posted = time.perf_counter()
+            try:
+                async with session.post(
+                    f"{base}/api/v1/reports/batch", json={"reports": items}
+                ) as r:
+                    answers = await r.json(content_type=None)
+                    soak.statuses[f"batch {r.status}"] += 1
+                    if r.status == 200:
+                        soak.accepted.update(
+                            k for k, a in zip(keys, answers, strict=True) if "status_code" not in a
+                        )
+                    elif r.status >= 500:
+                        soak.errors_at.append((posted - started, str(r.status)))
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                soak.statuses[f"batch {type(exc).__name__}"] += 1
+                soak.errors_at.append((posted - started, type(exc).__name__))
+            sent += size
+
+
 async def sample_memory(pid: int, seconds: float, soak: Soak) -> None:
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
@@ -169,10 +215,16 @@ async def run(
     seconds = args.minutes * 60
     started = time.perf_counter()
     at = [seconds * (k + 1) / (args.restarts + 1) for k in range(args.restarts)]
-    _, windows, _ = await asyncio.gather(
+    batches = (
+        [drive_batches(base, bodies, args.batch_rate, args.batch_size, seconds, soak)]
+        if args.batch_rate
+        else []
+    )
+    _, windows, *_ = await asyncio.gather(
         drive(base, bodies, args.rate, seconds, soak),
         restart_at(cluster, at, args.down_s, started),
         sample_memory(pid, seconds, soak),
+        *batches,
     )
     return soak, windows
 
@@ -187,6 +239,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--down-s", type=float, default=5.0)
     parser.add_argument("--restarts", type=int, default=1, help="database restarts, evenly spaced")
     parser.add_argument("--rate", type=float, default=None, help="reports/s (default 2x peak)")
+    parser.add_argument("--batch-rate", type=float, default=0.0, help="reports/s in batches")
+    parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args(argv)
@@ -221,7 +275,13 @@ def main(argv: list[str] | None = None) -> None:
         [
             f"{args.minutes:g} min at {args.rate:,.1f} reports/s (2x the simulator's peak "
             f"minute for a storm leaving {len(storm.affected):,} premises dark: "
-            f"{peak:,.1f}/s), {args.workers} workers, database stopped for "
+            f"{peak:,.1f}/s), "
+            + (
+                f"and {args.batch_rate:,.0f} reports/s in batches of {args.batch_size}, "
+                if args.batch_rate
+                else ""
+            )
+            + f"{args.workers} workers, database stopped for "
             f"{args.down_s:g} s at "
             + ", ".join(f"{a:.0f} s (back at {b:.0f} s)" for a, b in windows)
             + ".",
