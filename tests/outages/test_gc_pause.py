@@ -7,6 +7,7 @@ import gc
 import threading
 import weakref
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -64,6 +65,27 @@ def test_a_collector_switched_off_stays_off() -> None:
     assert not gc.isenabled()
 
 
+@contextmanager
+def batch_in_another_thread() -> Iterator[None]:
+    """A batch filing in another thread for as long as the block runs."""
+    release = threading.Event()
+    held = threading.Event()
+
+    def long_batch() -> None:
+        with collector_paused():
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=long_batch)
+    thread.start()
+    assert held.wait(5)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(5)
+
+
 class _Node:
     def __init__(self) -> None:
         self.me = self  # a reference cycle: only the collector frees it
@@ -74,24 +96,12 @@ def test_batches_overlapping_without_end_still_let_cycles_be_collected(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(gc_pause, "MAX_PAUSE_S", 0.0)
-    release = threading.Event()
-    held = threading.Event()
-
-    def long_batch() -> None:
+    with batch_in_another_thread():
+        dropped = weakref.ref(_Node())  # garbage the moment it is made, but a cycle
         with collector_paused():
-            held.set()
-            release.wait(5)
-
-    thread = threading.Thread(target=long_batch)
-    thread.start()
-    assert held.wait(5)
-    dropped = weakref.ref(_Node())  # garbage the moment it is made, but a cycle
-    with collector_paused():
-        assert dropped() is not None, "no collection inside the pause"
-    assert dropped() is None, "a batch ending in an old pause ran a young collection"
-    assert not gc.isenabled()
-    release.set()
-    thread.join(5)
+            assert dropped() is not None, "no collection inside the pause"
+        assert dropped() is None, "a batch ending in an old pause ran a young collection"
+        assert not gc.isenabled()
     assert gc.isenabled()
 
 
@@ -101,25 +111,13 @@ def test_cycles_that_outlive_a_young_collection_are_found_by_the_full_one(
 ) -> None:
     monkeypatch.setattr(gc_pause, "MAX_PAUSE_S", 0.0)
     monkeypatch.setattr(gc_pause, "FULL_EVERY_S", 0.0)
-    release = threading.Event()
-    held = threading.Event()
-
-    def long_batch() -> None:
+    with batch_in_another_thread():
+        node = _Node()
+        dropped = weakref.ref(node)
         with collector_paused():
-            held.set()
-            release.wait(5)
-
-    thread = threading.Thread(target=long_batch)
-    thread.start()
-    assert held.wait(5)
-    node = _Node()
-    dropped = weakref.ref(node)
-    with collector_paused():
-        pass  # a collection while the cycle is still in use: it moves to an older generation
-    assert dropped() is not None
-    del node
-    with collector_paused():
-        pass
-    assert dropped() is None, "the full collection found it"
-    release.set()
-    thread.join(5)
+            pass  # a collection while the cycle is in use: it moves to an older generation
+        assert dropped() is not None
+        del node
+        with collector_paused():
+            pass
+        assert dropped() is None, "the full collection found it"
